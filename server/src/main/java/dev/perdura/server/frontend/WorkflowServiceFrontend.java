@@ -1,0 +1,678 @@
+package dev.perdura.server.frontend;
+
+import com.google.protobuf.ByteString;
+import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.TaskToken;
+import dev.perdura.server.history.Describe;
+import dev.perdura.server.history.HistoryService;
+import dev.perdura.server.history.HistoryService.ActivityRef;
+import dev.perdura.server.history.NewRuns;
+import dev.perdura.server.history.WorkflowStarts;
+import dev.perdura.server.matching.Matching;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.NamespaceRecord;
+import dev.perdura.server.store.Store;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
+import dev.perdura.server.store.VisibilityFilter;
+import dev.perdura.server.visibility.InvalidListFilterException;
+import dev.perdura.server.visibility.ListFilterParser;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.HistoryEventFilterType;
+import io.temporal.api.enums.v1.NamespaceState;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.api.history.v1.History;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.namespace.v1.NamespaceConfig;
+import io.temporal.api.namespace.v1.NamespaceInfo;
+import io.temporal.api.query.v1.WorkflowQueryResult;
+import io.temporal.api.enums.v1.QueryResultType;
+import io.temporal.api.enums.v1.QueryRejectCondition;
+import io.temporal.api.query.v1.QueryRejected;
+import io.temporal.api.workflowservice.v1.*;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Temporal WorkflowService over gRPC: validates each request (nothing changes on bad input),
+ * then hands it to history or matching. Calls run on virtual threads, so long polls simply block.
+ */
+public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(WorkflowServiceFrontend.class);
+  static final long MAX_POLL_WAIT_MILLIS = 60_000;
+  static final long HISTORY_POLL_WAIT_MILLIS = 20_000;
+  static final String SERVER_VERSION = "1.0.0-perdura";
+
+  private final Namespaces namespaces;
+  private final HistoryService history;
+  private final Matching matching;
+  private final Store store;
+
+  public WorkflowServiceFrontend(Namespaces namespaces, HistoryService history, Matching matching, Store store) {
+    this.namespaces = namespaces;
+    this.history = history;
+    this.matching = matching;
+    this.store = store;
+  }
+
+  private static <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
+    T response;
+    try {
+      response = call.get();
+    } catch (StatusRuntimeException e) {
+      observer.onError(e);
+      return;
+    } catch (RuntimeException e) {
+      log.error("request failed unexpectedly", e);
+      observer.onError(Errors.internal("internal error: " + e, e));
+      return;
+    }
+    observer.onNext(response);
+    observer.onCompleted();
+  }
+
+  // ---- cluster and namespaces ---------------------------------------------------------------
+
+  @Override
+  public void getSystemInfo(GetSystemInfoRequest request, StreamObserver<GetSystemInfoResponse> observer) {
+    unary(observer, () -> GetSystemInfoResponse.newBuilder()
+        .setServerVersion(SERVER_VERSION)
+        .setCapabilities(GetSystemInfoResponse.Capabilities.newBuilder()
+            .setSignalAndQueryHeader(true)
+            .setInternalErrorDifferentiation(true)
+            .setActivityFailureIncludeHeartbeat(true)
+            .setEncodedFailureAttributes(true)
+            .setUpsertMemo(true)
+            .setSdkMetadata(true))
+        .build());
+  }
+
+  @Override
+  public void getClusterInfo(GetClusterInfoRequest request, StreamObserver<GetClusterInfoResponse> observer) {
+    unary(observer, () -> GetClusterInfoResponse.newBuilder()
+        .setServerVersion(SERVER_VERSION)
+        .setClusterName("perdura")
+        .setClusterId(UUID.nameUUIDFromBytes("perdura".getBytes()).toString())
+        .setHistoryShardCount(1)
+        .setPersistenceStore("sql")
+        .build());
+  }
+
+  @Override
+  public void registerNamespace(RegisterNamespaceRequest request, StreamObserver<RegisterNamespaceResponse> observer) {
+    unary(observer, () -> {
+      Validation.requireId("namespace", request.getNamespace());
+      long retention = Validation.duration("workflow_execution_retention_period",
+          request.hasWorkflowExecutionRetentionPeriod(), request.getWorkflowExecutionRetentionPeriod()) / 1000;
+      namespaces.register(request.getNamespace(), request.getDescription(), request.getOwnerEmail(),
+          retention == 0 ? Namespaces.DEFAULT_RETENTION_SECONDS : retention, request.getDataMap());
+      log.info("registered namespace {}", request.getNamespace());
+      return RegisterNamespaceResponse.getDefaultInstance();
+    });
+  }
+
+  private static DescribeNamespaceResponse describe(NamespaceRecord ns) {
+    return DescribeNamespaceResponse.newBuilder()
+        .setNamespaceInfo(NamespaceInfo.newBuilder()
+            .setName(ns.name())
+            .setId(ns.id())
+            .setState(NamespaceState.NAMESPACE_STATE_REGISTERED)
+            .setDescription(ns.description())
+            .setOwnerEmail(ns.ownerEmail())
+            .putAllData(ns.data())
+            .setCapabilities(NamespaceInfo.Capabilities.newBuilder()))
+        .setConfig(NamespaceConfig.newBuilder()
+            .setWorkflowExecutionRetentionTtl(com.google.protobuf.util.Durations.fromSeconds(ns.retentionSeconds())))
+        .setIsGlobalNamespace(false)
+        .build();
+  }
+
+  @Override
+  public void describeNamespace(DescribeNamespaceRequest request, StreamObserver<DescribeNamespaceResponse> observer) {
+    unary(observer, () -> {
+      if (request.getNamespace().isEmpty() && !request.getId().isEmpty()) {
+        return namespaces.list().stream().filter(n -> n.id().equals(request.getId())).findFirst()
+            .map(WorkflowServiceFrontend::describe)
+            .orElseThrow(() -> Errors.namespaceNotFound(request.getId()));
+      }
+      return describe(namespaces.require(request.getNamespace()));
+    });
+  }
+
+  @Override
+  public void listNamespaces(ListNamespacesRequest request, StreamObserver<ListNamespacesResponse> observer) {
+    unary(observer, () -> {
+      ListNamespacesResponse.Builder response = ListNamespacesResponse.newBuilder();
+      namespaces.list().forEach(ns -> response.addNamespaces(describe(ns)));
+      return response.build();
+    });
+  }
+
+  // ---- starting and controlling workflows -----------------------------------------------------
+
+  @Override
+  public void startWorkflowExecution(StartWorkflowExecutionRequest r, StreamObserver<StartWorkflowExecutionResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      Validation.requireId("workflow_id", r.getWorkflowId());
+      Validation.requireId("workflow_type.name", r.getWorkflowType().getName());
+      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
+      Validation.optionalId("request_id", r.getRequestId());
+      Validation.retryPolicy("retry_policy", r.hasRetryPolicy(), r.getRetryPolicy());
+      Validation.priority("priority", r.hasPriority(), r.getPriority());
+      if (!r.getCronSchedule().isEmpty()) {
+        throw Errors.invalidArgument("cron_schedule is not supported by this server yet");
+      }
+      var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
+          WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+      var run = NewRuns.fromStart(r);
+      return history.startWorkflow(run, policies);
+    });
+  }
+
+  @Override
+  public void signalWithStartWorkflowExecution(SignalWithStartWorkflowExecutionRequest r,
+      StreamObserver<SignalWithStartWorkflowExecutionResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      Validation.requireId("workflow_id", r.getWorkflowId());
+      Validation.requireId("workflow_type.name", r.getWorkflowType().getName());
+      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
+      Validation.requireId("signal_name", r.getSignalName());
+      Validation.optionalId("request_id", r.getRequestId());
+      Validation.retryPolicy("retry_policy", r.hasRetryPolicy(), r.getRetryPolicy());
+      Validation.priority("priority", r.hasPriority(), r.getPriority());
+      if (!r.getCronSchedule().isEmpty()) {
+        throw Errors.invalidArgument("cron_schedule is not supported by this server yet");
+      }
+      if (r.getWorkflowIdConflictPolicy() == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
+        throw Errors.invalidArgument("workflow_id_conflict_policy FAIL is not allowed for signal-with-start");
+      }
+      var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
+          WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+      SignalWorkflowExecutionRequest.Builder signal = SignalWorkflowExecutionRequest.newBuilder()
+          .setNamespace(r.getNamespace())
+          .setWorkflowExecution(WorkflowExecution.newBuilder().setWorkflowId(r.getWorkflowId()))
+          .setSignalName(r.getSignalName())
+          .setIdentity(r.getIdentity())
+          .setRequestId(r.getRequestId());
+      if (r.hasSignalInput()) {
+        signal.setInput(r.getSignalInput());
+      }
+      if (r.hasHeader()) {
+        signal.setHeader(r.getHeader());
+      }
+      return history.signalWithStart(NewRuns.fromSignalWithStart(r), policies, signal.build());
+    });
+  }
+
+  private void requireExecution(String field, boolean present, WorkflowExecution execution) {
+    if (!present) {
+      throw Errors.invalidArgument(field + " is not set");
+    }
+    Validation.requireId(field + ".workflow_id", execution.getWorkflowId());
+    Validation.optionalId(field + ".run_id", execution.getRunId());
+  }
+
+  @Override
+  public void signalWorkflowExecution(SignalWorkflowExecutionRequest r, StreamObserver<SignalWorkflowExecutionResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("workflow_execution", r.hasWorkflowExecution(), r.getWorkflowExecution());
+      Validation.requireId("signal_name", r.getSignalName());
+      history.signal(r);
+      return SignalWorkflowExecutionResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void requestCancelWorkflowExecution(RequestCancelWorkflowExecutionRequest r,
+      StreamObserver<RequestCancelWorkflowExecutionResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("workflow_execution", r.hasWorkflowExecution(), r.getWorkflowExecution());
+      history.requestCancel(r);
+      return RequestCancelWorkflowExecutionResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void terminateWorkflowExecution(TerminateWorkflowExecutionRequest r,
+      StreamObserver<TerminateWorkflowExecutionResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("workflow_execution", r.hasWorkflowExecution(), r.getWorkflowExecution());
+      history.terminate(r);
+      return TerminateWorkflowExecutionResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void describeWorkflowExecution(DescribeWorkflowExecutionRequest r,
+      StreamObserver<DescribeWorkflowExecutionResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      return history.describe(r.getNamespace(), r.getExecution());
+    });
+  }
+
+  // ---- history ------------------------------------------------------------------------------
+
+  private static long remainingMillis(long capMillis, long marginMillis) {
+    Deadline deadline = Context.current().getDeadline();
+    long cap = capMillis;
+    if (deadline != null) {
+      cap = Math.min(cap, deadline.timeRemaining(TimeUnit.MILLISECONDS) - marginMillis);
+    }
+    return Math.max(0, cap);
+  }
+
+  private static byte[] historyToken(String runId, long nextEventId) {
+    byte[] run = runId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(8 + run.length).putLong(nextEventId).put(run).array();
+  }
+
+  @Override
+  public void getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest r,
+      StreamObserver<GetWorkflowExecutionHistoryResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      ExecutionKey key = history.resolve(r.getNamespace(), r.getExecution());
+      long from = 1;
+      if (!r.getNextPageToken().isEmpty()) {
+        ByteBuffer token = r.getNextPageToken().asReadOnlyByteBuffer();
+        if (token.remaining() < 8) {
+          throw Errors.invalidArgument("next_page_token is malformed");
+        }
+        from = token.getLong();
+        byte[] run = new byte[token.remaining()];
+        token.get(run);
+        if (!new String(run, java.nio.charset.StandardCharsets.UTF_8).equals(key.runId()) || from < 1) {
+          throw Errors.invalidArgument("next_page_token belongs to another run");
+        }
+      }
+      int pageSize = r.getMaximumPageSize() <= 0 ? 1000 : Math.min(r.getMaximumPageSize(), 1000);
+      long waitUntil = System.currentTimeMillis() + remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
+      boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
+      while (true) {
+        CompletableFuture<Void> change = r.getWaitNewEvent() ? history.nextChange(key) : null;
+        ExecutionRow row = history.findExecution(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
+        boolean running = row.visibility().status() == 1;
+        long last = row.visibility().historyLength();
+        GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
+        if (closeOnly) {
+          if (!running) {
+            return response.setHistory(History.newBuilder().addAllEvents(history.readEvents(key, last, 1))).build();
+          }
+        } else {
+          List<HistoryEvent> events = history.readEvents(key, from, pageSize);
+          if (!events.isEmpty() || !r.getWaitNewEvent() || !running) {
+            long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
+            response.setHistory(History.newBuilder().addAllEvents(events));
+            if (next <= last || (r.getWaitNewEvent() && running)) {
+              response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), next)));
+            }
+            return response.build();
+          }
+        }
+        if (!r.getWaitNewEvent()) {
+          return response.build();
+        }
+        long wait = waitUntil - System.currentTimeMillis();
+        if (wait <= 0 || !await(change, wait)) {
+          if (!closeOnly) {
+            response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), from)));
+          } else {
+            response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), last + 1)));
+          }
+          return response.build();
+        }
+      }
+    });
+  }
+
+  /** Waits for a future, ending early when the caller goes away; true when it completed. */
+  private static boolean await(CompletableFuture<?> future, long millis) {
+    Context.CancellationListener onCancel = ctx -> future.cancel(false);
+    Context.current().addListener(onCancel, Runnable::run);
+    try {
+      future.get(millis, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | java.util.concurrent.CancellationException e) {
+      return false;
+    } catch (ExecutionException e) {
+      throw Errors.internal("wait failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      Context.current().removeListener(onCancel);
+    }
+  }
+
+  // ---- workflow tasks -----------------------------------------------------------------------
+
+  /**
+   * Waits for a task of the queue until the long-poll deadline. A task taken from the queue but
+   * not delivered (the caller left) goes back into the queue.
+   */
+  private <T> Optional<T> poll(String namespace, String queue, TaskKind kind,
+      java.util.function.Function<TaskRow, Optional<T>> deliver) {
+    long until = System.currentTimeMillis() + remainingMillis(MAX_POLL_WAIT_MILLIS, 1000);
+    var dispatcher = matching.queue(namespace, queue, kind);
+    while (true) {
+      long wait = until - System.currentTimeMillis();
+      if (wait <= 0 || Context.current().isCancelled()) {
+        return Optional.empty();
+      }
+      CompletableFuture<TaskRow> next = dispatcher.poll();
+      boolean got = await(next, wait);
+      if (!got) {
+        if (!next.cancel(false) && next.isDone() && !next.isCompletedExceptionally()) {
+          dispatcher.add(next.join());
+        }
+        return Optional.empty();
+      }
+      TaskRow task = next.join();
+      if (Context.current().isCancelled()) {
+        dispatcher.add(task);
+        return Optional.empty();
+      }
+      Optional<T> delivered = deliver.apply(task);
+      if (delivered.isPresent()) {
+        return delivered;
+      }
+    }
+  }
+
+  @Override
+  public void pollWorkflowTaskQueue(PollWorkflowTaskQueueRequest r, StreamObserver<PollWorkflowTaskQueueResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
+      String requestId = UUID.randomUUID().toString();
+      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.WORKFLOW,
+          task -> history.startWorkflowTask(task, r.getIdentity(), requestId))
+          .orElse(PollWorkflowTaskQueueResponse.getDefaultInstance());
+    });
+  }
+
+  private static TaskToken token(ByteString bytes, TaskToken.Kind expected) {
+    if (bytes.isEmpty()) {
+      throw Errors.invalidArgument("task_token is not set");
+    }
+    TaskToken token;
+    try {
+      token = TaskToken.decode(bytes.toByteArray());
+    } catch (IllegalArgumentException e) {
+      throw Errors.invalidArgument("task_token is malformed: " + e.getMessage());
+    }
+    if (token.kind() != expected) {
+      throw Errors.invalidArgument("task_token is not a " + expected.name().toLowerCase().replace('_', ' ') + " token");
+    }
+    return token;
+  }
+
+  private void checkTokenNamespace(String requested, TaskToken token) {
+    if (!requested.isEmpty() && !requested.equals(token.namespace())) {
+      throw Errors.invalidArgument("task_token belongs to namespace " + token.namespace() + ", not " + requested);
+    }
+    namespaces.require(token.namespace());
+  }
+
+  @Override
+  public void respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest r,
+      StreamObserver<RespondWorkflowTaskCompletedResponse> observer) {
+    unary(observer, () -> {
+      TaskToken token = token(r.getTaskToken(), TaskToken.Kind.WORKFLOW_TASK);
+      checkTokenNamespace(r.getNamespace(), token);
+      return history.completeWorkflowTask(token, r);
+    });
+  }
+
+  @Override
+  public void respondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest r,
+      StreamObserver<RespondWorkflowTaskFailedResponse> observer) {
+    unary(observer, () -> {
+      TaskToken token = token(r.getTaskToken(), TaskToken.Kind.WORKFLOW_TASK);
+      checkTokenNamespace(r.getNamespace(), token);
+      history.failWorkflowTask(token, r);
+      return RespondWorkflowTaskFailedResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void queryWorkflow(QueryWorkflowRequest r, StreamObserver<QueryWorkflowResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      if (!r.hasQuery() || r.getQuery().getQueryType().isEmpty()) {
+        throw Errors.invalidArgument("query.query_type is not set");
+      }
+      if (r.getQueryRejectCondition() != QueryRejectCondition.QUERY_REJECT_CONDITION_NONE
+          && r.getQueryRejectCondition() != QueryRejectCondition.QUERY_REJECT_CONDITION_UNSPECIFIED) {
+        ExecutionKey key = history.resolve(r.getNamespace(), r.getExecution());
+        ExecutionRow row = history.findExecution(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
+        int status = row.visibility().status();
+        boolean reject = switch (r.getQueryRejectCondition()) {
+          case QUERY_REJECT_CONDITION_NOT_OPEN -> status != 1;
+          case QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY -> status != 1 && status != 2;
+          default -> false;
+        };
+        if (reject) {
+          return QueryWorkflowResponse.newBuilder()
+              .setQueryRejected(QueryRejected.newBuilder()
+                  .setStatus(io.temporal.api.enums.v1.WorkflowExecutionStatus.forNumber(status)))
+              .build();
+        }
+      }
+      WorkflowQueryResult result = history.query(r.getNamespace(), r.getExecution(), r.getQuery(),
+          remainingMillis(MAX_POLL_WAIT_MILLIS, 500));
+      if (result.getResultType() == QueryResultType.QUERY_RESULT_TYPE_FAILED) {
+        throw Errors.queryFailed(result.getErrorMessage(), result.hasFailure() ? result.getFailure() : null);
+      }
+      return QueryWorkflowResponse.newBuilder().setQueryResult(result.getAnswer()).build();
+    });
+  }
+
+  @Override
+  public void respondQueryTaskCompleted(RespondQueryTaskCompletedRequest r,
+      StreamObserver<RespondQueryTaskCompletedResponse> observer) {
+    unary(observer, () -> {
+      TaskToken token = token(r.getTaskToken(), TaskToken.Kind.QUERY_TASK);
+      checkTokenNamespace(r.getNamespace(), token);
+      history.answerQuery(token, r);
+      return RespondQueryTaskCompletedResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void resetStickyTaskQueue(ResetStickyTaskQueueRequest r, StreamObserver<ResetStickyTaskQueueResponse> observer) {
+    // Stickiness is not used: every workflow task goes to the normal queue with full history.
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      return ResetStickyTaskQueueResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void shutdownWorker(ShutdownWorkerRequest r, StreamObserver<ShutdownWorkerResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      log.info("worker {} is shutting down in namespace {}", r.getIdentity(), r.getNamespace());
+      return ShutdownWorkerResponse.getDefaultInstance();
+    });
+  }
+
+  // ---- activity tasks -----------------------------------------------------------------------
+
+  @Override
+  public void pollActivityTaskQueue(PollActivityTaskQueueRequest r, StreamObserver<PollActivityTaskQueueResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
+      String requestId = UUID.randomUUID().toString();
+      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.ACTIVITY,
+          task -> history.startActivityTask(task, r.getIdentity(), requestId))
+          .orElse(PollActivityTaskQueueResponse.getDefaultInstance());
+    });
+  }
+
+  private ActivityRef byToken(String namespace, ByteString bytes) {
+    TaskToken token = token(bytes, TaskToken.Kind.ACTIVITY_TASK);
+    checkTokenNamespace(namespace, token);
+    return new ActivityRef.ByToken(token);
+  }
+
+  private ActivityRef byId(String namespace, String workflowId, String runId, String activityId) {
+    namespaces.require(namespace);
+    Validation.requireId("workflow_id", workflowId);
+    Validation.optionalId("run_id", runId);
+    Validation.requireId("activity_id", activityId);
+    return new ActivityRef.ById(namespace, workflowId, runId, activityId);
+  }
+
+  @Override
+  public void respondActivityTaskCompleted(RespondActivityTaskCompletedRequest r,
+      StreamObserver<RespondActivityTaskCompletedResponse> observer) {
+    unary(observer, () -> {
+      history.completeActivity(byToken(r.getNamespace(), r.getTaskToken()), r.hasResult() ? r.getResult() : null, r.getIdentity());
+      return RespondActivityTaskCompletedResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void respondActivityTaskCompletedById(RespondActivityTaskCompletedByIdRequest r,
+      StreamObserver<RespondActivityTaskCompletedByIdResponse> observer) {
+    unary(observer, () -> {
+      history.completeActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
+          r.hasResult() ? r.getResult() : null, r.getIdentity());
+      return RespondActivityTaskCompletedByIdResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void respondActivityTaskFailed(RespondActivityTaskFailedRequest r,
+      StreamObserver<RespondActivityTaskFailedResponse> observer) {
+    unary(observer, () -> {
+      if (!r.hasFailure()) {
+        throw Errors.invalidArgument("failure is not set");
+      }
+      history.failActivity(byToken(r.getNamespace(), r.getTaskToken()), r.getFailure(),
+          r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity());
+      return RespondActivityTaskFailedResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void respondActivityTaskFailedById(RespondActivityTaskFailedByIdRequest r,
+      StreamObserver<RespondActivityTaskFailedByIdResponse> observer) {
+    unary(observer, () -> {
+      if (!r.hasFailure()) {
+        throw Errors.invalidArgument("failure is not set");
+      }
+      history.failActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()), r.getFailure(),
+          r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity());
+      return RespondActivityTaskFailedByIdResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void respondActivityTaskCanceled(RespondActivityTaskCanceledRequest r,
+      StreamObserver<RespondActivityTaskCanceledResponse> observer) {
+    unary(observer, () -> {
+      history.cancelActivity(byToken(r.getNamespace(), r.getTaskToken()), r.hasDetails() ? r.getDetails() : null, r.getIdentity());
+      return RespondActivityTaskCanceledResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void respondActivityTaskCanceledById(RespondActivityTaskCanceledByIdRequest r,
+      StreamObserver<RespondActivityTaskCanceledByIdResponse> observer) {
+    unary(observer, () -> {
+      history.cancelActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
+          r.hasDetails() ? r.getDetails() : null, r.getIdentity());
+      return RespondActivityTaskCanceledByIdResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void recordActivityTaskHeartbeat(RecordActivityTaskHeartbeatRequest r,
+      StreamObserver<RecordActivityTaskHeartbeatResponse> observer) {
+    unary(observer, () -> history.heartbeat(byToken(r.getNamespace(), r.getTaskToken()), r.hasDetails() ? r.getDetails() : null));
+  }
+
+  @Override
+  public void recordActivityTaskHeartbeatById(RecordActivityTaskHeartbeatByIdRequest r,
+      StreamObserver<RecordActivityTaskHeartbeatByIdResponse> observer) {
+    unary(observer, () -> {
+      RecordActivityTaskHeartbeatResponse response = history.heartbeat(
+          byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()), r.hasDetails() ? r.getDetails() : null);
+      return RecordActivityTaskHeartbeatByIdResponse.newBuilder()
+          .setCancelRequested(response.getCancelRequested())
+          .setActivityPaused(response.getActivityPaused())
+          .setActivityReset(response.getActivityReset())
+          .build();
+    });
+  }
+
+  // ---- visibility ---------------------------------------------------------------------------
+
+  private static VisibilityFilter filter(String query) {
+    try {
+      return ListFilterParser.toSql(query);
+    } catch (InvalidListFilterException e) {
+      throw Errors.invalidArgument(e.getMessage());
+    }
+  }
+
+  @Override
+  public void listWorkflowExecutions(ListWorkflowExecutionsRequest r, StreamObserver<ListWorkflowExecutionsResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      VisibilityFilter filter = filter(r.getQuery());
+      int pageSize = r.getPageSize() <= 0 ? 1000 : Math.min(r.getPageSize(), 1000);
+      int offset = 0;
+      if (!r.getNextPageToken().isEmpty()) {
+        if (r.getNextPageToken().size() != 4) {
+          throw Errors.invalidArgument("next_page_token is malformed");
+        }
+        offset = r.getNextPageToken().asReadOnlyByteBuffer().getInt();
+      }
+      List<ExecutionRow> rows = store.listExecutions(r.getNamespace(), filter, offset, pageSize + 1);
+      ListWorkflowExecutionsResponse.Builder response = ListWorkflowExecutionsResponse.newBuilder();
+      rows.stream().limit(pageSize).forEach(row -> response.addExecutions(Describe.info(row)));
+      if (rows.size() > pageSize) {
+        response.setNextPageToken(ByteString.copyFrom(ByteBuffer.allocate(4).putInt(offset + pageSize).array()));
+      }
+      return response.build();
+    });
+  }
+
+  @Override
+  public void countWorkflowExecutions(CountWorkflowExecutionsRequest r, StreamObserver<CountWorkflowExecutionsResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      return CountWorkflowExecutionsResponse.newBuilder()
+          .setCount(store.countExecutions(r.getNamespace(), filter(r.getQuery())))
+          .build();
+    });
+  }
+}

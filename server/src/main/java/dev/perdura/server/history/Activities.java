@@ -1,0 +1,572 @@
+package dev.perdura.server.history;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.TaskToken;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
+import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.common.v1.Priority;
+import io.temporal.api.common.v1.RetryPolicy;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.RetryState;
+import io.temporal.api.enums.v1.TimeoutType;
+import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
+import io.temporal.api.failure.v1.Failure;
+import io.temporal.api.failure.v1.TimeoutFailureInfo;
+import io.temporal.api.history.v1.ActivityTaskCancelRequestedEventAttributes;
+import io.temporal.api.history.v1.ActivityTaskCanceledEventAttributes;
+import io.temporal.api.history.v1.ActivityTaskCompletedEventAttributes;
+import io.temporal.api.history.v1.ActivityTaskFailedEventAttributes;
+import io.temporal.api.history.v1.ActivityTaskScheduledEventAttributes;
+import io.temporal.api.history.v1.ActivityTaskStartedEventAttributes;
+import io.temporal.api.history.v1.ActivityTaskTimedOutEventAttributes;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.enums.v1.TaskQueueKind;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * The activity state machine on the server: scheduled → started → completed / failed / timed out /
+ * canceled, with retries in between that leave no events (the started event is written once,
+ * lazily, right before the closing event).
+ */
+final class Activities {
+  static final int MAX_ID_LENGTH = 1000;
+  static final int MAX_FAIRNESS_KEY_BYTES = 64;
+
+  private Activities() {}
+
+  static String scheduleToStartKey(long id, int attempt) {
+    return "act-s2s:" + id + ":" + attempt;
+  }
+
+  static String startToCloseKey(long id, int attempt) {
+    return "act-stc:" + id + ":" + attempt;
+  }
+
+  static String heartbeatKey(long id, int attempt) {
+    return "act-hb:" + id + ":" + attempt;
+  }
+
+  static String scheduleToCloseKey(long id) {
+    return "act-s2c:" + id;
+  }
+
+  static String retryKey(long id, int attempt) {
+    return "act-retry:" + id + ":" + attempt;
+  }
+
+  private static BadCommandException bad(String message) {
+    return new BadCommandException(
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+        "ScheduleActivityTask: " + message);
+  }
+
+  /** Validates a priority, for commands and requests alike; returns an error message or null. */
+  static String priorityProblem(Priority priority) {
+    if (priority.getPriorityKey() < 0 || priority.getPriorityKey() > 5) {
+      return "priority.priority_key must be in 0..5";
+    }
+    if (priority.getFairnessKey().getBytes(StandardCharsets.UTF_8).length > MAX_FAIRNESS_KEY_BYTES) {
+      return "priority.fairness_key must be at most " + MAX_FAIRNESS_KEY_BYTES + " bytes";
+    }
+    if (priority.getFairnessWeight() < 0 || Float.isNaN(priority.getFairnessWeight())) {
+      return "priority.fairness_weight must not be negative";
+    }
+    return null;
+  }
+
+  /** An activity's priority: its own fields, each unset one inherited from the workflow. */
+  static Priority effectivePriority(Priority own, Priority workflow) {
+    Priority.Builder merged = workflow.toBuilder();
+    if (own.getPriorityKey() != 0) {
+      merged.setPriorityKey(own.getPriorityKey());
+    }
+    if (!own.getFairnessKey().isEmpty()) {
+      merged.setFairnessKey(own.getFairnessKey());
+    }
+    if (own.getFairnessWeight() != 0) {
+      merged.setFairnessWeight(own.getFairnessWeight());
+    }
+    return merged.build();
+  }
+
+  static void schedule(Execution e, long completedId, ScheduleActivityTaskCommandAttributes a) {
+    ExecutionState s = e.state;
+    if (a.getActivityId().isEmpty()) {
+      throw bad("activity_id is not set");
+    }
+    if (a.getActivityId().length() > MAX_ID_LENGTH) {
+      throw bad("activity_id exceeds " + MAX_ID_LENGTH + " characters");
+    }
+    if (a.getActivityType().getName().isEmpty()) {
+      throw bad("activity_type.name is not set");
+    }
+    if (a.getActivityType().getName().length() > MAX_ID_LENGTH) {
+      throw bad("activity_type.name exceeds " + MAX_ID_LENGTH + " characters");
+    }
+    String taskQueue = a.getTaskQueue().getName().isEmpty() ? s.taskQueue : a.getTaskQueue().getName();
+    for (ActivityInfo pending : s.activities.values()) {
+      if (pending.activityId.equals(a.getActivityId())) {
+        throw new BadCommandException(
+            WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+            "ScheduleActivityTask: activity_id " + a.getActivityId() + " is already in use");
+      }
+    }
+    long s2c = Protos.millis(a.getScheduleToCloseTimeout());
+    long s2s = Protos.millis(a.getScheduleToStartTimeout());
+    long stc = Protos.millis(a.getStartToCloseTimeout());
+    long hb = Protos.millis(a.getHeartbeatTimeout());
+    if (s2c < 0 || s2s < 0 || stc < 0 || hb < 0) {
+      throw bad("timeouts must not be negative");
+    }
+    long run = s.runTimeoutMillis;
+    if (s2c > 0) {
+      s2s = s2s > 0 ? Math.min(s2s, s2c) : s2c;
+      stc = stc > 0 ? Math.min(stc, s2c) : s2c;
+    } else if (stc > 0) {
+      s2c = run;
+      if (s2s == 0) {
+        s2s = run;
+      }
+    } else {
+      throw bad("a valid StartToCloseTimeout or ScheduleToCloseTimeout must be set");
+    }
+    if (run > 0) {
+      s2c = s2c == 0 ? run : Math.min(s2c, run);
+      s2s = s2s == 0 ? run : Math.min(s2s, run);
+      stc = Math.min(stc, run);
+      hb = Math.min(hb, run);
+    }
+    hb = Math.min(hb, stc);
+    RetryPolicy retry = ActivityRetries.withDefaults(a.hasRetryPolicy() ? a.getRetryPolicy() : null);
+    String priorityProblem = priorityProblem(a.getPriority());
+    if (priorityProblem != null) {
+      throw bad(priorityProblem);
+    }
+    Priority priority = effectivePriority(a.getPriority(), Protos.priority(s.priority));
+
+    ActivityTaskScheduledEventAttributes.Builder scheduled =
+        ActivityTaskScheduledEventAttributes.newBuilder()
+            .setActivityId(a.getActivityId())
+            .setActivityType(a.getActivityType())
+            .setTaskQueue(TaskQueue.newBuilder().setName(taskQueue).setKind(TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+            .setScheduleToCloseTimeout(Protos.duration(s2c))
+            .setScheduleToStartTimeout(Protos.duration(s2s))
+            .setStartToCloseTimeout(Protos.duration(stc))
+            .setHeartbeatTimeout(Protos.duration(hb))
+            .setWorkflowTaskCompletedEventId(completedId)
+            .setRetryPolicy(retry)
+            .setPriority(priority);
+    if (a.hasHeader()) {
+      scheduled.setHeader(a.getHeader());
+    }
+    if (a.hasInput()) {
+      scheduled.setInput(a.getInput());
+    }
+    long id =
+        e.append(
+            HistoryEvent.newBuilder()
+                .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+                .setActivityTaskScheduledEventAttributes(scheduled));
+    ActivityInfo info = new ActivityInfo();
+    info.scheduledEventId = id;
+    info.activityId = a.getActivityId();
+    info.activityType = a.getActivityType().getName();
+    info.taskQueue = taskQueue;
+    info.scheduleToCloseMillis = s2c;
+    info.scheduleToStartMillis = s2s;
+    info.startToCloseMillis = stc;
+    info.heartbeatMillis = hb;
+    info.retryPolicy = retry.toByteArray();
+    info.priority = priority.toByteArray();
+    info.firstScheduledTime = e.now;
+    info.scheduledTime = e.now;
+    s.activities.put(id, info);
+    enqueue(e, info);
+    if (s2c > 0) {
+      e.putTimer(scheduleToCloseKey(id), e.now + s2c);
+    }
+  }
+
+  /** Puts the current attempt into its task queue and arms its schedule-to-start timer. */
+  private static void enqueue(Execution e, ActivityInfo a) {
+    a.waitingForRetry = false;
+    a.scheduledTime = e.now;
+    e.putTask(TaskKind.ACTIVITY, a.taskQueue, a.scheduledEventId, a.attempt, a.priority);
+    if (a.scheduleToStartMillis > 0) {
+      e.putTimer(scheduleToStartKey(a.scheduledEventId, a.attempt), e.now + a.scheduleToStartMillis);
+    }
+  }
+
+  /** What a poller needs once the start is durable. */
+  record Started(TaskToken token, ActivityInfo activity, String workflowType) {}
+
+  static Optional<Started> start(Tx tx, TaskRow task, String identity, String requestId) {
+    Optional<Execution> found = tx.find(task.execution());
+    if (found.isEmpty() || !found.get().state.isRunning()) {
+      return Optional.empty();
+    }
+    Execution e = found.get();
+    ActivityInfo a = e.state.activities.get(task.scheduledEventId());
+    if (a == null || a.started || a.waitingForRetry || a.paused || a.attempt != task.attempt()) {
+      return Optional.empty();
+    }
+    a.started = true;
+    a.startedTime = e.now;
+    a.startedIdentity = identity;
+    a.startedRequestId = requestId;
+    e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
+    e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
+    e.putTimer(startToCloseKey(a.scheduledEventId, a.attempt), e.now + a.startToCloseMillis);
+    if (a.heartbeatMillis > 0) {
+      e.putTimer(heartbeatKey(a.scheduledEventId, a.attempt), e.now + a.heartbeatMillis);
+    }
+    TaskToken token =
+        new TaskToken(
+            TaskToken.Kind.ACTIVITY_TASK,
+            e.key.namespace(),
+            e.key.workflowId(),
+            e.key.runId(),
+            a.scheduledEventId,
+            0,
+            a.attempt,
+            "");
+    return Optional.of(new Started(token, a, e.state.workflowType));
+  }
+
+  /** NOT_FOUND for a stale or unknown activity task, in the server's wording. */
+  static io.grpc.StatusRuntimeException staleTask() {
+    return Errors.notFound(
+        "invalid activityID or activity already timed out or invoking workflow is completed");
+  }
+
+  /** The started activity a task token names, or NOT_FOUND when the token is stale. */
+  static ActivityInfo requireByToken(Execution e, TaskToken token) {
+    ActivityInfo a = e.state.isRunning() ? e.state.activities.get(token.scheduledEventId()) : null;
+    if (a == null || !a.started || a.attempt != token.attempt()) {
+      throw staleTask();
+    }
+    return a;
+  }
+
+  /** The pending activity with that id; by-id calls also reach one that has not started yet. */
+  static ActivityInfo requireById(Execution e, String activityId) {
+    if (e.state.isRunning()) {
+      for (ActivityInfo a : e.state.activities.values()) {
+        if (a.activityId.equals(activityId)) {
+          return a;
+        }
+      }
+    }
+    throw staleTask();
+  }
+
+  /**
+   * Closes the activity for good: the lazily written started event (if it started), then the
+   * closing event built for the given started-event reference (-1 = the event before it).
+   */
+  private static void close(
+      Execution e, ActivityInfo a, java.util.function.LongFunction<HistoryEvent.Builder> closing, boolean scheduleTask) {
+    if (a.started) {
+      ActivityTaskStartedEventAttributes.Builder started =
+          ActivityTaskStartedEventAttributes.newBuilder()
+              .setScheduledEventId(a.scheduledEventId)
+              .setIdentity(a.startedIdentity)
+              .setRequestId(a.startedRequestId)
+              .setAttempt(a.attempt);
+      if (a.lastFailure != null) {
+        started.setLastFailure(Protos.parse(Failure.parser(), a.lastFailure, Failure.getDefaultInstance()));
+      }
+      e.appendOrBuffer(
+          HistoryEvent.newBuilder()
+              .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+              .setEventTime(Protos.timestamp(a.startedTime))
+              .setActivityTaskStartedEventAttributes(started));
+      e.appendOrBuffer(closing.apply(-1));
+    } else {
+      e.appendOrBuffer(closing.apply(0));
+    }
+    forget(e, a);
+    if (scheduleTask) {
+      Runs.scheduleWorkflowTask(e);
+    }
+  }
+
+  /** Removes the activity and every task and timer it had. */
+  private static void forget(Execution e, ActivityInfo a) {
+    e.state.activities.remove(a.scheduledEventId);
+    if (!a.started && !a.waitingForRetry) {
+      e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
+    }
+    e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
+    e.deleteTimer(startToCloseKey(a.scheduledEventId, a.attempt));
+    e.deleteTimer(heartbeatKey(a.scheduledEventId, a.attempt));
+    e.deleteTimer(retryKey(a.scheduledEventId, a.attempt));
+    e.deleteTimer(scheduleToCloseKey(a.scheduledEventId));
+  }
+
+  static void complete(Execution e, ActivityInfo a, Payloads result, String identity) {
+    close(
+        e,
+        a,
+        startedId -> {
+          ActivityTaskCompletedEventAttributes.Builder attributes =
+              ActivityTaskCompletedEventAttributes.newBuilder()
+                  .setScheduledEventId(a.scheduledEventId)
+                  .setStartedEventId(startedId)
+                  .setIdentity(identity);
+          if (result != null) {
+            attributes.setResult(result);
+          }
+          return HistoryEvent.newBuilder()
+              .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+              .setActivityTaskCompletedEventAttributes(attributes);
+        },
+        true);
+  }
+
+  static void fail(Execution e, ActivityInfo a, Failure failure, Payloads lastHeartbeatDetails, String identity) {
+    if (lastHeartbeatDetails != null) {
+      a.heartbeatDetails = lastHeartbeatDetails.toByteArray();
+    }
+    ActivityRetries.Decision decision = ActivityRetries.decide(a, failure, null, e.now);
+    if (decision.retry()) {
+      retry(e, a, failure, decision.delayMillis());
+      return;
+    }
+    close(
+        e,
+        a,
+        startedId ->
+            HistoryEvent.newBuilder()
+                .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+                .setActivityTaskFailedEventAttributes(
+                    ActivityTaskFailedEventAttributes.newBuilder()
+                        .setFailure(failure)
+                        .setScheduledEventId(a.scheduledEventId)
+                        .setStartedEventId(startedId)
+                        .setIdentity(identity)
+                        .setRetryState(decision.state())),
+        true);
+  }
+
+  static void canceled(Execution e, ActivityInfo a, Payloads details, String identity) {
+    if (!a.cancelRequested) {
+      throw Errors.invalidArgument(
+          "unable to mark activity as canceled without activity being request canceled first");
+    }
+    close(
+        e,
+        a,
+        startedId -> {
+          ActivityTaskCanceledEventAttributes.Builder attributes =
+              ActivityTaskCanceledEventAttributes.newBuilder()
+                  .setLatestCancelRequestedEventId(a.cancelRequestedEventId)
+                  .setScheduledEventId(a.scheduledEventId)
+                  .setStartedEventId(startedId)
+                  .setIdentity(identity);
+          if (details != null) {
+            attributes.setDetails(details);
+          }
+          return HistoryEvent.newBuilder()
+              .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+              .setActivityTaskCanceledEventAttributes(attributes);
+        },
+        true);
+  }
+
+  /** Records a heartbeat: its details and time (which moves the heartbeat deadline). */
+  static void heartbeat(Execution e, ActivityInfo a, Payloads details) {
+    if (details != null) {
+      a.heartbeatDetails = details.toByteArray();
+    }
+    a.lastHeartbeatTime = e.now;
+    e.markChanged();
+  }
+
+  /** Another attempt after a backoff: no event; the attempt number grows. */
+  private static void retry(Execution e, ActivityInfo a, Failure failure, long delay) {
+    e.deleteTimer(startToCloseKey(a.scheduledEventId, a.attempt));
+    e.deleteTimer(heartbeatKey(a.scheduledEventId, a.attempt));
+    e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
+    a.lastFailure = failure.toByteArray();
+    a.lastAttemptCompleteTime = e.now;
+    a.attempt++;
+    a.started = false;
+    a.startedIdentity = "";
+    a.startedRequestId = "";
+    a.resetRequested = false;
+    e.markChanged();
+    if (delay <= 0) {
+      enqueue(e, a);
+    } else {
+      a.waitingForRetry = true;
+      a.scheduledTime = e.now + delay;
+      e.putTimer(retryKey(a.scheduledEventId, a.attempt), a.scheduledTime);
+    }
+  }
+
+  /**
+   * The workflow asked to cancel an activity. Not started: it is canceled at once (and a new
+   * workflow task is needed, which the caller schedules after the command events). Started: the
+   * request is recorded and reaches the worker with its next heartbeat.
+   */
+  static boolean requestCancel(Execution e, long completedId, long scheduledEventId) {
+    if (scheduledEventId <= 0) {
+      throw new BadCommandException(
+          WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+          "RequestCancelActivityTask: scheduled_event_id must be positive");
+    }
+    ActivityInfo a = e.state.activities.get(scheduledEventId);
+    if (a == null && !closedInBuffer(e, scheduledEventId)) {
+      throw new BadCommandException(
+          WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+          "RequestCancelActivityTask: no pending activity with scheduled_event_id " + scheduledEventId);
+    }
+    long requestId =
+        e.append(
+            HistoryEvent.newBuilder()
+                .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)
+                .setActivityTaskCancelRequestedEventAttributes(
+                    ActivityTaskCancelRequestedEventAttributes.newBuilder()
+                        .setScheduledEventId(scheduledEventId)
+                        .setWorkflowTaskCompletedEventId(completedId)));
+    if (a == null) {
+      return false; // it finished while the task was in flight; its result is in the buffer
+    }
+    a.cancelRequested = true;
+    a.cancelRequestedEventId = requestId;
+    if (a.started) {
+      return false;
+    }
+    close(
+        e,
+        a,
+        startedId ->
+            HistoryEvent.newBuilder()
+                .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+                .setActivityTaskCanceledEventAttributes(
+                    ActivityTaskCanceledEventAttributes.newBuilder()
+                        .setLatestCancelRequestedEventId(requestId)
+                        .setScheduledEventId(a.scheduledEventId)
+                        .setStartedEventId(0)),
+        false);
+    return true;
+  }
+
+  private static boolean closedInBuffer(Execution e, long scheduledEventId) {
+    for (byte[] bytes : e.state.bufferedEvents) {
+      try {
+        HistoryEvent event = HistoryEvent.parseFrom(bytes);
+        long id =
+            switch (event.getEventType()) {
+              case EVENT_TYPE_ACTIVITY_TASK_COMPLETED ->
+                  event.getActivityTaskCompletedEventAttributes().getScheduledEventId();
+              case EVENT_TYPE_ACTIVITY_TASK_FAILED -> event.getActivityTaskFailedEventAttributes().getScheduledEventId();
+              case EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT ->
+                  event.getActivityTaskTimedOutEventAttributes().getScheduledEventId();
+              case EVENT_TYPE_ACTIVITY_TASK_CANCELED ->
+                  event.getActivityTaskCanceledEventAttributes().getScheduledEventId();
+              default -> 0;
+            };
+        if (id == scheduledEventId) {
+          return true;
+        }
+      } catch (InvalidProtocolBufferException ex) {
+        throw new IllegalStateException("buffered event is unreadable", ex);
+      }
+    }
+    return false;
+  }
+
+  /** A retry backoff ended: the attempt goes into its task queue. */
+  static void retryTimerFired(Execution e, long scheduledEventId, int attempt) {
+    e.deleteTimer(retryKey(scheduledEventId, attempt));
+    ActivityInfo a = e.state.activities.get(scheduledEventId);
+    if (a == null || !a.waitingForRetry || a.attempt != attempt || a.paused) {
+      return;
+    }
+    enqueue(e, a);
+  }
+
+  /** A timeout timer of the activity fired; stale ones (older attempt, moved deadline) do nothing. */
+  static void timeoutFired(Execution e, TimeoutType type, long scheduledEventId, int attempt, String timerKey) {
+    ActivityInfo a = e.state.isRunning() ? e.state.activities.get(scheduledEventId) : null;
+    if (a == null) {
+      e.deleteTimer(timerKey);
+      return;
+    }
+    switch (type) {
+      case TIMEOUT_TYPE_SCHEDULE_TO_START -> {
+        if (a.started || a.waitingForRetry || a.attempt != attempt) {
+          e.deleteTimer(timerKey);
+          return;
+        }
+      }
+      case TIMEOUT_TYPE_START_TO_CLOSE -> {
+        if (!a.started || a.attempt != attempt) {
+          e.deleteTimer(timerKey);
+          return;
+        }
+      }
+      case TIMEOUT_TYPE_HEARTBEAT -> {
+        if (!a.started || a.attempt != attempt) {
+          e.deleteTimer(timerKey);
+          return;
+        }
+        long deadline = Math.max(a.startedTime, a.lastHeartbeatTime) + a.heartbeatMillis;
+        if (deadline > e.now) {
+          e.putTimer(timerKey, deadline);
+          return;
+        }
+      }
+      default -> {}
+    }
+    e.deleteTimer(timerKey);
+    timeOut(e, a, type);
+  }
+
+  private static void timeOut(Execution e, ActivityInfo a, TimeoutType type) {
+    TimeoutFailureInfo.Builder info = TimeoutFailureInfo.newBuilder().setTimeoutType(type);
+    if (a.heartbeatDetails != null) {
+      info.setLastHeartbeatDetails(Protos.parse(Payloads.parser(), a.heartbeatDetails, Payloads.getDefaultInstance()));
+    }
+    Failure.Builder failure =
+        Failure.newBuilder()
+            .setMessage("activity " + ActivityRetries.timeoutName(type) + " timeout")
+            .setSource("Server")
+            .setTimeoutFailureInfo(info);
+    if (a.lastFailure != null) {
+      failure.setCause(Protos.parse(Failure.parser(), a.lastFailure, Failure.getDefaultInstance()));
+    }
+    ActivityRetries.Decision decision = ActivityRetries.decide(a, failure.build(), type, e.now);
+    if (decision.retry()) {
+      retry(e, a, failure.build(), decision.delayMillis());
+      return;
+    }
+    if (decision.state() == RetryState.RETRY_STATE_TIMEOUT
+        && (type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE || type == TimeoutType.TIMEOUT_TYPE_HEARTBEAT)) {
+      failure
+          .setMessage("Not enough time to schedule next retry before activity ScheduleToClose timeout, giving up retrying")
+          .setTimeoutFailureInfo(info.setTimeoutType(TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE));
+    }
+    Failure finalFailure = failure.build();
+    close(
+        e,
+        a,
+        startedId ->
+            HistoryEvent.newBuilder()
+                .setEventType(EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
+                .setActivityTaskTimedOutEventAttributes(
+                    ActivityTaskTimedOutEventAttributes.newBuilder()
+                        .setFailure(finalFailure)
+                        .setScheduledEventId(a.scheduledEventId)
+                        .setStartedEventId(startedId)
+                        .setRetryState(decision.state())),
+        true);
+  }
+}

@@ -1,0 +1,187 @@
+package dev.perdura.server.history;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Timestamps;
+import dev.perdura.server.store.EventRow;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
+import dev.perdura.server.store.TimerRow;
+import dev.perdura.server.store.VisibilityRow;
+import io.temporal.api.common.v1.Priority;
+import io.temporal.api.history.v1.HistoryEvent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A working copy of one run inside one change: its state plus everything the change writes
+ * (events, tasks, timers). Turned into an {@link ExecutionWrite} when the change succeeds; thrown
+ * away when it fails, which is what makes a change all-or-nothing.
+ */
+final class Execution {
+  final ExecutionKey key;
+  final ExecutionState state;
+  final long readVersion;
+  final long now;
+  final List<EventRow> newEvents = new ArrayList<>();
+  final List<TaskRow> putTasks = new ArrayList<>();
+  final List<TaskRow> deleteTasks = new ArrayList<>();
+  final List<TimerRow> putTimers = new ArrayList<>();
+  final List<String> deleteTimers = new ArrayList<>();
+  boolean clearTasksAndTimers;
+  boolean makeCurrent;
+  private boolean changed;
+
+  Execution(ExecutionKey key, ExecutionState state, long readVersion, long now) {
+    this.key = key;
+    this.state = state;
+    this.readVersion = readVersion;
+    this.now = now;
+  }
+
+  void markChanged() {
+    changed = true;
+  }
+
+  boolean changed() {
+    return changed || !newEvents.isEmpty();
+  }
+
+  /** Appends an event now, giving it the next id; returns that id. */
+  long append(HistoryEvent.Builder event) {
+    changed = true;
+    long id = state.nextEventId++;
+    event.setEventId(id);
+    if (!event.hasEventTime()) {
+      event.setEventTime(Timestamps.fromMillis(now));
+    }
+    linkActivityCloseToStarted(event, id);
+    byte[] data = event.build().toByteArray();
+    state.historySizeBytes += data.length;
+    newEvents.add(new EventRow(id, data));
+    return id;
+  }
+
+  /**
+   * Appends an event, or buffers it while a workflow task is in flight (no event may sit between
+   * a WorkflowTaskStarted and its completion); buffered events get their ids when flushed.
+   */
+  void appendOrBuffer(HistoryEvent.Builder event) {
+    if (state.workflowTaskStarted()) {
+      changed = true;
+      if (!event.hasEventTime()) {
+        event.setEventTime(Timestamps.fromMillis(now));
+      }
+      state.bufferedEvents.add(event.build().toByteArray());
+    } else {
+      append(event);
+    }
+  }
+
+  boolean hasBufferedEvents() {
+    return !state.bufferedEvents.isEmpty();
+  }
+
+  /** Appends the buffered events in arrival order. */
+  void flushBufferedEvents() {
+    List<byte[]> buffered = state.bufferedEvents;
+    state.bufferedEvents = new ArrayList<>();
+    for (byte[] bytes : buffered) {
+      try {
+        append(HistoryEvent.parseFrom(bytes).toBuilder());
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("buffered event of " + key + " is unreadable", e);
+      }
+    }
+  }
+
+  /**
+   * The lazily written ActivityTaskStarted always directly precedes the activity's closing event,
+   * so a closing event built with started id -1 refers to the event just before it.
+   */
+  private static void linkActivityCloseToStarted(HistoryEvent.Builder event, long id) {
+    switch (event.getEventType()) {
+      case EVENT_TYPE_ACTIVITY_TASK_COMPLETED -> {
+        if (event.getActivityTaskCompletedEventAttributes().getStartedEventId() == -1) {
+          event.getActivityTaskCompletedEventAttributesBuilder().setStartedEventId(id - 1);
+        }
+      }
+      case EVENT_TYPE_ACTIVITY_TASK_FAILED -> {
+        if (event.getActivityTaskFailedEventAttributes().getStartedEventId() == -1) {
+          event.getActivityTaskFailedEventAttributesBuilder().setStartedEventId(id - 1);
+        }
+      }
+      case EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT -> {
+        if (event.getActivityTaskTimedOutEventAttributes().getStartedEventId() == -1) {
+          event.getActivityTaskTimedOutEventAttributesBuilder().setStartedEventId(id - 1);
+        }
+      }
+      case EVENT_TYPE_ACTIVITY_TASK_CANCELED -> {
+        if (event.getActivityTaskCanceledEventAttributes().getStartedEventId() == -1) {
+          event.getActivityTaskCanceledEventAttributesBuilder().setStartedEventId(id - 1);
+        }
+      }
+      default -> {}
+    }
+  }
+
+  void putTask(TaskKind kind, String taskQueue, long scheduledEventId, int attempt, byte[] priority) {
+    changed = true;
+    Priority p = Protos.priority(priority);
+    putTasks.add(
+        new TaskRow(
+            key,
+            kind,
+            taskQueue,
+            scheduledEventId,
+            attempt,
+            p.getPriorityKey(),
+            p.getFairnessKey(),
+            p.getFairnessWeight(),
+            now));
+  }
+
+  void deleteTask(TaskKind kind, long scheduledEventId) {
+    changed = true;
+    deleteTasks.add(new TaskRow(key, kind, "", scheduledEventId, 0, 0, "", 0f, now));
+  }
+
+  void putTimer(String timerKey, long fireAt) {
+    changed = true;
+    putTimers.add(new TimerRow(key, timerKey, fireAt));
+  }
+
+  void deleteTimer(String timerKey) {
+    changed = true;
+    deleteTimers.add(timerKey);
+  }
+
+  ExecutionWrite toWrite() {
+    ExecutionState s = state;
+    VisibilityRow visibility =
+        new VisibilityRow(
+            s.workflowType,
+            s.taskQueue,
+            s.status,
+            s.startTime,
+            s.closeTime,
+            s.executionTime,
+            s.nextEventId - 1,
+            s.firstRunId,
+            s.memo == null ? new byte[0] : s.memo,
+            s.searchAttributes == null ? new byte[0] : s.searchAttributes);
+    ExecutionRow row = new ExecutionRow(key, readVersion + 1, StateCodec.encode(s), visibility);
+    return new ExecutionWrite(
+        row,
+        readVersion,
+        makeCurrent,
+        newEvents,
+        putTasks,
+        deleteTasks,
+        putTimers,
+        deleteTimers,
+        clearTasksAndTimers);
+  }
+}

@@ -1,0 +1,91 @@
+package dev.perdura.server.history;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The mutable state of one workflow run: everything needed to decide what happens next without
+ * reading its history. Persisted as JSON in the execution row; owned by the history shard thread
+ * while a change is computed (never shared across threads).
+ */
+final class ExecutionState {
+  String namespace;
+  String workflowId;
+  String runId;
+  String firstRunId;
+  String workflowType;
+  String taskQueue;
+  int status = Statuses.RUNNING;
+  long startTime;
+  long closeTime;
+  long executionTime;
+  /** Id the next history event gets. */
+  long nextEventId = 1;
+  long historySizeBytes;
+  /** Started event id of the last completed workflow task (previous_started_event_id). */
+  long lastCompletedWftStartedId;
+  String startRequestId = "";
+  /** Request ids of recent signals and cancel requests, for dedupe of client retries. */
+  List<String> recentRequestIds = new ArrayList<>();
+  boolean cancelRequested;
+  long workflowTaskTimeoutMillis;
+  long runTimeoutMillis;
+  long executionTimeoutMillis;
+  /** Epoch millis at which the run times out (min of run and execution deadline), 0 = never. */
+  long runDeadline;
+  long executionDeadline;
+  byte[] memo;
+  byte[] searchAttributes;
+  byte[] priority;
+  /** The workflow task, when one is scheduled or started. */
+  WorkflowTaskInfo workflowTask;
+  /** Attempt of the next workflow task: grows with failures and timeouts, 1 after a completion. */
+  int workflowTaskAttempt = 1;
+  /** Events produced while a workflow task was started; serialized HistoryEvent without id. */
+  List<byte[]> bufferedEvents = new ArrayList<>();
+  TreeMap<Long, ActivityInfo> activities = new TreeMap<>();
+  Map<String, TimerInfo> timers = new LinkedHashMap<>();
+  /** Run that continued this one (continue-as-new), for the closing event. */
+  String continuedRunId;
+
+  boolean isRunning() {
+    return status == Statuses.RUNNING;
+  }
+
+  /** A workflow task is in flight: events must be buffered until it ends. */
+  boolean workflowTaskStarted() {
+    return workflowTask != null && workflowTask.started;
+  }
+
+  void rememberRequestId(String requestId) {
+    if (requestId == null || requestId.isEmpty()) {
+      return;
+    }
+    recentRequestIds.add(requestId);
+    if (recentRequestIds.size() > 100) {
+      recentRequestIds.remove(0);
+    }
+  }
+
+  /** The workflow task in flight or waiting. */
+  static final class WorkflowTaskInfo {
+    long scheduledEventId;
+    long startedEventId;
+    int attempt;
+    boolean started;
+    long scheduledTime;
+    long startedTime;
+    String taskQueue;
+    long startToCloseMillis;
+  }
+
+  /** A user timer that has started and not yet fired or been cancelled. */
+  static final class TimerInfo {
+    String timerId;
+    long startedEventId;
+    long fireTime;
+  }
+}

@@ -1,0 +1,589 @@
+package dev.perdura.server.history;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.TaskToken;
+import dev.perdura.server.matching.Matching;
+import dev.perdura.server.store.EventRow;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.Store;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
+import dev.perdura.server.store.TimerRow;
+import dev.perdura.server.timers.TimerQueue;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.History;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.history.v1.WorkflowExecutionCancelRequestedEventAttributes;
+import io.temporal.api.history.v1.WorkflowExecutionSignaledEventAttributes;
+import io.temporal.api.history.v1.TimerFiredEventAttributes;
+import io.temporal.api.query.v1.WorkflowQueryResult;
+import io.temporal.api.workflowservice.v1.*;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The history service: owns the runs. Every change to a run goes through the run's shard
+ * ({@code hash(namespace, workflow id) mod shards}), is durable before the caller hears back, and
+ * then feeds matching (new tasks), the timer queue (new timers) and history long polls.
+ *
+ * <p>Requests arrive validated by the frontend; this layer enforces state rules (NOT_FOUND for
+ * stale tasks and unknown runs, conflicts on start).
+ */
+public final class HistoryService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HistoryService.class);
+  /** Upper bound for waiting on a shard; a change normally commits in milliseconds. */
+  private static final long CHANGE_TIMEOUT_SECONDS = 30;
+
+  private final Store store;
+  private final Matching matching;
+  private final Clock clock;
+  private final HistoryShard[] shards;
+  private final TimerQueue timers;
+  private final HistoryWaiters waiters = new HistoryWaiters();
+  private final QueryRegistry queries = new QueryRegistry();
+
+  public HistoryService(Store store, Matching matching, Clock clock, int shardCount) {
+    this.store = store;
+    this.matching = matching;
+    this.clock = clock;
+    this.timers = new TimerQueue(clock, this::fireTimer);
+    this.shards = new HistoryShard[shardCount];
+    for (int i = 0; i < shardCount; i++) {
+      shards[i] = new HistoryShard(i, store, clock, this::committed);
+    }
+  }
+
+  /** Rebuilds the task queues and timers from the store, then starts firing timers. */
+  public void start() {
+    List<TaskRow> tasks = store.loadTasks();
+    tasks.forEach(matching::add);
+    List<TimerRow> pending = store.loadTimers();
+    pending.forEach(timers::schedule);
+    timers.start();
+    log.info("history started: {} backlog tasks and {} timers restored", tasks.size(), pending.size());
+  }
+
+  private HistoryShard shardOf(String namespace, String workflowId) {
+    int hash = (namespace.hashCode() * 31 + workflowId.hashCode()) & 0x7fffffff;
+    return shards[hash % shards.length];
+  }
+
+  private <R> R change(String namespace, String workflowId, Function<Tx, R> body) {
+    CompletableFuture<R> result = shardOf(namespace, workflowId).submit(body);
+    try {
+      return result.get(CHANGE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StatusRuntimeException status) {
+        throw status;
+      }
+      throw Errors.internal("change failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw Errors.unavailable("history shard is overloaded, try again", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Errors.unavailable("interrupted", e);
+    }
+  }
+
+  private void committed(ExecutionWrite write) {
+    ExecutionKey key = write.row().key();
+    if (write.clearTasksAndTimers()) {
+      matching.removeExecution(key);
+    }
+    for (TaskRow task : write.putTasks()) {
+      matching.add(task);
+    }
+    for (TimerRow timer : write.putTimers()) {
+      timers.schedule(timer);
+    }
+    if (!write.events().isEmpty()) {
+      waiters.changed(key);
+    }
+  }
+
+  // ---- workflow lifecycle -------------------------------------------------------------------
+
+  public StartWorkflowExecutionResponse startWorkflow(NewRun run, WorkflowStarts.Policies policies) {
+    return change(run.namespace(), run.workflowId(), tx -> WorkflowStarts.start(tx, run, policies));
+  }
+
+  public SignalWithStartWorkflowExecutionResponse signalWithStart(
+      NewRun run, WorkflowStarts.Policies policies, SignalWorkflowExecutionRequest signal) {
+    return change(
+        run.namespace(),
+        run.workflowId(),
+        tx -> WorkflowStarts.signalWithStart(tx, run, policies, signal));
+  }
+
+  public void signal(SignalWorkflowExecutionRequest request) {
+    WorkflowExecution target = request.getWorkflowExecution();
+    change(
+        request.getNamespace(),
+        target.getWorkflowId(),
+        tx -> {
+          Execution e = tx.require(request.getNamespace(), target.getWorkflowId(), target.getRunId());
+          if (!e.state.isRunning()) {
+            throw Errors.notFound("workflow execution already completed");
+          }
+          WorkflowStarts.appendSignal(e, request);
+          return null;
+        });
+  }
+
+  public void requestCancel(RequestCancelWorkflowExecutionRequest request) {
+    WorkflowExecution target = request.getWorkflowExecution();
+    change(
+        request.getNamespace(),
+        target.getWorkflowId(),
+        tx -> {
+          Execution e = tx.require(request.getNamespace(), target.getWorkflowId(), target.getRunId());
+          if (!request.getFirstExecutionRunId().isEmpty()
+              && !request.getFirstExecutionRunId().equals(e.state.firstRunId)) {
+            throw Errors.notFound("workflow execution not found in chain " + request.getFirstExecutionRunId());
+          }
+          ExecutionState s = e.state;
+          if (!s.isRunning() || s.cancelRequested || s.recentRequestIds.contains(request.getRequestId())) {
+            return null;
+          }
+          s.cancelRequested = true;
+          s.rememberRequestId(request.getRequestId());
+          e.appendOrBuffer(
+              HistoryEvent.newBuilder()
+                  .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+                  .setWorkflowExecutionCancelRequestedEventAttributes(
+                      WorkflowExecutionCancelRequestedEventAttributes.newBuilder()
+                          .setCause(request.getReason())
+                          .setIdentity(request.getIdentity())));
+          Runs.scheduleWorkflowTask(e);
+          return null;
+        });
+  }
+
+  public void terminate(TerminateWorkflowExecutionRequest request) {
+    WorkflowExecution target = request.getWorkflowExecution();
+    change(
+        request.getNamespace(),
+        target.getWorkflowId(),
+        tx -> {
+          Execution e = tx.require(request.getNamespace(), target.getWorkflowId(), target.getRunId());
+          if (!request.getFirstExecutionRunId().isEmpty()
+              && !request.getFirstExecutionRunId().equals(e.state.firstRunId)) {
+            throw Errors.notFound("workflow execution not found in chain " + request.getFirstExecutionRunId());
+          }
+          if (!e.state.isRunning()) {
+            throw Errors.notFound("workflow execution already completed");
+          }
+          Runs.terminate(
+              e, request.getReason(), request.hasDetails() ? request.getDetails() : null, request.getIdentity());
+          log.info("terminated workflow {} run {} in {}: {}", e.key.workflowId(), e.key.runId(), e.key.namespace(), request.getReason());
+          return null;
+        });
+  }
+
+  public DescribeWorkflowExecutionResponse describe(String namespace, WorkflowExecution execution) {
+    return change(
+        namespace,
+        execution.getWorkflowId(),
+        tx -> Describe.describe(tx.require(namespace, execution.getWorkflowId(), execution.getRunId())));
+  }
+
+  // ---- workflow tasks -----------------------------------------------------------------------
+
+  /** Starts a dispatched workflow task (or serves a query-only task); empty when it went stale. */
+  public Optional<PollWorkflowTaskQueueResponse> startWorkflowTask(TaskRow task, String identity, String requestId) {
+    if (task.scheduledEventId() < 0) {
+      return queryTask(task);
+    }
+    ExecutionKey key = task.execution();
+    record Start(WorkflowTasks.Started started, List<QueryRegistry.PendingQuery> queries) {}
+    Optional<Start> start =
+        change(
+            key.namespace(),
+            key.workflowId(),
+            tx ->
+                WorkflowTasks.start(tx, task, identity, requestId)
+                    .map(s -> new Start(s, queries.takeWaiting(key))));
+    if (start.isEmpty()) {
+      return Optional.empty();
+    }
+    WorkflowTasks.Started s = start.get().started();
+    PollWorkflowTaskQueueResponse.Builder response =
+        PollWorkflowTaskQueueResponse.newBuilder()
+            .setTaskToken(com.google.protobuf.ByteString.copyFrom(s.token().encode()))
+            .setWorkflowExecution(execution(key))
+            .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(s.workflowType()))
+            .setPreviousStartedEventId(s.previousStartedEventId())
+            .setStartedEventId(s.startedEventId())
+            .setAttempt(s.attempt())
+            .setHistory(readHistory(key, s.startedEventId()))
+            .setWorkflowExecutionTaskQueue(
+                io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
+                    .setName(s.taskQueue())
+                    .setKind(io.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+            .setScheduledTime(Protos.timestamp(s.scheduledTime()))
+            .setStartedTime(Protos.timestamp(s.startedTime()));
+    for (QueryRegistry.PendingQuery query : start.get().queries()) {
+      response.putQueries(query.id(), query.query());
+    }
+    return Optional.of(response.build());
+  }
+
+  private static WorkflowExecution execution(ExecutionKey key) {
+    return WorkflowExecution.newBuilder().setWorkflowId(key.workflowId()).setRunId(key.runId()).build();
+  }
+
+  private History readHistory(ExecutionKey key, long upToEventId) {
+    History.Builder history = History.newBuilder();
+    for (EventRow row : store.readEvents(key, 1, (int) Math.min(Integer.MAX_VALUE, upToEventId))) {
+      history.addEvents(parseEvent(row));
+    }
+    return history.build();
+  }
+
+  private static HistoryEvent parseEvent(EventRow row) {
+    try {
+      return HistoryEvent.parseFrom(row.data());
+    } catch (InvalidProtocolBufferException e) {
+      throw Errors.internal("stored event " + row.eventId() + " is unreadable", e);
+    }
+  }
+
+  public RespondWorkflowTaskCompletedResponse completeWorkflowTask(
+      TaskToken token, RespondWorkflowTaskCompletedRequest request) {
+    Optional<StatusRuntimeException> error =
+        change(
+            token.namespace(),
+            token.workflowId(),
+            tx -> {
+              Optional<StatusRuntimeException> outcome = WorkflowTasks.complete(tx, token, request);
+              request.getQueryResultsMap().forEach(queries::answer);
+              ExecutionKey key = new ExecutionKey(token.namespace(), token.workflowId(), token.runId());
+              tx.find(key).ifPresent(e -> {
+                if (e.state.workflowTask == null) {
+                  List<QueryRegistry.PendingQuery> waiting = queries.takeWaiting(key);
+                  tx.afterCommit(() -> waiting.forEach(q -> dispatchQueryTask(e.state.taskQueue, q)));
+                }
+              });
+              return outcome;
+            });
+    if (error.isPresent()) {
+      throw error.get();
+    }
+    return RespondWorkflowTaskCompletedResponse.getDefaultInstance();
+  }
+
+  public void failWorkflowTask(TaskToken token, RespondWorkflowTaskFailedRequest request) {
+    change(
+        token.namespace(),
+        token.workflowId(),
+        tx -> {
+          Execution e = WorkflowTasks.requireCurrent(tx, token);
+          WorkflowTasks.fail(
+              e, request.getCause(), request.hasFailure() ? request.getFailure() : null, request.getIdentity());
+          log.warn(
+              "workflow task failed: namespace={} workflowId={} runId={} attempt={} cause={} message={}",
+              token.namespace(), token.workflowId(), token.runId(), token.attempt(), request.getCause(),
+              request.getFailure().getMessage());
+          return null;
+        });
+  }
+
+  // ---- activity tasks -----------------------------------------------------------------------
+
+  public Optional<PollActivityTaskQueueResponse> startActivityTask(TaskRow task, String identity, String requestId) {
+    ExecutionKey key = task.execution();
+    Optional<Activities.Started> started =
+        change(key.namespace(), key.workflowId(), tx -> Activities.start(tx, task, identity, requestId));
+    if (started.isEmpty()) {
+      return Optional.empty();
+    }
+    ActivityInfo a = started.get().activity();
+    List<EventRow> scheduledRows = store.readEvents(key, a.scheduledEventId, 1);
+    if (scheduledRows.isEmpty()) {
+      throw Errors.internal("scheduled event " + a.scheduledEventId + " of " + key + " is missing", null);
+    }
+    var scheduled = parseEvent(scheduledRows.get(0)).getActivityTaskScheduledEventAttributes();
+    PollActivityTaskQueueResponse.Builder response =
+        PollActivityTaskQueueResponse.newBuilder()
+            .setTaskToken(com.google.protobuf.ByteString.copyFrom(started.get().token().encode()))
+            .setWorkflowNamespace(key.namespace())
+            .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(started.get().workflowType()))
+            .setWorkflowExecution(execution(key))
+            .setActivityType(scheduled.getActivityType())
+            .setActivityId(a.activityId)
+            .setScheduledTime(Protos.timestamp(a.firstScheduledTime))
+            .setCurrentAttemptScheduledTime(Protos.timestamp(a.scheduledTime))
+            .setStartedTime(Protos.timestamp(a.startedTime))
+            .setAttempt(a.attempt)
+            .setScheduleToCloseTimeout(Protos.duration(a.scheduleToCloseMillis))
+            .setStartToCloseTimeout(Protos.duration(a.startToCloseMillis))
+            .setHeartbeatTimeout(Protos.duration(a.heartbeatMillis))
+            .setRetryPolicy(Protos.parse(io.temporal.api.common.v1.RetryPolicy.parser(), a.retryPolicy,
+                io.temporal.api.common.v1.RetryPolicy.getDefaultInstance()))
+            .setPriority(Protos.priority(a.priority));
+    if (scheduled.hasHeader()) {
+      response.setHeader(scheduled.getHeader());
+    }
+    if (scheduled.hasInput()) {
+      response.setInput(scheduled.getInput());
+    }
+    if (a.heartbeatDetails != null) {
+      response.setHeartbeatDetails(Protos.parse(Payloads.parser(), a.heartbeatDetails, Payloads.getDefaultInstance()));
+    }
+    return Optional.of(response.build());
+  }
+
+  /** Which activity a completion, failure, cancellation or heartbeat is about. */
+  public sealed interface ActivityRef {
+    String namespace();
+
+    String workflowId();
+
+    /** A task token handed out with the task. */
+    record ByToken(TaskToken token) implements ActivityRef {
+      public String namespace() {
+        return token.namespace();
+      }
+
+      public String workflowId() {
+        return token.workflowId();
+      }
+    }
+
+    /** (workflow id, run id, activity id), for completion from elsewhere. */
+    record ById(String namespace, String workflowId, String runId, String activityId) implements ActivityRef {}
+  }
+
+  private <R> R onActivity(ActivityRef ref, java.util.function.BiFunction<Execution, ActivityInfo, R> body) {
+    return change(
+        ref.namespace(),
+        ref.workflowId(),
+        tx -> {
+          switch (ref) {
+            case ActivityRef.ByToken t -> {
+              Execution e = tx.find(new ExecutionKey(t.token().namespace(), t.token().workflowId(), t.token().runId()))
+                  .orElseThrow(Activities::staleTask);
+              return body.apply(e, Activities.requireByToken(e, t.token()));
+            }
+            case ActivityRef.ById id -> {
+              Execution e = tx.require(id.namespace(), id.workflowId(), id.runId());
+              return body.apply(e, Activities.requireById(e, id.activityId()));
+            }
+          }
+        });
+  }
+
+  public void completeActivity(ActivityRef ref, Payloads result, String identity) {
+    onActivity(ref, (e, a) -> {
+      Activities.complete(e, a, result, identity);
+      return null;
+    });
+  }
+
+  public void failActivity(ActivityRef ref, io.temporal.api.failure.v1.Failure failure, Payloads lastHeartbeatDetails, String identity) {
+    onActivity(ref, (e, a) -> {
+      Activities.fail(e, a, failure, lastHeartbeatDetails, identity);
+      return null;
+    });
+  }
+
+  public void cancelActivity(ActivityRef ref, Payloads details, String identity) {
+    onActivity(ref, (e, a) -> {
+      Activities.canceled(e, a, details, identity);
+      return null;
+    });
+  }
+
+  public RecordActivityTaskHeartbeatResponse heartbeat(ActivityRef ref, Payloads details) {
+    return onActivity(ref, (e, a) -> {
+      Activities.heartbeat(e, a, details);
+      return RecordActivityTaskHeartbeatResponse.newBuilder()
+          .setCancelRequested(a.cancelRequested)
+          .setActivityPaused(a.paused)
+          .setActivityReset(a.resetRequested)
+          .build();
+    });
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  private void fireTimer(TimerRow timer) {
+    ExecutionKey key = timer.execution();
+    shardOf(key.namespace(), key.workflowId())
+        .submit(tx -> {
+          tx.find(key).ifPresent(e -> TimerFiring.fire(e, timer.timerKey()));
+          return null;
+        })
+        .whenComplete((ignored, error) -> {
+          if (error != null) {
+            log.error("firing timer {} of {} failed; it fires again after a restart", timer.timerKey(), key, error);
+          }
+        });
+  }
+
+  // ---- history ------------------------------------------------------------------------------
+
+  /** Resolves an empty run id to the current run; NOT_FOUND when there is none. */
+  public ExecutionKey resolve(String namespace, WorkflowExecution execution) {
+    String runId = execution.getRunId();
+    if (runId.isEmpty()) {
+      runId = store.findCurrentRunId(namespace, execution.getWorkflowId())
+          .orElseThrow(() -> Errors.notFound("workflow execution not found: workflowId=" + execution.getWorkflowId()));
+    }
+    return new ExecutionKey(namespace, execution.getWorkflowId(), runId);
+  }
+
+  public Optional<ExecutionRow> findExecution(ExecutionKey key) {
+    return store.findExecution(key);
+  }
+
+  public List<HistoryEvent> readEvents(ExecutionKey key, long fromEventId, int max) {
+    List<HistoryEvent> events = new ArrayList<>();
+    for (EventRow row : store.readEvents(key, fromEventId, max)) {
+      events.add(parseEvent(row));
+    }
+    return events;
+  }
+
+  /** Completes at the run's next committed change. */
+  public CompletableFuture<Void> nextChange(ExecutionKey key) {
+    return waiters.next(key);
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  public WorkflowQueryResult query(String namespace, WorkflowExecution execution,
+      io.temporal.api.query.v1.WorkflowQuery query, long timeoutMillis) {
+    record Routed(QueryRegistry.PendingQuery pending, String taskQueue, boolean direct) {}
+    Routed routed =
+        change(namespace, execution.getWorkflowId(), tx -> {
+          Execution e = tx.require(namespace, execution.getWorkflowId(), execution.getRunId());
+          ExecutionState s = e.state;
+          if (s.lastCompletedWftStartedId == 0 && !s.isRunning()) {
+            throw Errors.workflowNotReady("workflow closed before a workflow task completed");
+          }
+          QueryRegistry.PendingQuery pending = queries.register(e.key, query);
+          boolean direct = !s.isRunning() || (s.workflowTask == null && s.lastCompletedWftStartedId > 0);
+          if (!direct) {
+            queries.waitForTask(pending);
+          }
+          return new Routed(pending, s.taskQueue, direct);
+        });
+    if (routed.direct()) {
+      dispatchQueryTask(routed.taskQueue(), routed.pending());
+    }
+    try {
+      return routed.pending().answer().get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw io.grpc.Status.DEADLINE_EXCEEDED.withDescription("query timed out: no worker answered").asRuntimeException();
+    } catch (ExecutionException e) {
+      throw Errors.internal("query failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Errors.unavailable("interrupted", e);
+    } finally {
+      queries.forget(routed.pending());
+    }
+  }
+
+  private void dispatchQueryTask(String taskQueue, QueryRegistry.PendingQuery query) {
+    if (query.answer().isDone()) {
+      return;
+    }
+    // Query-only tasks ride the workflow queue as rows that never touch the store, told apart by
+    // a negative id.
+    matching.add(new TaskRow(query.execution(), TaskKind.WORKFLOW, taskQueue,
+        -QueryRegistry.numericId(query.id()), 1, 1, "", 0f, clock.millis()));
+  }
+
+  private Optional<PollWorkflowTaskQueueResponse> queryTask(TaskRow task) {
+    QueryRegistry.PendingQuery pending = queries.find(Long.toString(-task.scheduledEventId()));
+    if (pending == null || pending.answer().isDone()) {
+      return Optional.empty();
+    }
+    ExecutionKey key = task.execution();
+    Optional<ExecutionRow> row = store.findExecution(key);
+    if (row.isEmpty()) {
+      return Optional.empty();
+    }
+    ExecutionState s = StateCodec.decode(row.get().state());
+    TaskToken token = new TaskToken(TaskToken.Kind.QUERY_TASK, key.namespace(), key.workflowId(), key.runId(), 0, 0, 1, pending.id());
+    return Optional.of(
+        PollWorkflowTaskQueueResponse.newBuilder()
+            .setTaskToken(com.google.protobuf.ByteString.copyFrom(token.encode()))
+            .setWorkflowExecution(execution(key))
+            .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(s.workflowType))
+            .setPreviousStartedEventId(s.lastCompletedWftStartedId)
+            .setStartedEventId(0)
+            .setAttempt(1)
+            .setHistory(readHistory(key, s.nextEventId - 1))
+            .setQuery(pending.query())
+            .setWorkflowExecutionTaskQueue(
+                io.temporal.api.taskqueue.v1.TaskQueue.newBuilder().setName(s.taskQueue)
+                    .setKind(io.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+            .build());
+  }
+
+  public void answerQuery(TaskToken token, RespondQueryTaskCompletedRequest request) {
+    if (queries.find(token.queryId()) == null) {
+      throw Errors.notFound("query " + token.queryId() + " is no longer waiting for an answer");
+    }
+    WorkflowQueryResult.Builder result = WorkflowQueryResult.newBuilder()
+        .setResultType(request.getCompletedType())
+        .setErrorMessage(request.getErrorMessage());
+    if (request.hasQueryResult()) {
+      result.setAnswer(request.getQueryResult());
+    }
+    if (request.hasFailure()) {
+      result.setFailure(request.getFailure());
+    }
+    queries.answer(token.queryId(), result.build());
+  }
+
+  @Override
+  public void close() {
+    timers.close();
+    for (HistoryShard shard : shards) {
+      shard.close();
+    }
+    waiters.wakeAll();
+  }
+
+  static HistoryEvent.Builder timerFired(ExecutionState.TimerInfo timer) {
+    return HistoryEvent.newBuilder()
+        .setEventType(EventType.EVENT_TYPE_TIMER_FIRED)
+        .setTimerFiredEventAttributes(
+            TimerFiredEventAttributes.newBuilder().setTimerId(timer.timerId).setStartedEventId(timer.startedEventId));
+  }
+
+  static HistoryEvent.Builder signaled(SignalWorkflowExecutionRequest request) {
+    WorkflowExecutionSignaledEventAttributes.Builder attributes =
+        WorkflowExecutionSignaledEventAttributes.newBuilder()
+            .setSignalName(request.getSignalName())
+            .setIdentity(request.getIdentity());
+    if (request.hasInput()) {
+      attributes.setInput(request.getInput());
+    }
+    if (request.hasHeader()) {
+      attributes.setHeader(request.getHeader());
+    }
+    return HistoryEvent.newBuilder()
+        .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+        .setWorkflowExecutionSignaledEventAttributes(attributes);
+  }
+}

@@ -1,0 +1,232 @@
+package dev.perdura.server.history;
+
+import dev.perdura.server.common.Errors;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.Store;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serializes every change to the runs of one shard on a single writer thread and commits them in
+ * batches (group commit): the thread drains all queued changes, computes each on working copies,
+ * writes the successful ones in one store transaction, then runs their effects and answers their
+ * callers. A caller is answered only after its change is durable.
+ *
+ * <p>Committed rows are cached (bounded, least recently used first out) so the hot path does not
+ * read state back from the store.
+ */
+final class HistoryShard implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HistoryShard.class);
+  private static final int MAX_BATCH = 512;
+  private static final int CACHE_SIZE = 4096;
+
+  private final int index;
+  private final Store store;
+  private final Clock clock;
+  private final CommitListener listener;
+  private final LinkedBlockingQueue<Change<?>> queue = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private volatile boolean running = true;
+
+  // Owned by the writer thread only.
+  private final Map<ExecutionKey, ExecutionRow> rows = lru(CACHE_SIZE);
+  private final Map<String, String> currentRuns = lru(CACHE_SIZE);
+  private final Map<ExecutionKey, ExecutionRow> batchRows = new HashMap<>();
+  private final Map<String, String> batchCurrentRuns = new HashMap<>();
+
+  private record Change<R>(Function<Tx, R> body, CompletableFuture<R> result) {}
+
+  /** Told about every write once it is durable, before callers are answered. */
+  interface CommitListener {
+    void committed(ExecutionWrite write);
+  }
+
+  HistoryShard(int index, Store store, Clock clock, CommitListener listener) {
+    this.index = index;
+    this.store = store;
+    this.clock = clock;
+    this.listener = listener;
+    this.writer = Thread.ofPlatform().name("history-shard-" + index).daemon().unstarted(this::run);
+    writer.start();
+  }
+
+  /** Queues a change; the future completes once it is durable (or failed, with nothing written). */
+  <R> CompletableFuture<R> submit(Function<Tx, R> body) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    if (!running) {
+      result.completeExceptionally(Errors.unavailable("server is shutting down", null));
+      return result;
+    }
+    queue.add(new Change<>(body, result));
+    return result;
+  }
+
+  static String currentKey(String namespace, String workflowId) {
+    return namespace + '\u0000' + workflowId;
+  }
+
+  Optional<ExecutionRow> readRow(ExecutionKey key) {
+    ExecutionRow row = batchRows.get(key);
+    if (row == null) {
+      row = rows.get(key);
+    }
+    if (row == null) {
+      row = store.findExecution(key).orElse(null);
+      if (row != null) {
+        rows.put(key, row);
+      }
+    }
+    return Optional.ofNullable(row);
+  }
+
+  Optional<String> readCurrentRunId(String namespace, String workflowId) {
+    String key = currentKey(namespace, workflowId);
+    String runId = batchCurrentRuns.get(key);
+    if (runId == null) {
+      runId = currentRuns.get(key);
+    }
+    if (runId == null) {
+      runId = store.findCurrentRunId(namespace, workflowId).orElse(null);
+      if (runId != null) {
+        currentRuns.put(key, runId);
+      }
+    }
+    return Optional.ofNullable(runId);
+  }
+
+  private void run() {
+    List<Change<?>> batch = new ArrayList<>();
+    while (running || !queue.isEmpty()) {
+      try {
+        Change<?> first = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+        process(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (RuntimeException e) {
+        log.error("history shard {} failed a batch of {} changes", index, batch.size(), e);
+        for (Change<?> change : batch) {
+          change.result().completeExceptionally(Errors.internal("history shard failure", e));
+        }
+      } finally {
+        batch.clear();
+      }
+    }
+    for (Change<?> change : queue) {
+      change.result().completeExceptionally(Errors.unavailable("server is shutting down", null));
+    }
+  }
+
+  private record Outcome(Change<?> change, Object value, Throwable error) {}
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void process(List<Change<?>> batch) {
+    batchRows.clear();
+    batchCurrentRuns.clear();
+    List<ExecutionWrite> writes = new ArrayList<>();
+    List<Runnable> effects = new ArrayList<>();
+    List<Outcome> outcomes = new ArrayList<>(batch.size());
+    for (Change<?> change : batch) {
+      Tx tx = new Tx(this, clock.millis());
+      try {
+        Object value = change.body().apply(tx);
+        for (Execution execution : tx.working().values()) {
+          if (execution.changed()) {
+            ExecutionWrite write = execution.toWrite();
+            writes.add(write);
+            batchRows.put(execution.key, write.row());
+          }
+        }
+        batchCurrentRuns.putAll(tx.currentRuns());
+        effects.addAll(tx.effects());
+        outcomes.add(new Outcome(change, value, null));
+      } catch (Throwable t) {
+        if (!(t instanceof io.grpc.StatusRuntimeException)) {
+          log.error("history shard {}: a change failed unexpectedly", index, t);
+        }
+        outcomes.add(new Outcome(change, null, t));
+      }
+    }
+    if (!writes.isEmpty()) {
+      try {
+        store.commit(writes);
+      } catch (RuntimeException e) {
+        log.error("history shard {}: commit of {} writes failed; nothing applied", index, writes.size(), e);
+        for (ExecutionKey key : batchRows.keySet()) {
+          rows.remove(key);
+        }
+        currentRuns.clear();
+        batchRows.clear();
+        batchCurrentRuns.clear();
+        for (Outcome outcome : outcomes) {
+          outcome.change().result().completeExceptionally(
+              Errors.unavailable("could not persist the change, try again", e));
+        }
+        return;
+      }
+      rows.putAll(batchRows);
+      currentRuns.putAll(batchCurrentRuns);
+    }
+    batchRows.clear();
+    batchCurrentRuns.clear();
+    for (ExecutionWrite write : writes) {
+      try {
+        listener.committed(write);
+      } catch (RuntimeException e) {
+        log.error("history shard {}: dispatching the effects of {} failed", index, write.row().key(), e);
+      }
+    }
+    for (Runnable effect : effects) {
+      try {
+        effect.run();
+      } catch (RuntimeException e) {
+        log.error("history shard {}: an after-commit effect failed", index, e);
+      }
+    }
+    for (Outcome outcome : outcomes) {
+      CompletableFuture future = outcome.change().result();
+      if (outcome.error() != null) {
+        future.completeExceptionally(outcome.error());
+      } else {
+        future.complete(outcome.value());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      writer.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static <K, V> Map<K, V> lru(int capacity) {
+    return new LinkedHashMap<>(capacity, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+        return size() > capacity;
+      }
+    };
+  }
+}

@@ -1,0 +1,232 @@
+package dev.perdura.server.history;
+
+import dev.perdura.server.store.TaskKind;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.history.v1.WorkflowExecutionStartedEventAttributes;
+import io.temporal.api.history.v1.WorkflowExecutionTerminatedEventAttributes;
+import io.temporal.api.history.v1.WorkflowExecutionTimedOutEventAttributes;
+import io.temporal.api.history.v1.WorkflowTaskFailedEventAttributes;
+import io.temporal.api.history.v1.WorkflowTaskScheduledEventAttributes;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.enums.v1.RetryState;
+import io.temporal.api.enums.v1.TaskQueueKind;
+import java.util.UUID;
+
+/** Starting and closing runs, and scheduling their workflow tasks. */
+final class Runs {
+  static final long DEFAULT_WORKFLOW_TASK_TIMEOUT = 10_000;
+  static final long MAX_WORKFLOW_TASK_TIMEOUT = 120_000;
+  static final String RUN_TIMEOUT_TIMER = "run-timeout";
+  static final String START_BACKOFF_TIMER = "start-backoff";
+
+  private Runs() {}
+
+  /** Creates a run (history: WorkflowExecutionStarted, then its first workflow task). */
+  static Execution startRun(Tx tx, NewRun req) {
+    long now = tx.now;
+    String runId = UUID.randomUUID().toString();
+    long executionTimeout = req.executionTimeoutMillis();
+    long runTimeout = req.runTimeoutMillis();
+    if (runTimeout == 0 || (executionTimeout > 0 && executionTimeout < runTimeout)) {
+      runTimeout = executionTimeout;
+    }
+    long taskTimeout = req.taskTimeoutMillis() == 0 ? DEFAULT_WORKFLOW_TASK_TIMEOUT : req.taskTimeoutMillis();
+    taskTimeout = Math.min(taskTimeout, MAX_WORKFLOW_TASK_TIMEOUT);
+    if (runTimeout > 0) {
+      taskTimeout = Math.min(taskTimeout, runTimeout);
+    }
+    long executionDeadline = req.executionDeadline();
+    if (executionDeadline == 0 && executionTimeout > 0) {
+      executionDeadline = now + executionTimeout;
+    }
+    ExecutionState s = new ExecutionState();
+    s.namespace = req.namespace();
+    s.workflowId = req.workflowId();
+    s.runId = runId;
+    s.firstRunId = req.firstRunId().isEmpty() ? runId : req.firstRunId();
+    s.workflowType = req.workflowType();
+    s.taskQueue = req.taskQueue();
+    s.startTime = now;
+    s.executionTime = now + req.startDelayMillis();
+    s.startRequestId = req.requestId();
+    s.workflowTaskTimeoutMillis = taskTimeout;
+    s.runTimeoutMillis = runTimeout;
+    s.executionTimeoutMillis = executionTimeout;
+    s.executionDeadline = executionDeadline;
+    long runDeadline = runTimeout > 0 ? now + runTimeout : 0;
+    if (executionDeadline > 0 && (runDeadline == 0 || executionDeadline < runDeadline)) {
+      runDeadline = executionDeadline;
+    }
+    s.runDeadline = runDeadline;
+    s.memo = req.memo() == null ? null : req.memo().toByteArray();
+    s.searchAttributes = req.searchAttributes() == null ? null : req.searchAttributes().toByteArray();
+    s.priority = req.priority() == null ? null : req.priority().toByteArray();
+    Execution e = tx.create(s);
+
+    WorkflowExecutionStartedEventAttributes.Builder started =
+        WorkflowExecutionStartedEventAttributes.newBuilder()
+            .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(s.workflowType))
+            .setTaskQueue(TaskQueue.newBuilder().setName(s.taskQueue).setKind(TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+            .setWorkflowExecutionTimeout(Protos.duration(executionTimeout))
+            .setWorkflowRunTimeout(Protos.duration(runTimeout))
+            .setWorkflowTaskTimeout(Protos.duration(taskTimeout))
+            .setOriginalExecutionRunId(runId)
+            .setFirstExecutionRunId(s.firstRunId)
+            .setIdentity(req.identity())
+            .setAttempt(Math.max(1, req.attempt()))
+            .setWorkflowId(s.workflowId);
+    if (req.input() != null) {
+      started.setInput(req.input());
+    }
+    if (!req.continuedFromRunId().isEmpty()) {
+      started.setContinuedExecutionRunId(req.continuedFromRunId());
+      started.setInitiator(req.initiator());
+    }
+    if (req.continuedFailure() != null) {
+      started.setContinuedFailure(req.continuedFailure());
+    }
+    if (req.lastCompletionResult() != null) {
+      started.setLastCompletionResult(req.lastCompletionResult());
+    }
+    if (req.retryPolicy() != null) {
+      started.setRetryPolicy(req.retryPolicy());
+    }
+    if (executionDeadline > 0) {
+      started.setWorkflowExecutionExpirationTime(Protos.timestamp(executionDeadline));
+    }
+    if (req.startDelayMillis() > 0) {
+      started.setFirstWorkflowTaskBackoff(Protos.duration(req.startDelayMillis()));
+    }
+    if (req.memo() != null) {
+      started.setMemo(req.memo());
+    }
+    if (req.searchAttributes() != null) {
+      started.setSearchAttributes(req.searchAttributes());
+    }
+    if (req.header() != null) {
+      started.setHeader(req.header());
+    }
+    if (req.priority() != null) {
+      started.setPriority(req.priority());
+    }
+    e.append(
+        HistoryEvent.newBuilder()
+            .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
+            .setWorkflowExecutionStartedEventAttributes(started));
+    if (runDeadline > 0) {
+      e.putTimer(RUN_TIMEOUT_TIMER, runDeadline);
+    }
+    return e;
+  }
+
+  /** Schedules the first workflow task, now or after the requested start delay. */
+  static void scheduleFirstWorkflowTask(Execution e) {
+    if (e.state.executionTime > e.now) {
+      e.putTimer(START_BACKOFF_TIMER, e.state.executionTime);
+    } else {
+      scheduleWorkflowTask(e);
+    }
+  }
+
+  /**
+   * Schedules a workflow task unless one is already scheduled or started (a started one picks up
+   * the news when it completes, from the buffered events).
+   */
+  static void scheduleWorkflowTask(Execution e) {
+    ExecutionState s = e.state;
+    if (!s.isRunning() || s.workflowTask != null) {
+      return;
+    }
+    if (s.executionTime > e.now) {
+      return; // the start backoff timer schedules it
+    }
+    long id =
+        e.append(
+            HistoryEvent.newBuilder()
+                .setEventType(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+                .setWorkflowTaskScheduledEventAttributes(
+                    WorkflowTaskScheduledEventAttributes.newBuilder()
+                        .setTaskQueue(
+                            TaskQueue.newBuilder()
+                                .setName(s.taskQueue)
+                                .setKind(TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+                        .setStartToCloseTimeout(Protos.duration(s.workflowTaskTimeoutMillis))
+                        .setAttempt(s.workflowTaskAttempt)));
+    ExecutionState.WorkflowTaskInfo task = new ExecutionState.WorkflowTaskInfo();
+    task.scheduledEventId = id;
+    task.attempt = s.workflowTaskAttempt;
+    task.scheduledTime = e.now;
+    task.taskQueue = s.taskQueue;
+    task.startToCloseMillis = s.workflowTaskTimeoutMillis;
+    s.workflowTask = task;
+    e.putTask(TaskKind.WORKFLOW, s.taskQueue, id, task.attempt, s.priority);
+  }
+
+  /**
+   * Ends a workflow task that is in flight because the run is closing from outside (terminate,
+   * timeout): the task is failed so that its buffered events land before the closing event.
+   */
+  static void failInFlightWorkflowTask(Execution e, String identity) {
+    ExecutionState s = e.state;
+    if (s.workflowTaskStarted()) {
+      ExecutionState.WorkflowTaskInfo task = s.workflowTask;
+      s.workflowTask = null;
+      e.append(
+          HistoryEvent.newBuilder()
+              .setEventType(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+              .setWorkflowTaskFailedEventAttributes(
+                  WorkflowTaskFailedEventAttributes.newBuilder()
+                      .setScheduledEventId(task.scheduledEventId)
+                      .setStartedEventId(task.startedEventId)
+                      .setCause(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND)
+                      .setIdentity(identity)));
+      e.flushBufferedEvents();
+    } else {
+      e.flushBufferedEvents();
+    }
+  }
+
+  /** Appends the closing event and drops everything pending of the run. */
+  static void close(Execution e, int status, HistoryEvent.Builder closingEvent) {
+    ExecutionState s = e.state;
+    e.append(closingEvent);
+    s.status = status;
+    s.closeTime = e.now;
+    s.workflowTask = null;
+    s.bufferedEvents.clear();
+    s.activities.clear();
+    s.timers.clear();
+    e.clearTasksAndTimers = true;
+    e.markChanged();
+  }
+
+  static void terminate(Execution e, String reason, Payloads details, String identity) {
+    failInFlightWorkflowTask(e, identity);
+    WorkflowExecutionTerminatedEventAttributes.Builder attributes =
+        WorkflowExecutionTerminatedEventAttributes.newBuilder().setReason(reason).setIdentity(identity);
+    if (details != null) {
+      attributes.setDetails(details);
+    }
+    close(
+        e,
+        Statuses.TERMINATED,
+        HistoryEvent.newBuilder()
+            .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED)
+            .setWorkflowExecutionTerminatedEventAttributes(attributes));
+  }
+
+  static void timeOut(Execution e) {
+    failInFlightWorkflowTask(e, "history-service");
+    close(
+        e,
+        Statuses.TIMED_OUT,
+        HistoryEvent.newBuilder()
+            .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT)
+            .setWorkflowExecutionTimedOutEventAttributes(
+                WorkflowExecutionTimedOutEventAttributes.newBuilder()
+                    .setRetryState(RetryState.RETRY_STATE_TIMEOUT)));
+  }
+}

@@ -1,0 +1,296 @@
+package dev.perdura.server.matching;
+
+import dev.perdura.server.matching.FairLevel.Backlogged;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SequencedSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Hands the tasks of one task queue (namespace, name, kind) to long-polling workers. This is the
+ * in-memory side of matching: the durable copy of every task lives in the store, and this class
+ * only decides who gets which task next.
+ *
+ * <p>A task added while polls are waiting goes straight to the oldest one; otherwise it waits in
+ * the backlog. A poll takes the next backlog task, or waits for one to be added.
+ *
+ * <h2>Dispatch order</h2>
+ *
+ * <ol>
+ *   <li><b>Priority.</b> {@link TaskRow#priorityKey()} 1..5, lower first; 0 (unset) is the middle
+ *       level 3 and values above 5 count as 5. A level is drained before the next is looked at.
+ *   <li><b>Fairness within a level</b>, by stride scheduling. A task's effective weight is its
+ *       {@link TaskRow#fairnessWeight()}, 1 when unset or non-positive, clamped to [0.001, 1000].
+ *       Each fairness key (the empty key is a key like any other) remembers the pass of its newest
+ *       task; a new task gets {@code pass = max(base pass, key's newest pass + 1000 / weight)},
+ *       where the level's base pass is the pass of the task it dispatched last (a key seen for the
+ *       first time starts at the base pass). Tasks dispatch in (pass, arrival) order.
+ * </ol>
+ *
+ * <p>So backlogged keys share dispatches in proportion to their weights, none starves, a lone key
+ * gets all of them, a key that shows up late joins at the current position rather than catching up
+ * on the past, and tasks of one key leave in arrival order. Two refinements: a task added again
+ * while its previous copy is still in the backlog (same execution and scheduled event id, e.g. the
+ * next attempt of an activity) replaces that copy; and when a key's newest tasks are {@link #remove
+ * removed}, its next task is placed after its newest remaining one, so a key is not held back for
+ * tasks it never got.
+ *
+ * <h2>Threading</h2>
+ *
+ * All methods are thread-safe. The state is guarded by one lock that is never held while a poll's
+ * future is completed, because completing a {@link CompletableFuture} runs its dependent callbacks
+ * in the completing thread: a poll's callbacks run in the thread that calls {@link #add} (or {@link
+ * #close}), but never under this lock.
+ *
+ * <p>A poll is withdrawn by cancelling (or otherwise completing) its future, e.g. when the RPC's
+ * deadline passes. A withdrawn poll never swallows a task: a task is handed to a poll only if
+ * {@code complete(task)} succeeds, else it goes to the next waiting poll or back to the backlog.
+ * Once a poll's future holds a task, delivering it is the caller's job; a caller that can no longer
+ * deliver it must {@link #add} it again.
+ */
+public final class TaskQueueDispatcher implements AutoCloseable {
+  private static final int LEVELS = 5;
+  private static final int DEFAULT_LEVEL = 3;
+
+  private final String namespace;
+  private final String taskQueue;
+  private final TaskKind kind;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final FairLevel[] levels = new FairLevel[LEVELS];
+
+  /** Backlog tasks by execution and scheduled event id, for replacement and removal. */
+  private final Map<ExecutionKey, Map<Long, Backlogged>> byExecution = new HashMap<>();
+
+  /** Polls waiting for a task, oldest first. Non-empty only while the backlog is empty. */
+  private final SequencedSet<CompletableFuture<TaskRow>> waiting = new LinkedHashSet<>();
+
+  private long nextSequence;
+  private boolean closed;
+
+  public TaskQueueDispatcher(String namespace, String taskQueue, TaskKind kind) {
+    this.namespace = Objects.requireNonNull(namespace, "namespace");
+    this.taskQueue = Objects.requireNonNull(taskQueue, "taskQueue");
+    this.kind = Objects.requireNonNull(kind, "kind");
+    for (int i = 0; i < LEVELS; i++) {
+      levels[i] = new FairLevel();
+    }
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  public String taskQueue() {
+    return taskQueue;
+  }
+
+  public TaskKind kind() {
+    return kind;
+  }
+
+  /**
+   * Offers a task: to the oldest waiting poll if there is one, else to the backlog.
+   *
+   * @throws IllegalArgumentException if the task belongs to another queue
+   */
+  public void add(TaskRow task) {
+    checkBelongsHere(task);
+    while (true) {
+      CompletableFuture<TaskRow> poll;
+      lock.lock();
+      try {
+        poll = waiting.isEmpty() ? null : waiting.removeFirst();
+        if (poll == null) {
+          enqueue(task);
+          return;
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (poll.complete(task)) {
+        return;
+      }
+      // That poll was withdrawn after we took it; try the next one.
+    }
+  }
+
+  /**
+   * Asks for the next task. The future completes with it at once if the backlog has one, else when
+   * one is added. Cancel the future to withdraw the poll. After {@link #close} the returned future
+   * is already cancelled.
+   */
+  public CompletableFuture<TaskRow> poll() {
+    CompletableFuture<TaskRow> poll = new CompletableFuture<>();
+    lock.lock();
+    try {
+      if (closed) {
+        poll.cancel(false);
+        return poll;
+      }
+      Backlogged next = dispatchNext();
+      if (next != null) {
+        poll.complete(next.task());
+        return poll;
+      }
+      waiting.addLast(poll);
+    } finally {
+      lock.unlock();
+    }
+    // However the poll ends, it must leave the waiting set; after a hand-off this finds nothing.
+    poll.whenComplete((task, failure) -> forget(poll));
+    return poll;
+  }
+
+  /** Drops a backlog task; false if it is not in the backlog (already dispatched or unknown). */
+  public boolean remove(ExecutionKey execution, long scheduledEventId) {
+    lock.lock();
+    try {
+      Map<Long, Backlogged> tasks = byExecution.get(execution);
+      if (tasks == null) {
+        return false;
+      }
+      Backlogged entry = tasks.remove(scheduledEventId);
+      if (entry == null) {
+        return false;
+      }
+      if (tasks.isEmpty()) {
+        byExecution.remove(execution);
+      }
+      levelOf(entry.task()).remove(entry);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops all backlog tasks of an execution; returns how many there were. */
+  public int removeExecution(ExecutionKey execution) {
+    lock.lock();
+    try {
+      Map<Long, Backlogged> tasks = byExecution.remove(execution);
+      if (tasks == null) {
+        return 0;
+      }
+      for (Backlogged entry : tasks.values()) {
+        levelOf(entry.task()).remove(entry);
+      }
+      return tasks.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public int backlogSize() {
+    lock.lock();
+    try {
+      int size = 0;
+      for (FairLevel level : levels) {
+        size += level.size();
+      }
+      return size;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public int waitingPollers() {
+    lock.lock();
+    try {
+      return waiting.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Cancels the waiting polls so that their pollers return promptly, and makes later polls return
+   * cancelled futures. The backlog is kept (its tasks are durable elsewhere); {@link #add} still
+   * accepts tasks. Idempotent.
+   */
+  @Override
+  public void close() {
+    List<CompletableFuture<TaskRow>> toCancel;
+    lock.lock();
+    try {
+      closed = true;
+      toCancel = new ArrayList<>(waiting);
+      waiting.clear();
+    } finally {
+      lock.unlock();
+    }
+    for (CompletableFuture<TaskRow> poll : toCancel) {
+      poll.cancel(false);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TaskQueueDispatcher[" + namespace + "/" + taskQueue + "/" + kind + "]";
+  }
+
+  private void forget(CompletableFuture<TaskRow> poll) {
+    lock.lock();
+    try {
+      waiting.remove(poll);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void enqueue(TaskRow task) {
+    Map<Long, Backlogged> tasks =
+        byExecution.computeIfAbsent(task.execution(), e -> new HashMap<>());
+    Backlogged previous = tasks.get(task.scheduledEventId());
+    if (previous != null) {
+      levelOf(previous.task()).remove(previous);
+    }
+    tasks.put(task.scheduledEventId(), levelOf(task).enqueue(task, nextSequence++));
+  }
+
+  private Backlogged dispatchNext() {
+    for (FairLevel level : levels) {
+      Backlogged next = level.dispatchNext();
+      if (next != null) {
+        TaskRow task = next.task();
+        Map<Long, Backlogged> tasks = byExecution.get(task.execution());
+        tasks.remove(task.scheduledEventId());
+        if (tasks.isEmpty()) {
+          byExecution.remove(task.execution());
+        }
+        return next;
+      }
+    }
+    return null;
+  }
+
+  private FairLevel levelOf(TaskRow task) {
+    return levels[priorityLevel(task.priorityKey()) - 1];
+  }
+
+  /** The priority level 1..5 a task's priority key dispatches at. */
+  static int priorityLevel(int priorityKey) {
+    if (priorityKey <= 0) {
+      return DEFAULT_LEVEL;
+    }
+    return Math.min(priorityKey, LEVELS);
+  }
+
+  private void checkBelongsHere(TaskRow task) {
+    if (task.kind() != kind
+        || !task.taskQueue().equals(taskQueue)
+        || !task.execution().namespace().equals(namespace)) {
+      throw new IllegalArgumentException(
+          "task of " + task.execution() + " for " + task.taskQueue() + "/" + task.kind()
+              + " does not belong to " + this);
+    }
+  }
+}

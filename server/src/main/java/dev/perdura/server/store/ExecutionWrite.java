@@ -1,0 +1,36 @@
+package dev.perdura.server.store;
+
+import java.util.List;
+
+/**
+ * Everything one change does to one execution, written atomically with the other writes of the
+ * same commit.
+ *
+ * @param row the new state; its {@code version} must be {@code expectedVersion + 1}
+ * @param expectedVersion the version the change was computed from; 0 for a new execution
+ * @param makeCurrent point the workflow id's current run at this run
+ * @param events new history events, ids contiguous after what is stored
+ * @param putTasks backlog tasks to insert or replace
+ * @param deleteTasks backlog tasks to remove (matched on execution, kind, scheduledEventId)
+ * @param putTimers timers to insert or move
+ * @param deleteTimerKeys timers of this execution to remove
+ * @param clearTasksAndTimers remove every task and timer of this execution first (the run closed)
+ */
+public record ExecutionWrite(
+    ExecutionRow row,
+    long expectedVersion,
+    boolean makeCurrent,
+    List<EventRow> events,
+    List<TaskRow> putTasks,
+    List<TaskRow> deleteTasks,
+    List<TimerRow> putTimers,
+    List<String> deleteTimerKeys,
+    boolean clearTasksAndTimers) {
+  public ExecutionWrite {
+    events = List.copyOf(events);
+    putTasks = List.copyOf(putTasks);
+    deleteTasks = List.copyOf(deleteTasks);
+    putTimers = List.copyOf(putTimers);
+    deleteTimerKeys = List.copyOf(deleteTimerKeys);
+  }
+}

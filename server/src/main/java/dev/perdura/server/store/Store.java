@@ -1,0 +1,54 @@
+package dev.perdura.server.store;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The one persistence interface of the server. Implementations: SQLite (embedded default) and,
+ * later, PostgreSQL. Nothing here is SQLite-specific: every method is a plain query or one
+ * transaction.
+ *
+ * <p>Thread safety: all methods may be called from any thread. {@link #commit} is atomic: all of
+ * its writes land, or none.
+ */
+public interface Store extends AutoCloseable {
+
+  /** Creates or upgrades the schema to the newest version. Idempotent. */
+  void migrate();
+
+  Optional<NamespaceRecord> findNamespace(String name);
+
+  List<NamespaceRecord> listNamespaces();
+
+  /** Inserts a namespace; false when one with that name exists (nothing changed). */
+  boolean insertNamespace(NamespaceRecord namespace);
+
+  /** The run id the workflow id currently points at (running or the last closed run). */
+  Optional<String> findCurrentRunId(String namespace, String workflowId);
+
+  Optional<ExecutionRow> findExecution(ExecutionKey key);
+
+  /** Events with id &gt;= fromEventId, ascending, at most maxEvents. */
+  List<EventRow> readEvents(ExecutionKey key, long fromEventId, int maxEvents);
+
+  /**
+   * Applies all writes in one transaction.
+   *
+   * @throws ConcurrentUpdateException a write's expected version did not match; nothing applied
+   */
+  void commit(List<ExecutionWrite> writes);
+
+  /** Every backlog task, for rebuilding the matching queues at start. */
+  List<TaskRow> loadTasks();
+
+  /** Every pending timer, for rebuilding the timer queue at start. */
+  List<TimerRow> loadTimers();
+
+  /** One page of executions of a namespace matching a filter, starting at {@code offset}. */
+  List<ExecutionRow> listExecutions(String namespace, VisibilityFilter filter, int offset, int limit);
+
+  long countExecutions(String namespace, VisibilityFilter filter);
+
+  @Override
+  void close();
+}
