@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +55,7 @@ public final class SqliteStore implements Store {
   private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
   private final List<Connection> allReaders = new ArrayList<>();
   private final String description;
+  private Path deleteOnClose;
 
   private SqliteStore(String url, String description, boolean file) {
     this.url = url;
@@ -100,10 +100,22 @@ public final class SqliteStore implements Store {
     return new SqliteStore("jdbc:sqlite:" + file.toAbsolutePath(), file.toAbsolutePath().toString(), true);
   }
 
-  /** A private in-memory database, gone when the store is closed. */
+  /**
+   * A throwaway database, gone when the store is closed. It is a file in a temporary directory
+   * rather than SQLite's shared-cache memory mode, whose table locks ignore the busy timeout and
+   * fail concurrent readers and writers; the page cache keeps it in memory in practice.
+   */
   public static SqliteStore inMemory() {
-    String name = "perdura-" + UUID.randomUUID();
-    return new SqliteStore("jdbc:sqlite:file:" + name + "?mode=memory&cache=shared", "in memory", false);
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("perdura-");
+    } catch (IOException e) {
+      throw new StoreException("cannot create a temporary directory: " + e.getMessage(), e);
+    }
+    Path file = dir.resolve("perdura.db");
+    SqliteStore store = new SqliteStore("jdbc:sqlite:" + file, "in memory (" + file + ")", true);
+    store.deleteOnClose = dir;
+    return store;
   }
 
   // ---- plumbing -----------------------------------------------------------------------------
@@ -549,6 +561,14 @@ public final class SqliteStore implements Store {
       closeQuietly(keepAlive);
     } finally {
       writeLock.unlock();
+    }
+    if (deleteOnClose != null) {
+      try (var files = Files.walk(deleteOnClose)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        org.slf4j.LoggerFactory.getLogger(SqliteStore.class)
+            .warn("could not delete the temporary database {}", deleteOnClose, e);
+      }
     }
   }
 

@@ -1,0 +1,46 @@
+package dev.perdura.server.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code perdura} command line, run by the {@code ./perdura} launcher.
+ *
+ * <pre>{@code
+ * ./perdura server start-dev --port 7233 --db-file data/perdura.db
+ * }</pre>
+ */
+@Command(
+    name = "perdura",
+    mixinStandardHelpOptions = true,
+    version = "Perdura 0.1.0",
+    description = "Durable execution for the JVM.",
+    subcommands = {PerduraCli.Server.class})
+public final class PerduraCli implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new PerduraCli()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** {@code perdura server ...}: running a server. */
+  @Command(
+      name = "server",
+      mixinStandardHelpOptions = true,
+      description = "Run a Perdura server.",
+      subcommands = {StartDev.class})
+  static final class Server implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(System.out);
+    }
+  }
+}
