@@ -1,0 +1,225 @@
+package dev.perdura.server.history;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.util.Durations;
+import dev.perdura.server.PerduraServer;
+import dev.perdura.server.ServerConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.command.v1.Command;
+import io.temporal.api.command.v1.CompleteWorkflowExecutionCommandAttributes;
+import io.temporal.api.command.v1.StartTimerCommandAttributes;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.common.v1.WorkflowType;
+import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The workflow task protocol at the wire, driven with raw requests: timeouts and attempts,
+ * buffering of events that arrive while a task is in flight, unhandled commands, and tasks and
+ * timers that survive a restart.
+ */
+class WorkflowTaskProtocolTest {
+  @TempDir Path dir;
+  private PerduraServer server;
+  private ManagedChannel channel;
+  private WorkflowServiceGrpc.WorkflowServiceBlockingStub stub;
+
+  @BeforeEach
+  void start() {
+    startServer();
+  }
+
+  private void startServer() {
+    server = PerduraServer.start(new ServerConfig("127.0.0.1", 0, dir.resolve("perdura.db"), List.of()));
+    channel = ManagedChannelBuilder.forTarget(server.target()).usePlaintext().build();
+    stub = WorkflowServiceGrpc.newBlockingStub(channel);
+  }
+
+  private void stopServer() throws InterruptedException {
+    channel.shutdownNow();
+    channel.awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    stopServer();
+  }
+
+  private String startWorkflow(String queue, String workflowId, int taskTimeoutSeconds) {
+    return stub.startWorkflowExecution(StartWorkflowExecutionRequest.newBuilder()
+            .setNamespace("default")
+            .setWorkflowId(workflowId)
+            .setWorkflowType(WorkflowType.newBuilder().setName("RawWorkflow"))
+            .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+            .setWorkflowTaskTimeout(Durations.fromSeconds(taskTimeoutSeconds))
+            .setRequestId(UUID.randomUUID().toString())
+            .build())
+        .getRunId();
+  }
+
+  private PollWorkflowTaskQueueResponse poll(String queue) {
+    return stub.withDeadlineAfter(30, TimeUnit.SECONDS).pollWorkflowTaskQueue(PollWorkflowTaskQueueRequest.newBuilder()
+        .setNamespace("default")
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setIdentity("raw-test")
+        .build());
+  }
+
+  private List<HistoryEvent> history(String workflowId) {
+    return stub.getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
+            .setNamespace("default")
+            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+            .build())
+        .getHistory().getEventsList();
+  }
+
+  private static List<EventType> types(List<HistoryEvent> events) {
+    return events.stream().map(HistoryEvent::getEventType).toList();
+  }
+
+  private void signal(String workflowId, String name) {
+    stub.signalWorkflowExecution(SignalWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default")
+        .setWorkflowExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+        .setSignalName(name)
+        .setRequestId(UUID.randomUUID().toString())
+        .build());
+  }
+
+  private static Command complete() {
+    return Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION)
+        .setCompleteWorkflowExecutionCommandAttributes(CompleteWorkflowExecutionCommandAttributes.getDefaultInstance())
+        .build();
+  }
+
+  @Test
+  void aTimedOutTaskIsRetriedWithTheNextAttemptAndItsTokenGoesStale() {
+    String queue = "timeout-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 1);
+
+    PollWorkflowTaskQueueResponse first = poll(queue);
+    assertThat(first.getAttempt()).isEqualTo(1);
+    assertThat(first.getStartedEventId()).isEqualTo(3);
+    assertThat(first.getHistory().getEventsList()).last()
+        .extracting(HistoryEvent::getEventType).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+
+    PollWorkflowTaskQueueResponse second = poll(queue);
+    assertThat(second.getAttempt()).isEqualTo(2);
+    assertThat(types(second.getHistory().getEventsList())).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+
+    assertThatThrownBy(() -> stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+            .setNamespace("default").setTaskToken(first.getTaskToken()).addCommands(complete()).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+    stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace("default").setTaskToken(second.getTaskToken()).addCommands(complete()).build());
+    assertThat(types(history(workflowId))).last().isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @Test
+  void aSignalDuringAStartedTaskIsBufferedUntilTheTaskCompletes() {
+    String queue = "buffer-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    PollWorkflowTaskQueueResponse task = poll(queue);
+    signal(workflowId, "during");
+    assertThat(types(history(workflowId))).last().isEqualTo(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+
+    stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace("default").setTaskToken(task.getTaskToken()).build());
+    List<HistoryEvent> events = history(workflowId);
+    assertThat(types(events)).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    for (int i = 0; i < events.size(); i++) {
+      assertThat(events.get(i).getEventId()).isEqualTo(i + 1);
+    }
+    PollWorkflowTaskQueueResponse next = poll(queue);
+    assertThat(next.getPreviousStartedEventId()).isEqualTo(3);
+    assertThat(next.getStartedEventId()).isEqualTo(7);
+  }
+
+  @Test
+  void closingWhileASignalIsBufferedIsAnUnhandledCommand() {
+    String queue = "unhandled-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    PollWorkflowTaskQueueResponse task = poll(queue);
+    signal(workflowId, "late");
+
+    assertThatThrownBy(() -> stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+            .setNamespace("default").setTaskToken(task.getTaskToken()).addCommands(complete()).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    List<HistoryEvent> events = history(workflowId);
+    assertThat(types(events)).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    assertThat(events.get(3).getWorkflowTaskFailedEventAttributes().getCause())
+        .isEqualTo(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND);
+  }
+
+  @Test
+  void tasksAndTimersSurviveARestart() throws InterruptedException {
+    String queue = "restart-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    PollWorkflowTaskQueueResponse task = poll(queue);
+    stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace("default").setTaskToken(task.getTaskToken())
+        .addCommands(Command.newBuilder()
+            .setCommandType(CommandType.COMMAND_TYPE_START_TIMER)
+            .setStartTimerCommandAttributes(StartTimerCommandAttributes.newBuilder()
+                .setTimerId("t1").setStartToFireTimeout(Durations.fromSeconds(2))))
+        .build());
+
+    stopServer();
+    startServer();
+
+    PollWorkflowTaskQueueResponse afterTimer = poll(queue);
+    assertThat(types(afterTimer.getHistory().getEventsList())).contains(
+        EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_FIRED);
+    assertThat(afterTimer.getPreviousStartedEventId()).isEqualTo(3);
+  }
+}
