@@ -633,6 +633,84 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     });
   }
 
+  // ---- operator actions on activities -------------------------------------------------------
+
+  private static HistoryService.ActivitySelector selector(boolean hasId, String id, boolean hasType, String type,
+      boolean all) {
+    int given = (hasId ? 1 : 0) + (hasType ? 1 : 0) + (all ? 1 : 0);
+    if (given != 1) {
+      throw Errors.invalidArgument("exactly one of id, type or all/match_all must be set");
+    }
+    if (hasId) {
+      Validation.requireId("id", id);
+      return new HistoryService.ActivitySelector.ById(id);
+    }
+    if (hasType) {
+      Validation.requireId("type", type);
+      return new HistoryService.ActivitySelector.ByType(type);
+    }
+    return new HistoryService.ActivitySelector.All();
+  }
+
+  @Override
+  public void pauseActivity(PauseActivityRequest r, StreamObserver<PauseActivityResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      history.pauseActivity(r.getNamespace(), r.getExecution(),
+          selector(r.hasId(), r.getId(), r.hasType(), r.getType(), false), r.getIdentity(), r.getReason());
+      return PauseActivityResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void unpauseActivity(UnpauseActivityRequest r, StreamObserver<UnpauseActivityResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      history.unpauseActivity(r.getNamespace(), r.getExecution(),
+          selector(r.hasId(), r.getId(), r.hasType(), r.getType(), r.getUnpauseAll()),
+          r.getResetAttempts(), r.getResetHeartbeat());
+      return UnpauseActivityResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void resetActivity(ResetActivityRequest r, StreamObserver<ResetActivityResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      if (r.getRestoreOriginalOptions()) {
+        throw Errors.invalidArgument("restore_original_options is not supported by this server yet");
+      }
+      history.resetActivity(r.getNamespace(), r.getExecution(),
+          selector(r.hasId(), r.getId(), r.hasType(), r.getType(), r.getMatchAll()),
+          r.getResetHeartbeat(), r.getKeepPaused());
+      return ResetActivityResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void updateActivityOptions(UpdateActivityOptionsRequest r, StreamObserver<UpdateActivityOptionsResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      if (r.getRestoreOriginal()) {
+        throw Errors.invalidArgument("restore_original is not supported by this server yet");
+      }
+      if (!r.hasUpdateMask() || r.getUpdateMask().getPathsCount() == 0) {
+        throw Errors.invalidArgument("update_mask is not set");
+      }
+      if (!r.hasActivityOptions()) {
+        throw Errors.invalidArgument("activity_options is not set");
+      }
+      var options = history.updateActivityOptions(r.getNamespace(), r.getExecution(),
+          selector(r.hasId(), r.getId(), r.hasType(), r.getType(), r.getMatchAll()),
+          r.getActivityOptions(), r.getUpdateMask().getPathsList());
+      return UpdateActivityOptionsResponse.newBuilder().setActivityOptions(options).build();
+    });
+  }
+
   // ---- visibility ---------------------------------------------------------------------------
 
   private static VisibilityFilter filter(String query) {

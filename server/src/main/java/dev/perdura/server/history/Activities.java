@@ -212,7 +212,12 @@ final class Activities {
     }
     Execution e = found.get();
     ActivityInfo a = e.state.activities.get(task.scheduledEventId());
-    if (a == null || a.started || a.waitingForRetry || a.paused || a.attempt != task.attempt()) {
+    if (a == null
+        || a.started
+        || a.waitingForRetry
+        || a.paused
+        || a.attempt != task.attempt()
+        || !a.taskQueue.equals(task.taskQueue())) {
       return Optional.empty();
     }
     a.started = true;
@@ -395,13 +400,17 @@ final class Activities {
     e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
     a.lastFailure = failure.toByteArray();
     a.lastAttemptCompleteTime = e.now;
-    a.attempt++;
+    // A reset while the attempt ran starts the count over for the next one.
+    a.attempt = a.resetRequested ? 1 : a.attempt + 1;
     a.started = false;
     a.startedIdentity = "";
     a.startedRequestId = "";
     a.resetRequested = false;
     e.markChanged();
-    if (delay <= 0) {
+    if (delay == ActivityRetries.PAUSED_DELAY) {
+      a.waitingForRetry = true;
+      a.scheduledTime = 0;
+    } else if (delay == 0) {
       enqueue(e, a);
     } else {
       a.waitingForRetry = true;
@@ -568,5 +577,165 @@ final class Activities {
                         .setStartedEventId(startedId)
                         .setRetryState(decision.state())),
         true);
+  }
+
+  // ---- operator actions: pause, unpause, reset, update options --------------------------------
+
+  /**
+   * Pauses an activity: a queued attempt leaves its queue; a running one keeps running and learns
+   * of the pause from its next heartbeat; a failed attempt is not retried until unpaused.
+   */
+  static void pause(Execution e, ActivityInfo a, String identity, String reason) {
+    if (a.paused) {
+      throw Errors.failedPrecondition("activity is already paused");
+    }
+    a.paused = true;
+    a.pausedTime = e.now;
+    a.pausedBy = identity;
+    a.pauseReason = reason;
+    e.markChanged();
+    if (!a.started && !a.waitingForRetry) {
+      e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
+      e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
+      a.waitingForRetry = true;
+    }
+  }
+
+  /** Ends a pause; an attempt that was waiting goes into its queue now. */
+  static void unpause(Execution e, ActivityInfo a, boolean resetAttempts, boolean resetHeartbeat) {
+    if (!a.paused) {
+      return;
+    }
+    a.paused = false;
+    a.pauseReason = "";
+    a.pausedBy = "";
+    a.pausedTime = 0;
+    e.markChanged();
+    if (resetAttempts && !a.started) {
+      a.attempt = 1;
+    }
+    if (resetHeartbeat) {
+      a.heartbeatDetails = null;
+    }
+    if (a.waitingForRetry && !a.started) {
+      e.deleteTimer(retryKey(a.scheduledEventId, a.attempt));
+      enqueue(e, a);
+    }
+  }
+
+  /**
+   * Resets an activity to its first attempt. A running attempt goes on (and may still succeed)
+   * but its heartbeats report the reset; the next attempt is attempt 1.
+   */
+  static void reset(Execution e, ActivityInfo a, boolean resetHeartbeat, boolean keepPaused) {
+    e.markChanged();
+    if (resetHeartbeat) {
+      a.heartbeatDetails = null;
+    }
+    if (a.started) {
+      a.resetRequested = true;
+    } else {
+      int previous = a.attempt;
+      e.deleteTimer(retryKey(a.scheduledEventId, previous));
+      e.deleteTimer(scheduleToStartKey(a.scheduledEventId, previous));
+      a.attempt = 1;
+      if (!a.waitingForRetry) {
+        // The queued task is replaced by one for attempt 1.
+        e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
+        a.waitingForRetry = true;
+      }
+    }
+    if (!keepPaused) {
+      a.paused = false;
+      a.pauseReason = "";
+    }
+    if (!a.paused && !a.started && a.waitingForRetry) {
+      enqueue(e, a);
+    }
+  }
+
+  /** The options an operator can change, as they are now. */
+  static io.temporal.api.activity.v1.ActivityOptions options(ActivityInfo a) {
+    return io.temporal.api.activity.v1.ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueue.newBuilder().setName(a.taskQueue).setKind(TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+        .setScheduleToCloseTimeout(Protos.duration(a.scheduleToCloseMillis))
+        .setScheduleToStartTimeout(Protos.duration(a.scheduleToStartMillis))
+        .setStartToCloseTimeout(Protos.duration(a.startToCloseMillis))
+        .setHeartbeatTimeout(Protos.duration(a.heartbeatMillis))
+        .setRetryPolicy(Protos.parse(RetryPolicy.parser(), a.retryPolicy, RetryPolicy.getDefaultInstance()))
+        .build();
+  }
+
+  /**
+   * Applies the fields named by the mask (snake or camel case), re-validates, and re-arms the
+   * timers of the current state with the new values.
+   */
+  static io.temporal.api.activity.v1.ActivityOptions updateOptions(
+      Execution e, ActivityInfo a, io.temporal.api.activity.v1.ActivityOptions update, java.util.List<String> paths) {
+    RetryPolicy.Builder retry = Protos.parse(RetryPolicy.parser(), a.retryPolicy, RetryPolicy.getDefaultInstance()).toBuilder();
+    long s2c = a.scheduleToCloseMillis;
+    long s2s = a.scheduleToStartMillis;
+    long stc = a.startToCloseMillis;
+    long hb = a.heartbeatMillis;
+    String queue = a.taskQueue;
+    for (String raw : paths) {
+      String path = raw.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+      switch (path) {
+        case "task_queue.name", "task_queue" -> queue = update.getTaskQueue().getName();
+        case "schedule_to_close_timeout" -> s2c = Protos.millis(update.getScheduleToCloseTimeout());
+        case "schedule_to_start_timeout" -> s2s = Protos.millis(update.getScheduleToStartTimeout());
+        case "start_to_close_timeout" -> stc = Protos.millis(update.getStartToCloseTimeout());
+        case "heartbeat_timeout" -> hb = Protos.millis(update.getHeartbeatTimeout());
+        case "retry_policy" -> retry = update.getRetryPolicy().toBuilder();
+        case "retry_policy.initial_interval" -> retry.setInitialInterval(update.getRetryPolicy().getInitialInterval());
+        case "retry_policy.backoff_coefficient" -> retry.setBackoffCoefficient(update.getRetryPolicy().getBackoffCoefficient());
+        case "retry_policy.maximum_interval" -> retry.setMaximumInterval(update.getRetryPolicy().getMaximumInterval());
+        case "retry_policy.maximum_attempts" -> retry.setMaximumAttempts(update.getRetryPolicy().getMaximumAttempts());
+        default -> throw Errors.invalidArgument("update_mask: unknown path " + raw);
+      }
+    }
+    if (queue.isEmpty()) {
+      throw Errors.invalidArgument("activity_options.task_queue.name must not be empty");
+    }
+    if (s2c < 0 || s2s < 0 || stc < 0 || hb < 0) {
+      throw Errors.invalidArgument("activity_options: timeouts must not be negative");
+    }
+    if (s2c == 0 && stc == 0) {
+      throw Errors.invalidArgument("activity_options: a valid StartToCloseTimeout or ScheduleToCloseTimeout must be set");
+    }
+    if (s2c > 0) {
+      s2s = s2s > 0 ? Math.min(s2s, s2c) : s2c;
+      stc = stc > 0 ? Math.min(stc, s2c) : s2c;
+    }
+    hb = Math.min(hb, stc);
+    RetryPolicy policy;
+    try {
+      policy = ActivityRetries.withDefaults(retry.build());
+    } catch (BadCommandException bad) {
+      throw Errors.invalidArgument("activity_options." + bad.getMessage());
+    }
+    a.taskQueue = queue;
+    a.scheduleToCloseMillis = s2c;
+    a.scheduleToStartMillis = s2s;
+    a.startToCloseMillis = stc;
+    a.heartbeatMillis = hb;
+    a.retryPolicy = policy.toByteArray();
+    e.markChanged();
+    if (s2c > 0) {
+      e.putTimer(scheduleToCloseKey(a.scheduledEventId), a.firstScheduledTime + s2c);
+    } else {
+      e.deleteTimer(scheduleToCloseKey(a.scheduledEventId));
+    }
+    if (a.started) {
+      e.putTimer(startToCloseKey(a.scheduledEventId, a.attempt), a.startedTime + stc);
+      if (hb > 0) {
+        e.putTimer(heartbeatKey(a.scheduledEventId, a.attempt), Math.max(a.startedTime, a.lastHeartbeatTime) + hb);
+      }
+    } else if (!a.waitingForRetry && !a.paused) {
+      // Re-queue so the task lands on the (possibly new) queue with the new schedule-to-start.
+      e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
+      enqueue(e, a);
+    }
+    return options(a);
   }
 }

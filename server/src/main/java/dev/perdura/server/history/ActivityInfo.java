@@ -34,6 +34,9 @@ final class ActivityInfo {
   byte[] lastFailure;
   long lastAttemptCompleteTime;
   boolean paused;
+  long pausedTime;
+  String pausedBy = "";
+  String pauseReason = "";
   boolean resetRequested;
 
   /** Epoch millis after which no attempt may run (schedule-to-close), 0 = none. */

@@ -10,6 +10,9 @@ import io.temporal.api.failure.v1.Failure;
 final class ActivityRetries {
   private ActivityRetries() {}
 
+  /** The delay of a retry that waits for an unpause rather than for time. */
+  static final long PAUSED_DELAY = -1;
+
   /** Whether to retry, and after how long. */
   record Decision(RetryState state, long delayMillis) {
     boolean retry() {
@@ -98,6 +101,10 @@ final class ActivityRetries {
     RetryPolicy policy = Protos.parse(RetryPolicy.parser(), activity.retryPolicy, RetryPolicy.getDefaultInstance());
     if (!isRetryable(policy, failure, timeout)) {
       return new Decision(RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE, 0);
+    }
+    if (activity.paused) {
+      // A paused activity keeps its failed attempt but waits for an unpause instead of a timer.
+      return new Decision(RetryState.RETRY_STATE_IN_PROGRESS, PAUSED_DELAY);
     }
     if (policy.getMaximumAttempts() > 0 && activity.attempt >= policy.getMaximumAttempts()) {
       return new Decision(RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, 0);

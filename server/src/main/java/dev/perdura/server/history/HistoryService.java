@@ -420,6 +420,77 @@ public final class HistoryService implements AutoCloseable {
     });
   }
 
+  // ---- operator actions on activities -------------------------------------------------------
+
+  /** Which pending activities an operator action applies to. */
+  public sealed interface ActivitySelector {
+    /** The activity with this id. */
+    record ById(String activityId) implements ActivitySelector {}
+
+    /** Every pending activity of this type. */
+    record ByType(String activityType) implements ActivitySelector {}
+
+    /** Every pending activity. */
+    record All() implements ActivitySelector {}
+  }
+
+  private <R> List<R> onSelected(String namespace, WorkflowExecution execution, ActivitySelector selector,
+      java.util.function.BiFunction<Execution, ActivityInfo, R> body) {
+    return change(namespace, execution.getWorkflowId(), tx -> {
+      Execution e = tx.require(namespace, execution.getWorkflowId(), execution.getRunId());
+      if (!e.state.isRunning()) {
+        throw Errors.notFound("workflow execution already completed");
+      }
+      List<ActivityInfo> selected = e.state.activities.values().stream()
+          .filter(a -> switch (selector) {
+            case ActivitySelector.ById id -> a.activityId.equals(id.activityId());
+            case ActivitySelector.ByType type -> a.activityType.equals(type.activityType());
+            case ActivitySelector.All all -> true;
+          })
+          .toList();
+      if (selected.isEmpty()) {
+        throw Errors.notFound("Can't find pending activity with such ID or type: " + selector);
+      }
+      List<R> results = new ArrayList<>();
+      for (ActivityInfo a : selected) {
+        results.add(body.apply(e, a));
+      }
+      return results;
+    });
+  }
+
+  public void pauseActivity(String namespace, WorkflowExecution execution, ActivitySelector selector,
+      String identity, String reason) {
+    onSelected(namespace, execution, selector, (e, a) -> {
+      Activities.pause(e, a, identity, reason);
+      log.info("paused activity {} of workflow {} in {} by {}: {}", a.activityId, e.key.workflowId(), namespace, identity, reason);
+      return null;
+    });
+  }
+
+  public void unpauseActivity(String namespace, WorkflowExecution execution, ActivitySelector selector,
+      boolean resetAttempts, boolean resetHeartbeat) {
+    onSelected(namespace, execution, selector, (e, a) -> {
+      Activities.unpause(e, a, resetAttempts, resetHeartbeat);
+      return null;
+    });
+  }
+
+  public void resetActivity(String namespace, WorkflowExecution execution, ActivitySelector selector,
+      boolean resetHeartbeat, boolean keepPaused) {
+    onSelected(namespace, execution, selector, (e, a) -> {
+      Activities.reset(e, a, resetHeartbeat, keepPaused);
+      return null;
+    });
+  }
+
+  public io.temporal.api.activity.v1.ActivityOptions updateActivityOptions(String namespace, WorkflowExecution execution,
+      ActivitySelector selector, io.temporal.api.activity.v1.ActivityOptions options, List<String> paths) {
+    List<io.temporal.api.activity.v1.ActivityOptions> updated =
+        onSelected(namespace, execution, selector, (e, a) -> Activities.updateOptions(e, a, options, paths));
+    return updated.get(0);
+  }
+
   // ---- timers -------------------------------------------------------------------------------
 
   private void fireTimer(TimerRow timer) {
