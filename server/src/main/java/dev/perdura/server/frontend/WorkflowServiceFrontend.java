@@ -505,9 +505,10 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   @Override
   public void resetStickyTaskQueue(ResetStickyTaskQueueRequest r, StreamObserver<ResetStickyTaskQueueResponse> observer) {
-    // Stickiness is not used: every workflow task goes to the normal queue with full history.
     unary(observer, () -> {
       namespaces.require(r.getNamespace());
+      requireExecution("execution", r.hasExecution(), r.getExecution());
+      history.resetStickyTaskQueue(r.getNamespace(), r.getExecution());
       return ResetStickyTaskQueueResponse.getDefaultInstance();
     });
   }

@@ -48,6 +48,12 @@ final class ExecutionState {
   List<byte[]> bufferedEvents = new ArrayList<>();
   TreeMap<Long, ActivityInfo> activities = new TreeMap<>();
   Map<String, TimerInfo> timers = new LinkedHashMap<>();
+  /**
+   * The worker's sticky queue, when its last completion asked for one: the next workflow tasks go
+   * there with only the new events, since that worker has the run cached.
+   */
+  String stickyQueue;
+  long stickyScheduleToStartMillis;
   /** Run that continued this one (continue-as-new), for the closing event. */
   String continuedRunId;
 
@@ -80,6 +86,8 @@ final class ExecutionState {
     long startedTime;
     String taskQueue;
     long startToCloseMillis;
+    /** Dispatched on a sticky queue: the poller gets only the events it has not seen. */
+    boolean sticky;
   }
 
   /** A user timer that has started and not yet fired or been cancelled. */

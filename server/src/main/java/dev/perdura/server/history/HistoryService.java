@@ -230,7 +230,7 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.previousStartedEventId())
             .setStartedEventId(s.startedEventId())
             .setAttempt(s.attempt())
-            .setHistory(readHistory(key, s.startedEventId()))
+            .setHistory(readHistory(key, s.sticky() ? s.previousStartedEventId() + 1 : 1, s.startedEventId()))
             .setWorkflowExecutionTaskQueue(
                 io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
                     .setName(s.taskQueue())
@@ -247,9 +247,10 @@ public final class HistoryService implements AutoCloseable {
     return WorkflowExecution.newBuilder().setWorkflowId(key.workflowId()).setRunId(key.runId()).build();
   }
 
-  private History readHistory(ExecutionKey key, long upToEventId) {
+  private History readHistory(ExecutionKey key, long fromEventId, long upToEventId) {
     History.Builder history = History.newBuilder();
-    for (EventRow row : store.readEvents(key, 1, (int) Math.min(Integer.MAX_VALUE, upToEventId))) {
+    int count = (int) Math.min(Integer.MAX_VALUE, upToEventId - fromEventId + 1);
+    for (EventRow row : store.readEvents(key, fromEventId, count)) {
       history.addEvents(parseEvent(row));
     }
     return history.build();
@@ -301,6 +302,18 @@ public final class HistoryService implements AutoCloseable {
               request.getFailure().getMessage());
           return null;
         });
+  }
+
+  /** Forgets the run's sticky queue (the worker dropped it from its cache). */
+  public void resetStickyTaskQueue(String namespace, WorkflowExecution execution) {
+    change(namespace, execution.getWorkflowId(), tx -> {
+      Execution e = tx.require(namespace, execution.getWorkflowId(), execution.getRunId());
+      if (e.state.stickyQueue != null) {
+        WorkflowTasks.clearStickiness(e.state);
+        e.markChanged();
+      }
+      return null;
+    });
   }
 
   // ---- activity tasks -----------------------------------------------------------------------
@@ -602,7 +615,7 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.lastCompletedWftStartedId)
             .setStartedEventId(0)
             .setAttempt(1)
-            .setHistory(readHistory(key, s.nextEventId - 1))
+            .setHistory(readHistory(key, 1, s.nextEventId - 1))
             .setQuery(pending.query())
             .setWorkflowExecutionTaskQueue(
                 io.temporal.api.taskqueue.v1.TaskQueue.newBuilder().setName(s.taskQueue)

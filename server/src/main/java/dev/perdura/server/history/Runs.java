@@ -159,10 +159,25 @@ final class Runs {
     task.scheduledEventId = id;
     task.attempt = s.workflowTaskAttempt;
     task.scheduledTime = e.now;
-    task.taskQueue = s.taskQueue;
     task.startToCloseMillis = s.workflowTaskTimeoutMillis;
     s.workflowTask = task;
-    e.putTask(TaskKind.WORKFLOW, s.taskQueue, id, task.attempt, s.priority);
+    dispatchWorkflowTask(e, task);
+  }
+
+  /**
+   * Puts the workflow task into the sticky queue of the worker that has the run cached (with a
+   * schedule-to-start deadline, after which it falls back), or else into the normal queue.
+   */
+  static void dispatchWorkflowTask(Execution e, ExecutionState.WorkflowTaskInfo task) {
+    ExecutionState s = e.state;
+    task.sticky = s.stickyQueue != null && !s.stickyQueue.isEmpty();
+    task.taskQueue = task.sticky ? s.stickyQueue : s.taskQueue;
+    e.putTask(TaskKind.WORKFLOW, task.taskQueue, task.scheduledEventId, task.attempt, s.priority);
+    if (task.sticky) {
+      e.putTimer(
+          WorkflowTasks.stickyTimeoutTimerKey(task.scheduledEventId, task.attempt),
+          e.now + Math.max(1000, s.stickyScheduleToStartMillis));
+    }
   }
 
   /**

@@ -24,6 +24,10 @@ final class TimerFiring {
         long[] ids = ids(rest);
         WorkflowTasks.timeout(e, ids[0], (int) ids[1]);
       }
+      case "wft-sticky" -> {
+        long[] ids = ids(rest);
+        WorkflowTasks.stickyTimeout(e, ids[0], (int) ids[1]);
+      }
       case "act-s2s" -> activityTimeout(e, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START, rest, timerKey);
       case "act-stc" -> activityTimeout(e, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, rest, timerKey);
       case "act-hb" -> activityTimeout(e, TimeoutType.TIMEOUT_TYPE_HEARTBEAT, rest, timerKey);

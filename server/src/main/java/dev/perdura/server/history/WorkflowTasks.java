@@ -25,6 +25,45 @@ final class WorkflowTasks {
     return "wft-timeout:" + scheduledEventId + ":" + attempt;
   }
 
+  static String stickyTimeoutTimerKey(long scheduledEventId, int attempt) {
+    return "wft-sticky:" + scheduledEventId + ":" + attempt;
+  }
+
+  /** The run forgets its sticky queue: tasks go to the normal queue with full history again. */
+  static void clearStickiness(ExecutionState s) {
+    s.stickyQueue = null;
+    s.stickyScheduleToStartMillis = 0;
+  }
+
+  /**
+   * Nobody polled the sticky queue in time (the worker is gone): the task moves to the normal
+   * queue, same attempt.
+   */
+  static void stickyTimeout(Execution e, long scheduledEventId, int attempt) {
+    ExecutionState s = e.state;
+    ExecutionState.WorkflowTaskInfo wft = s.workflowTask;
+    e.deleteTimer(stickyTimeoutTimerKey(scheduledEventId, attempt));
+    if (!s.isRunning()
+        || wft == null
+        || wft.started
+        || !wft.sticky
+        || wft.scheduledEventId != scheduledEventId
+        || wft.attempt != attempt) {
+      return;
+    }
+    clearStickiness(s);
+    e.deleteTask(TaskKind.WORKFLOW, wft.scheduledEventId);
+    s.workflowTask = null;
+    e.append(
+        HistoryEvent.newBuilder()
+            .setEventType(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+            .setWorkflowTaskTimedOutEventAttributes(
+                WorkflowTaskTimedOutEventAttributes.newBuilder()
+                    .setScheduledEventId(wft.scheduledEventId)
+                    .setTimeoutType(TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)));
+    Runs.scheduleWorkflowTask(e);
+  }
+
   /** What a poller needs to build its response once the start is durable. */
   record Started(
       TaskToken token,
@@ -34,7 +73,8 @@ final class WorkflowTasks {
       long startedEventId,
       int attempt,
       long scheduledTime,
-      long startedTime) {}
+      long startedTime,
+      boolean sticky) {}
 
   /** Records the start of a dispatched task; empty when the task went stale meanwhile. */
   static Optional<Started> start(Tx tx, TaskRow task, String identity, String requestId) {
@@ -49,8 +89,12 @@ final class WorkflowTasks {
         || wft == null
         || wft.started
         || wft.scheduledEventId != task.scheduledEventId()
-        || wft.attempt != task.attempt()) {
+        || wft.attempt != task.attempt()
+        || !wft.taskQueue.equals(task.taskQueue())) {
       return Optional.empty();
+    }
+    if (wft.sticky) {
+      e.deleteTimer(stickyTimeoutTimerKey(wft.scheduledEventId, wft.attempt));
     }
     long startedId =
         e.append(
@@ -86,7 +130,8 @@ final class WorkflowTasks {
             startedId,
             wft.attempt,
             wft.scheduledTime,
-            wft.startedTime));
+            wft.startedTime,
+            wft.sticky));
   }
 
   /** The run and its in-flight workflow task named by a token, or NOT_FOUND. */
@@ -161,6 +206,12 @@ final class WorkflowTasks {
                 .setWorkflowTaskCompletedEventAttributes(completed));
     s.lastCompletedWftStartedId = wft.startedEventId;
     s.workflowTaskAttempt = 1;
+    if (request.hasStickyAttributes() && !request.getStickyAttributes().getWorkerTaskQueue().getName().isEmpty()) {
+      s.stickyQueue = request.getStickyAttributes().getWorkerTaskQueue().getName();
+      s.stickyScheduleToStartMillis = Protos.millis(request.getStickyAttributes().getScheduleToStartTimeout());
+    } else {
+      clearStickiness(s);
+    }
     boolean newTaskNeeded =
         Commands.apply(tx, e, completedId, request.getCommandsList(), request.getIdentity());
     if (!s.isRunning()) {
@@ -187,6 +238,7 @@ final class WorkflowTasks {
       attributes.setFailure(failure);
     }
     s.workflowTask = null;
+    clearStickiness(s);
     e.deleteTimer(timeoutTimerKey(wft.scheduledEventId, wft.attempt));
     e.append(
         HistoryEvent.newBuilder()
@@ -210,6 +262,7 @@ final class WorkflowTasks {
       return;
     }
     s.workflowTask = null;
+    clearStickiness(s);
     e.append(
         HistoryEvent.newBuilder()
             .setEventType(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)

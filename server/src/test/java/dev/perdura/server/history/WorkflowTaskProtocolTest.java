@@ -17,12 +17,16 @@ import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.common.v1.WorkflowType;
 import io.temporal.api.enums.v1.CommandType;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.TaskQueueKind;
+import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
 import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.StickyExecutionAttributes;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.ResetStickyTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
@@ -38,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The workflow task protocol at the wire, driven with raw requests: timeouts and attempts,
- * buffering of events that arrive while a task is in flight, unhandled commands, and tasks and
- * timers that survive a restart.
+ * buffering of events that arrive while a task is in flight, unhandled commands, sticky queues,
+ * and tasks and timers that survive a restart.
  */
 class WorkflowTaskProtocolTest {
   @TempDir Path dir;
@@ -221,5 +225,72 @@ class WorkflowTaskProtocolTest {
     assertThat(types(afterTimer.getHistory().getEventsList())).contains(
         EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_FIRED);
     assertThat(afterTimer.getPreviousStartedEventId()).isEqualTo(3);
+  }
+
+  private void completeSticky(PollWorkflowTaskQueueResponse task, String stickyQueue, int scheduleToStartSeconds) {
+    stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace("default").setTaskToken(task.getTaskToken())
+        .setStickyAttributes(StickyExecutionAttributes.newBuilder()
+            .setWorkerTaskQueue(TaskQueue.newBuilder().setName(stickyQueue).setKind(TaskQueueKind.TASK_QUEUE_KIND_STICKY))
+            .setScheduleToStartTimeout(Durations.fromSeconds(scheduleToStartSeconds)))
+        .build());
+  }
+
+  @Test
+  void aStickyWorkerGetsTheNextTaskWithOnlyTheEventsItHasNotSeen() {
+    String queue = "sticky-" + UUID.randomUUID();
+    String stickyQueue = queue + "-worker-1";
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    completeSticky(poll(queue), stickyQueue, 30);
+
+    signal(workflowId, "next");
+    PollWorkflowTaskQueueResponse next = poll(stickyQueue);
+    assertThat(next.getPreviousStartedEventId()).isEqualTo(3);
+    assertThat(next.getHistory().getEventsList()).first()
+        .extracting(HistoryEvent::getEventId).isEqualTo(4L);
+    assertThat(types(next.getHistory().getEventsList())).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  }
+
+  @Test
+  void aStickyTaskNobodyPollsMovesToTheNormalQueueWithTheFullHistory() {
+    String queue = "sticky-gone-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    completeSticky(poll(queue), queue + "-dead-worker", 1);
+
+    signal(workflowId, "next");
+    PollWorkflowTaskQueueResponse next = poll(queue);
+    assertThat(next.getHistory().getEventsList()).first()
+        .extracting(HistoryEvent::getEventId).isEqualTo(1L);
+    List<HistoryEvent> events = next.getHistory().getEventsList();
+    HistoryEvent timedOut = events.stream()
+        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).findFirst().orElseThrow();
+    assertThat(timedOut.getWorkflowTaskTimedOutEventAttributes().getTimeoutType())
+        .isEqualTo(TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START);
+    assertThat(types(events)).endsWith(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  }
+
+  @Test
+  void resettingTheStickyQueueSendsTheNextTaskToTheNormalQueue() {
+    String queue = "sticky-reset-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    String runId = startWorkflow(queue, workflowId, 10);
+    completeSticky(poll(queue), queue + "-worker", 30);
+    stub.resetStickyTaskQueue(ResetStickyTaskQueueRequest.newBuilder().setNamespace("default")
+        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId).setRunId(runId)).build());
+
+    signal(workflowId, "next");
+    PollWorkflowTaskQueueResponse next = poll(queue);
+    assertThat(next.getHistory().getEventsList()).first()
+        .extracting(HistoryEvent::getEventId).isEqualTo(1L);
+    assertThat(types(next.getHistory().getEventsList())).doesNotContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
   }
 }
