@@ -1,0 +1,150 @@
+package dev.perdura.server.crash;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.RetryOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills the server (SIGKILL) while 100 workflows are between activities and timers, restarts it on
+ * the same SQLite file, and checks that every workflow finishes once with the right result: nothing
+ * the server acknowledged is lost, nothing is applied twice.
+ */
+class CrashRecoveryTest {
+  private static final int WORKFLOWS = 100;
+
+  /** Activity executions by workflow id and step; a retried execution after the crash is allowed. */
+  static final Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
+  static final AtomicInteger firstSteps = new AtomicInteger();
+  static final AtomicInteger secondSteps = new AtomicInteger();
+
+  @ActivityInterface
+  public interface Steps {
+    String step(String workflowId, String name);
+  }
+
+  public static class StepsImpl implements Steps {
+    @Override
+    public String step(String workflowId, String name) {
+      executions.computeIfAbsent(workflowId + "/" + name, k -> new AtomicInteger()).incrementAndGet();
+      (name.equals("a") ? firstSteps : secondSteps).incrementAndGet();
+      return name + ":" + workflowId;
+    }
+  }
+
+  @WorkflowInterface
+  public interface TwoSteps {
+    @WorkflowMethod
+    String run(int seconds);
+  }
+
+  public static class TwoStepsImpl implements TwoSteps {
+    @Override
+    public String run(int seconds) {
+      Steps steps = Workflow.newActivityStub(Steps.class, ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(10))
+          .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofMillis(200)).build())
+          .build());
+      String workflowId = Workflow.getInfo().getWorkflowId();
+      String first = steps.step(workflowId, "a");
+      Workflow.sleep(Duration.ofSeconds(seconds));
+      return first + "+" + steps.step(workflowId, "b");
+    }
+  }
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void workflowsInFlightWhenTheServerIsKilledFinishOnceAfterARestart(@TempDir Path dir) throws Exception {
+    String queue = "crash-" + UUID.randomUUID();
+    try (ServerProcess server = new ServerProcess(dir)) {
+      server.start();
+      WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+          WorkflowServiceStubsOptions.newBuilder().setTarget(server.target()).build());
+      WorkflowClient client = WorkflowClient.newInstance(service,
+          WorkflowClientOptions.newBuilder().setNamespace("default").build());
+      WorkerFactory factory = WorkerFactory.newInstance(client);
+      try {
+        var worker = factory.newWorker(queue);
+        worker.registerWorkflowImplementationTypes(TwoStepsImpl.class);
+        worker.registerActivitiesImplementations(new StepsImpl());
+
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < WORKFLOWS; i++) {
+          String id = "crash-" + i + "-" + UUID.randomUUID();
+          ids.add(id);
+          WorkflowClient.start(client.newWorkflowStub(TwoSteps.class, WorkflowOptions.newBuilder()
+              .setTaskQueue(queue).setWorkflowId(id).build())::run, 1 + i % 3);
+        }
+
+        // The worker starts after every start was acknowledged, and the server dies once half
+        // of the first steps ran: workflows are then spread over every stage.
+        factory.start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+            .until(() -> firstSteps.get() >= WORKFLOWS / 2);
+        server.kill();
+        int finishedBeforeKill = secondSteps.get();
+        System.out.printf("killed the server after %d first steps and %d second steps%n",
+            firstSteps.get(), finishedBeforeKill);
+        assertThat(finishedBeforeKill).as("workflows past their last step when the server died").isLessThan(WORKFLOWS);
+
+        server.start();
+        for (String id : ids) {
+          String result = client.newUntypedWorkflowStub(id).getResult(3, TimeUnit.MINUTES, String.class);
+          assertThat(result).isEqualTo("a:" + id + "+b:" + id);
+        }
+
+        for (String id : ids) {
+          List<EventType> events = client.fetchHistory(id).getHistory().getEventsList().stream()
+              .map(HistoryEvent::getEventType).toList();
+          assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED))
+              .as("activity completions of %s", id).hasSize(2);
+          assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_TIMER_FIRED))
+              .as("timer firings of %s", id).hasSize(1);
+          assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED))
+              .as("completions of %s", id).hasSize(1);
+        }
+        long runs = service.blockingStub().countWorkflowExecutions(CountWorkflowExecutionsRequest.newBuilder()
+            .setNamespace("default").setQuery("TaskQueue = '" + queue + "'").build()).getCount();
+        assertThat(runs).as("one run per workflow id").isEqualTo(WORKFLOWS);
+        long completed = service.blockingStub().countWorkflowExecutions(CountWorkflowExecutionsRequest.newBuilder()
+            .setNamespace("default").setQuery("TaskQueue = '" + queue + "' AND ExecutionStatus = 'Completed'")
+            .build()).getCount();
+        assertThat(completed).isEqualTo(WORKFLOWS);
+        assertThat(ids).allSatisfy(id -> assertThat(executions.get(id + "/b")).isNotNull());
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- server log ---\n" + server.logText(), e);
+      } finally {
+        factory.shutdownNow();
+        factory.awaitTermination(10, TimeUnit.SECONDS);
+        service.shutdownNow();
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package dev.perdura.server.crash;
+
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Perdura server in its own JVM ({@code server start-dev} on a SQLite file), so a test can kill it
+ * the way a power cut would and start it again on the same file and port.
+ */
+final class ServerProcess implements AutoCloseable {
+  private final int port;
+  private final Path dbFile;
+  private final Path log;
+  private Process process;
+
+  ServerProcess(Path dir) {
+    this.port = freePort();
+    this.dbFile = dir.resolve("perdura.db");
+    this.log = dir.resolve("server.log");
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Starts the server and waits until its health service answers SERVING. */
+  void start() {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(List.of(
+        java, "--enable-native-access=ALL-UNNAMED",
+        "-cp", System.getProperty("java.class.path"),
+        "dev.perdura.server.cli.PerduraCli", "server", "start-dev",
+        "--ip", "127.0.0.1", "--port", Integer.toString(port), "--db-file", dbFile.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(target()).usePlaintext().build();
+    try {
+      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> {
+            if (!process.isAlive()) {
+              throw new AssertionError("the server exited with " + process.exitValue() + "; log:\n" + logText());
+            }
+            return health.withDeadlineAfter(2, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.newBuilder().setService("temporal.api.workflowservice.v1.WorkflowService").build())
+                .getStatus() == ServingStatus.SERVING;
+          });
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no clean close of the database. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the server process " + process.pid() + " did not die");
+    }
+  }
+
+  String logText() {
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        kill();
+      }
+    }
+  }
+}
