@@ -1,6 +1,7 @@
 package dev.perdura.server.frontend;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Duration;
 import dev.perdura.server.common.Errors;
 import dev.perdura.server.common.TaskToken;
 import dev.perdura.server.history.Describe;
@@ -165,6 +166,19 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   // ---- starting and controlling workflows -----------------------------------------------------
 
+  /**
+   * The timeouts of a new run; the run is built from the request afterwards, where an invalid
+   * duration would no longer be a client error.
+   */
+  private static void workflowTimeouts(boolean hasExecution, Duration execution,
+      boolean hasRun, Duration run, boolean hasTask, Duration task,
+      boolean hasDelay, Duration delay) {
+    Validation.duration("workflow_execution_timeout", hasExecution, execution);
+    Validation.duration("workflow_run_timeout", hasRun, run);
+    Validation.duration("workflow_task_timeout", hasTask, task);
+    Validation.duration("workflow_start_delay", hasDelay, delay);
+  }
+
   @Override
   public void startWorkflowExecution(StartWorkflowExecutionRequest r, StreamObserver<StartWorkflowExecutionResponse> observer) {
     unary(observer, () -> {
@@ -173,6 +187,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       Validation.requireId("workflow_type.name", r.getWorkflowType().getName());
       Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
       Validation.optionalId("request_id", r.getRequestId());
+      workflowTimeouts(r.hasWorkflowExecutionTimeout(), r.getWorkflowExecutionTimeout(),
+          r.hasWorkflowRunTimeout(), r.getWorkflowRunTimeout(), r.hasWorkflowTaskTimeout(), r.getWorkflowTaskTimeout(),
+          r.hasWorkflowStartDelay(), r.getWorkflowStartDelay());
       Validation.retryPolicy("retry_policy", r.hasRetryPolicy(), r.getRetryPolicy());
       Validation.priority("priority", r.hasPriority(), r.getPriority());
       if (!r.getCronSchedule().isEmpty()) {
@@ -195,6 +212,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
       Validation.requireId("signal_name", r.getSignalName());
       Validation.optionalId("request_id", r.getRequestId());
+      workflowTimeouts(r.hasWorkflowExecutionTimeout(), r.getWorkflowExecutionTimeout(),
+          r.hasWorkflowRunTimeout(), r.getWorkflowRunTimeout(), r.hasWorkflowTaskTimeout(), r.getWorkflowTaskTimeout(),
+          r.hasWorkflowStartDelay(), r.getWorkflowStartDelay());
       Validation.retryPolicy("retry_policy", r.hasRetryPolicy(), r.getRetryPolicy());
       Validation.priority("priority", r.hasPriority(), r.getPriority());
       if (!r.getCronSchedule().isEmpty()) {
@@ -235,6 +255,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       namespaces.require(r.getNamespace());
       requireExecution("workflow_execution", r.hasWorkflowExecution(), r.getWorkflowExecution());
       Validation.requireId("signal_name", r.getSignalName());
+      Validation.optionalId("request_id", r.getRequestId());
       history.signal(r);
       return SignalWorkflowExecutionResponse.getDefaultInstance();
     });
@@ -443,6 +464,12 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     unary(observer, () -> {
       TaskToken token = token(r.getTaskToken(), TaskToken.Kind.WORKFLOW_TASK);
       checkTokenNamespace(r.getNamespace(), token);
+      if (r.hasStickyAttributes()) {
+        Validation.optionalId("sticky_attributes.worker_task_queue.name",
+            r.getStickyAttributes().getWorkerTaskQueue().getName());
+        Validation.duration("sticky_attributes.schedule_to_start_timeout",
+            r.getStickyAttributes().hasScheduleToStartTimeout(), r.getStickyAttributes().getScheduleToStartTimeout());
+      }
       return history.completeWorkflowTask(token, r);
     });
   }

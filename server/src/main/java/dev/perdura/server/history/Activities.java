@@ -1,5 +1,6 @@
 package dev.perdura.server.history;
 
+import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.perdura.server.common.Errors;
 import dev.perdura.server.common.TaskToken;
@@ -34,7 +35,8 @@ import java.util.Optional;
  * lazily, right before the closing event).
  */
 final class Activities {
-  static final int MAX_ID_LENGTH = 1000;
+  /** The same limit as the frontend applies to the ids of requests, in UTF-8 bytes. */
+  static final int MAX_ID_BYTES = 1000;
   static final int MAX_FAIRNESS_KEY_BYTES = 64;
 
   private Activities() {}
@@ -63,6 +65,21 @@ final class Activities {
     return new BadCommandException(
         WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
         "ScheduleActivityTask: " + message);
+  }
+
+  /** Ids are limited in UTF-8 bytes, like the ids of requests. */
+  private static void checkIdLength(String field, String value) {
+    if (value.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+      throw bad(field + " exceeds " + MAX_ID_BYTES + " bytes");
+    }
+  }
+
+  private static long timeout(String field, boolean present, Duration duration) {
+    return Commands.millis(
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+        "ScheduleActivityTask: " + field,
+        present,
+        duration);
   }
 
   /** Validates a priority, for commands and requests alike; returns an error message or null. */
@@ -99,16 +116,14 @@ final class Activities {
     if (a.getActivityId().isEmpty()) {
       throw bad("activity_id is not set");
     }
-    if (a.getActivityId().length() > MAX_ID_LENGTH) {
-      throw bad("activity_id exceeds " + MAX_ID_LENGTH + " characters");
-    }
+    checkIdLength("activity_id", a.getActivityId());
     if (a.getActivityType().getName().isEmpty()) {
       throw bad("activity_type.name is not set");
     }
-    if (a.getActivityType().getName().length() > MAX_ID_LENGTH) {
-      throw bad("activity_type.name exceeds " + MAX_ID_LENGTH + " characters");
-    }
+    checkIdLength("activity_type.name", a.getActivityType().getName());
+    // No task queue means the workflow's own, as in Temporal.
     String taskQueue = a.getTaskQueue().getName().isEmpty() ? s.taskQueue : a.getTaskQueue().getName();
+    checkIdLength("task_queue.name", taskQueue);
     for (ActivityInfo pending : s.activities.values()) {
       if (pending.activityId.equals(a.getActivityId())) {
         throw new BadCommandException(
@@ -116,13 +131,10 @@ final class Activities {
             "ScheduleActivityTask: activity_id " + a.getActivityId() + " is already in use");
       }
     }
-    long s2c = Protos.millis(a.getScheduleToCloseTimeout());
-    long s2s = Protos.millis(a.getScheduleToStartTimeout());
-    long stc = Protos.millis(a.getStartToCloseTimeout());
-    long hb = Protos.millis(a.getHeartbeatTimeout());
-    if (s2c < 0 || s2s < 0 || stc < 0 || hb < 0) {
-      throw bad("timeouts must not be negative");
-    }
+    long s2c = timeout("schedule_to_close_timeout", a.hasScheduleToCloseTimeout(), a.getScheduleToCloseTimeout());
+    long s2s = timeout("schedule_to_start_timeout", a.hasScheduleToStartTimeout(), a.getScheduleToStartTimeout());
+    long stc = timeout("start_to_close_timeout", a.hasStartToCloseTimeout(), a.getStartToCloseTimeout());
+    long hb = timeout("heartbeat_timeout", a.hasHeartbeatTimeout(), a.getHeartbeatTimeout());
     long run = s.runTimeoutMillis;
     if (s2c > 0) {
       s2s = s2s > 0 ? Math.min(s2s, s2c) : s2c;
@@ -133,7 +145,7 @@ final class Activities {
         s2s = run;
       }
     } else {
-      throw bad("a valid StartToCloseTimeout or ScheduleToCloseTimeout must be set");
+      throw bad("start_to_close_timeout or schedule_to_close_timeout must be set");
     }
     if (run > 0) {
       s2c = s2c == 0 ? run : Math.min(s2c, run);

@@ -1,5 +1,6 @@
 package dev.perdura.server.history;
 
+import com.google.protobuf.util.Durations;
 import io.temporal.api.common.v1.RetryPolicy;
 import io.temporal.api.enums.v1.RetryState;
 import io.temporal.api.enums.v1.TimeoutType;
@@ -23,6 +24,13 @@ final class ActivityRetries {
   /** Fills unset fields with Temporal's defaults and validates the result. */
   static RetryPolicy withDefaults(RetryPolicy given) {
     RetryPolicy.Builder policy = given == null ? RetryPolicy.newBuilder() : given.toBuilder();
+    // Checked before any conversion, which would throw an unchecked error on them.
+    if (policy.hasInitialInterval() && !Durations.isValid(policy.getInitialInterval())) {
+      throw bad("retry_policy.initial_interval is not a valid duration");
+    }
+    if (policy.hasMaximumInterval() && !Durations.isValid(policy.getMaximumInterval())) {
+      throw bad("retry_policy.maximum_interval is not a valid duration");
+    }
     if (Protos.millis(policy.getInitialInterval()) < 0) {
       throw bad("retry_policy.initial_interval must not be negative");
     }

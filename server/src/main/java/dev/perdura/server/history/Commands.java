@@ -23,7 +23,9 @@ import io.temporal.api.history.v1.WorkflowExecutionFailedEventAttributes;
 import io.temporal.api.history.v1.WorkflowPropertiesModifiedEventAttributes;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.enums.v1.TaskQueueKind;
+import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Durations;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +65,25 @@ final class Commands {
                 + " must be the last command");
       }
     }
+  }
+
+  /**
+   * A duration of a command in millis, 0 when unset. An invalid or negative one is a bad command:
+   * converting it unchecked would throw deep inside the change and answer with an internal error.
+   *
+   * @param field the command and field, as the failure message names them
+   */
+  static long millis(WorkflowTaskFailedCause cause, String field, boolean present, Duration duration) {
+    if (!present) {
+      return 0;
+    }
+    if (!Durations.isValid(duration)) {
+      throw new BadCommandException(cause, field + " is not a valid duration");
+    }
+    if (Durations.isNegative(duration)) {
+      throw new BadCommandException(cause, field + " must not be negative");
+    }
+    return Durations.toMillis(duration);
   }
 
   /** Applies the commands; returns whether they require a new workflow task right away. */
@@ -158,16 +179,21 @@ final class Commands {
           WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
           "StartTimer: timer_id is not set");
     }
-    long fireIn = Protos.millis(attributes.getStartToFireTimeout());
-    if (!attributes.hasStartToFireTimeout() || fireIn < 0) {
+    if (!attributes.hasStartToFireTimeout()) {
       throw new BadCommandException(
           WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
-          "StartTimer: start_to_fire_timeout is not set or negative");
+          "StartTimer: start_to_fire_timeout is not set");
     }
+    long fireIn =
+        millis(
+            WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+            "StartTimer: start_to_fire_timeout",
+            true,
+            attributes.getStartToFireTimeout());
     if (e.state.timers.containsKey(timerId)) {
       throw new BadCommandException(
           WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
-          "StartTimer: a timer with id " + timerId + " is already running");
+          "StartTimer: timer_id " + timerId + " is already in use by a running timer");
     }
     HistoryEvent.Builder event =
         HistoryEvent.newBuilder()
@@ -195,6 +221,11 @@ final class Commands {
 
   private static void cancelTimer(Execution e, long completedId, Command command, String identity) {
     String timerId = command.getCancelTimerCommandAttributes().getTimerId();
+    if (timerId.isEmpty()) {
+      throw new BadCommandException(
+          WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
+          "CancelTimer: timer_id is not set");
+    }
     ExecutionState.TimerInfo timer = e.state.timers.remove(timerId);
     long startedId;
     if (timer != null) {
@@ -206,7 +237,7 @@ final class Commands {
       if (startedId == 0) {
         throw new BadCommandException(
             WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
-            "CancelTimer: no running timer with id " + timerId);
+            "CancelTimer: timer_id " + timerId + " names no running timer");
       }
     }
     e.append(
@@ -311,18 +342,21 @@ final class Commands {
         attributes.getWorkflowType().getName().isEmpty() ? s.workflowType : attributes.getWorkflowType().getName();
     String queue =
         attributes.getTaskQueue().getName().isEmpty() ? s.taskQueue : attributes.getTaskQueue().getName();
+    var bad = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES;
     long runTimeout =
-        attributes.hasWorkflowRunTimeout() ? Protos.millis(attributes.getWorkflowRunTimeout()) : s.runTimeoutMillis;
+        attributes.hasWorkflowRunTimeout()
+            ? millis(bad, "ContinueAsNew: workflow_run_timeout", true, attributes.getWorkflowRunTimeout())
+            : s.runTimeoutMillis;
     long taskTimeout =
         attributes.hasWorkflowTaskTimeout()
-            ? Protos.millis(attributes.getWorkflowTaskTimeout())
+            ? millis(bad, "ContinueAsNew: workflow_task_timeout", true, attributes.getWorkflowTaskTimeout())
             : s.workflowTaskTimeoutMillis;
-    if (runTimeout < 0 || taskTimeout < 0) {
-      throw new BadCommandException(
-          WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-          "ContinueAsNew: negative timeout");
-    }
-    long backoff = attributes.hasBackoffStartInterval() ? Protos.millis(attributes.getBackoffStartInterval()) : 0;
+    long backoff =
+        millis(
+            bad,
+            "ContinueAsNew: backoff_start_interval",
+            attributes.hasBackoffStartInterval(),
+            attributes.getBackoffStartInterval());
     NewRun next =
         new NewRun(
             s.namespace,
