@@ -10,6 +10,7 @@ import dev.perdura.server.history.HistoryService.ActivityRef;
 import dev.perdura.server.history.NewRuns;
 import dev.perdura.server.history.WorkflowStarts;
 import dev.perdura.server.matching.Matching;
+import dev.perdura.server.matching.TaskQueueDispatcher;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.NamespaceRecord;
@@ -62,6 +63,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   private final Namespaces namespaces;
   private final HistoryService history;
   private final Matching matching;
+  private final Pollers pollers = new Pollers(java.time.Clock.systemUTC());
   private final Store store;
 
   public WorkflowServiceFrontend(Namespaces namespaces, HistoryService history, Matching matching, Store store) {
@@ -394,17 +396,35 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * Waits for a task of the queue until the long-poll deadline. A task taken from the queue but
    * not delivered (the caller left) goes back into the queue.
    */
-  private <T> Optional<T> poll(String namespace, String queue, TaskKind kind,
+  private <T> Optional<T> poll(String namespace, String queue, TaskKind kind, String identity, String workerInstanceKey,
+      java.util.function.Function<TaskRow, Optional<T>> deliver) {
+    var queueId = new Pollers.QueueId(namespace, queue, kind);
+    pollers.polled(queueId, identity);
+    try {
+      return pollUntilDeadline(namespace, queue, kind, workerInstanceKey, deliver);
+    } finally {
+      pollers.polled(queueId, identity);
+    }
+  }
+
+  private <T> Optional<T> pollUntilDeadline(String namespace, String queue, TaskKind kind, String workerInstanceKey,
       java.util.function.Function<TaskRow, Optional<T>> deliver) {
     long until = System.currentTimeMillis() + remainingMillis(MAX_POLL_WAIT_MILLIS, 1000);
     var dispatcher = matching.queue(namespace, queue, kind);
+    String worker = Pollers.key(namespace, workerInstanceKey);
     while (true) {
       long wait = until - System.currentTimeMillis();
-      if (wait <= 0 || Context.current().isCancelled()) {
+      if (wait <= 0 || Context.current().isCancelled() || pollers.isShutDown(worker)) {
         return Optional.empty();
       }
       CompletableFuture<TaskRow> next = dispatcher.poll();
-      boolean got = await(next, wait);
+      pollers.waiting(worker, next);
+      boolean got;
+      try {
+        got = await(next, wait);
+      } finally {
+        pollers.done(worker, next);
+      }
       if (!got) {
         if (!next.cancel(false) && next.isDone() && !next.isCompletedExceptionally()) {
           dispatcher.add(next.join());
@@ -429,7 +449,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       namespaces.require(r.getNamespace());
       Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
       String requestId = UUID.randomUUID().toString();
-      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.WORKFLOW,
+      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.WORKFLOW, r.getIdentity(), r.getWorkerInstanceKey(),
           task -> history.startWorkflowTask(task, r.getIdentity(), requestId))
           .orElse(PollWorkflowTaskQueueResponse.getDefaultInstance());
     });
@@ -544,9 +564,58 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   public void shutdownWorker(ShutdownWorkerRequest r, StreamObserver<ShutdownWorkerResponse> observer) {
     unary(observer, () -> {
       namespaces.require(r.getNamespace());
-      log.info("worker {} is shutting down in namespace {}", r.getIdentity(), r.getNamespace());
+      String worker = Pollers.key(r.getNamespace(), r.getWorkerInstanceKey());
+      int ended = worker == null ? 0 : pollers.shutdown(worker);
+      int moved = 0;
+      if (!r.getStickyTaskQueue().isEmpty()) {
+        moved = history.stickyQueueGone(takeBacklog(matching.queue(r.getNamespace(), r.getStickyTaskQueue(), TaskKind.WORKFLOW)));
+      }
+      log.info("worker {} (instance {}) of task queue {} in namespace {} is shutting down: ended {} waiting polls, "
+              + "moved {} tasks from its sticky queue {}",
+          r.getIdentity(), r.getWorkerInstanceKey(), r.getTaskQueue(), r.getNamespace(), ended, moved,
+          r.getStickyTaskQueue());
       return ShutdownWorkerResponse.getDefaultInstance();
     });
+  }
+
+  @Override
+  public void describeTaskQueue(DescribeTaskQueueRequest r, StreamObserver<DescribeTaskQueueResponse> observer) {
+    unary(observer, () -> {
+      namespaces.require(r.getNamespace());
+      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
+      TaskKind kind = switch (r.getTaskQueueType()) {
+        case TASK_QUEUE_TYPE_UNSPECIFIED, TASK_QUEUE_TYPE_WORKFLOW -> TaskKind.WORKFLOW;
+        case TASK_QUEUE_TYPE_ACTIVITY -> TaskKind.ACTIVITY;
+        default -> throw Errors.invalidArgument("task_queue_type " + r.getTaskQueueType() + " is not supported");
+      };
+      String queue = r.getTaskQueue().getName();
+      DescribeTaskQueueResponse.Builder response = DescribeTaskQueueResponse.newBuilder();
+      for (Pollers.Poller poller : pollers.pollers(new Pollers.QueueId(r.getNamespace(), queue, kind))) {
+        response.addPollers(io.temporal.api.taskqueue.v1.PollerInfo.newBuilder()
+            .setIdentity(poller.identity())
+            .setLastAccessTime(com.google.protobuf.util.Timestamps.fromMillis(poller.lastAccessMillis())));
+      }
+      int backlog = matching.queue(r.getNamespace(), queue, kind).backlogSize();
+      if (r.getReportStats()) {
+        response.setStats(io.temporal.api.taskqueue.v1.TaskQueueStats.newBuilder().setApproximateBacklogCount(backlog));
+      }
+      if (r.getIncludeTaskQueueStatus()) {
+        response.setTaskQueueStatus(io.temporal.api.taskqueue.v1.TaskQueueStatus.newBuilder().setBacklogCountHint(backlog));
+      }
+      return response.build();
+    });
+  }
+
+  /** Everything waiting in a queue's backlog, taken out of it. */
+  private static List<TaskRow> takeBacklog(TaskQueueDispatcher dispatcher) {
+    List<TaskRow> taken = new java.util.ArrayList<>();
+    while (true) {
+      CompletableFuture<TaskRow> next = dispatcher.poll();
+      if (next.cancel(false) || !next.isDone() || next.isCompletedExceptionally()) {
+        return taken;
+      }
+      taken.add(next.join());
+    }
   }
 
   // ---- activity tasks -----------------------------------------------------------------------
@@ -557,7 +626,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       namespaces.require(r.getNamespace());
       Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
       String requestId = UUID.randomUUID().toString();
-      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.ACTIVITY,
+      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.ACTIVITY, r.getIdentity(), r.getWorkerInstanceKey(),
           task -> history.startActivityTask(task, r.getIdentity(), requestId))
           .orElse(PollActivityTaskQueueResponse.getDefaultInstance());
     });
@@ -732,6 +801,15 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       if (!r.hasActivityOptions()) {
         throw Errors.invalidArgument("activity_options is not set");
       }
+      var o = r.getActivityOptions();
+      Validation.duration("activity_options.schedule_to_close_timeout", o.hasScheduleToCloseTimeout(), o.getScheduleToCloseTimeout());
+      Validation.duration("activity_options.schedule_to_start_timeout", o.hasScheduleToStartTimeout(), o.getScheduleToStartTimeout());
+      Validation.duration("activity_options.start_to_close_timeout", o.hasStartToCloseTimeout(), o.getStartToCloseTimeout());
+      Validation.duration("activity_options.heartbeat_timeout", o.hasHeartbeatTimeout(), o.getHeartbeatTimeout());
+      Validation.duration("activity_options.retry_policy.initial_interval",
+          o.getRetryPolicy().hasInitialInterval(), o.getRetryPolicy().getInitialInterval());
+      Validation.duration("activity_options.retry_policy.maximum_interval",
+          o.getRetryPolicy().hasMaximumInterval(), o.getRetryPolicy().getMaximumInterval());
       var options = history.updateActivityOptions(r.getNamespace(), r.getExecution(),
           selector(r.hasId(), r.getId(), r.hasType(), r.getType(), r.getMatchAll()),
           r.getActivityOptions(), r.getUpdateMask().getPathsList());

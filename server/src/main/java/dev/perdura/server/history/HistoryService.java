@@ -316,6 +316,18 @@ public final class HistoryService implements AutoCloseable {
     });
   }
 
+  /**
+   * The worker behind a sticky queue shut down: each of its waiting workflow tasks goes to the run's
+   * normal queue now, as if its sticky schedule-to-start timeout had passed. Returns how many.
+   */
+  public int stickyQueueGone(List<TaskRow> tasks) {
+    for (TaskRow task : tasks) {
+      fireTimer(new TimerRow(task.execution(),
+          WorkflowTasks.stickyTimeoutTimerKey(task.scheduledEventId(), task.attempt()), clock.millis()));
+    }
+    return tasks.size();
+  }
+
   // ---- activity tasks -----------------------------------------------------------------------
 
   public Optional<PollActivityTaskQueueResponse> startActivityTask(TaskRow task, String identity, String requestId) {

@@ -386,7 +386,29 @@ class BadInputTest {
             s -> s.describeWorkflowExecution(describe(newId("missing")).build())),
         invalid("GetWorkflowExecutionHistory: missing execution", "execution",
             s -> s.getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
-                .setNamespace(NAMESPACE).build())));
+                .setNamespace(NAMESPACE).build())),
+        invalid("UpdateActivityOptions: negative heartbeat_timeout", "activity_options.heartbeat_timeout",
+            s -> s.updateActivityOptions(updateOptions(o -> o.setHeartbeatTimeout(duration(-5, 0)), "heartbeat_timeout"))),
+        invalid("UpdateActivityOptions: start_to_close_timeout with nanos out of range",
+            "activity_options.start_to_close_timeout",
+            s -> s.updateActivityOptions(updateOptions(
+                o -> o.setStartToCloseTimeout(duration(1, 1_000_000_000)), "start_to_close_timeout"))),
+        invalid("UpdateActivityOptions: retry initial_interval with mixed signs",
+            "activity_options.retry_policy.initial_interval",
+            s -> s.updateActivityOptions(updateOptions(
+                o -> o.setRetryPolicy(io.temporal.api.common.v1.RetryPolicy.newBuilder()
+                    .setInitialInterval(duration(5, -1))), "retry_policy.initial_interval"))));
+  }
+
+  private static io.temporal.api.workflowservice.v1.UpdateActivityOptionsRequest updateOptions(
+      UnaryOperator<io.temporal.api.activity.v1.ActivityOptions.Builder> options, String path) {
+    return io.temporal.api.workflowservice.v1.UpdateActivityOptionsRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(TARGET))
+        .setId("any-activity")
+        .setActivityOptions(options.apply(io.temporal.api.activity.v1.ActivityOptions.newBuilder()))
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths(path))
+        .build();
   }
 
   @ParameterizedTest(name = "[{index}] {0}")

@@ -2,6 +2,7 @@ package dev.perdura.server.history;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.util.Durations;
 import dev.perdura.server.PerduraServer;
@@ -18,20 +19,25 @@ import io.temporal.api.common.v1.WorkflowType;
 import io.temporal.api.enums.v1.CommandType;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.TaskQueueKind;
+import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.taskqueue.v1.StickyExecutionAttributes;
 import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.PollActivityTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.ResetStickyTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.ShutdownWorkerRequest;
 import io.temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -292,5 +298,42 @@ class WorkflowTaskProtocolTest {
     assertThat(next.getHistory().getEventsList()).first()
         .extracting(HistoryEvent::getEventId).isEqualTo(1L);
     assertThat(types(next.getHistory().getEventsList())).doesNotContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+  }
+
+  @Test
+  void shutdownWorkerEndsTheWorkersWaitingPollsAndMovesItsStickyTasks() throws Exception {
+    String queue = "shutdown-" + UUID.randomUUID();
+    String stickyQueue = queue + "-worker";
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    completeSticky(poll(queue), stickyQueue, 60);
+    signal(workflowId, "while-the-worker-leaves");
+
+    // A poll of the leaving worker on an empty queue: without ShutdownWorker it would wait a minute.
+    var leaving = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+        stub.withDeadlineAfter(90, TimeUnit.SECONDS).pollActivityTaskQueue(PollActivityTaskQueueRequest.newBuilder()
+            .setNamespace("default")
+            .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+            .setIdentity("leaving")
+            .setWorkerInstanceKey("instance-1")
+            .build()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stub.describeTaskQueue(DescribeTaskQueueRequest.newBuilder()
+            .setNamespace("default").setTaskQueue(TaskQueue.newBuilder().setName(queue))
+            .setTaskQueueType(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY).build())
+        .getPollersList().stream().anyMatch(p -> p.getIdentity().equals("leaving")));
+
+    long before = System.nanoTime();
+    stub.shutdownWorker(ShutdownWorkerRequest.newBuilder()
+        .setNamespace("default").setIdentity("leaving").setWorkerInstanceKey("instance-1")
+        .setTaskQueue(queue).setStickyTaskQueue(stickyQueue).build());
+    assertThat(leaving.get(20, TimeUnit.SECONDS).getTaskToken()).isEmpty();
+
+    // The sticky task went to the normal queue with the full history, long before its 60 s timeout.
+    PollWorkflowTaskQueueResponse moved = poll(queue);
+    assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(30));
+    assertThat(moved.getHistory().getEventsList()).first()
+        .extracting(HistoryEvent::getEventId).isEqualTo(1L);
+    assertThat(types(moved.getHistory().getEventsList()))
+        .contains(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
   }
 }
