@@ -237,6 +237,24 @@ class WorkflowInteropTest {
   }
 
   @Test
+  void runAndExecutionTimeoutsTimeTheWorkflowOut() {
+    String queue = startWorker("timeouts", new GreetingsImpl(0));
+    for (WorkflowOptions.Builder options : List.of(
+        WorkflowOptions.newBuilder().setWorkflowRunTimeout(Duration.ofSeconds(1)),
+        WorkflowOptions.newBuilder().setWorkflowExecutionTimeout(Duration.ofSeconds(1)))) {
+      String workflowId = "timeout-" + UUID.randomUUID();
+      WaitingWorkflow waiting = perdura.client().newWorkflowStub(WaitingWorkflow.class,
+          options.setTaskQueue(queue).setWorkflowId(workflowId).build());
+      WorkflowClient.start(waiting::run);
+      assertThatThrownBy(() -> WorkflowStub.fromTyped(waiting).getResult(String.class))
+          .isInstanceOf(WorkflowFailedException.class)
+          .hasCauseInstanceOf(io.temporal.failure.TimeoutFailure.class);
+      assertThat(perdura.client().fetchHistory(workflowId).getLastEvent().getEventType())
+          .isEqualTo(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);
+    }
+  }
+
+  @Test
   void startIsIdempotentAndASecondStartConflicts() {
     String queue = startWorker("dup", new GreetingsImpl(0));
     String workflowId = "dup-" + UUID.randomUUID();
