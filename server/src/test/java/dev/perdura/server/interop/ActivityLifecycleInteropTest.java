@@ -12,12 +12,16 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.PendingActivityState;
 import io.temporal.api.enums.v1.RetryState;
 import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.PauseActivityRequest;
+import io.temporal.api.workflowservice.v1.ResetActivityRequest;
+import io.temporal.api.workflowservice.v1.UpdateActivityOptionsRequest;
 import io.temporal.api.workflowservice.v1.UnpauseActivityRequest;
 import io.temporal.client.ActivityCanceledException;
+import io.temporal.client.ActivityCompletionException;
 import io.temporal.client.ActivityCompletionClient;
 import io.temporal.client.ActivityPausedException;
 import io.temporal.client.WorkflowClient;
@@ -61,6 +65,8 @@ class ActivityLifecycleInteropTest {
   /** What each test's activity did, by test key. */
   static final Map<String, List<String>> journal = new ConcurrentHashMap<>();
   static final Map<String, AtomicReference<byte[]>> tokens = new ConcurrentHashMap<>();
+  /** System.nanoTime() at the start of each attempt, for scenarios that time retries. */
+  static final Map<String, List<Long>> attemptStarts = new ConcurrentHashMap<>();
 
   static void record(String key, String entry) {
     journal.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(entry);
@@ -124,6 +130,27 @@ class ActivityLifecycleInteropTest {
             return "not paused";
           } catch (ActivityPausedException e) {
             record(key, "paused");
+            throw e;
+          }
+        }
+        case "non-retryable" -> throw ApplicationFailure.newNonRetryableFailure("no point retrying", "Permanent");
+        case "retry-later" -> {
+          attemptStarts.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(System.nanoTime());
+          if (attempt == 1) {
+            throw ApplicationFailure.newBuilder().setMessage("come back later").setType("Busy")
+                .setNextRetryDelay(Duration.ofSeconds(2)).build();
+          }
+          return "attempt " + attempt;
+        }
+        case "heartbeat-until-interrupted" -> {
+          try {
+            for (int i = 0; i < 600; i++) {
+              context.heartbeat(i);
+              sleep(100);
+            }
+            return "not interrupted";
+          } catch (ActivityCompletionException e) {
+            record(key, e.getClass().getSimpleName());
             throw e;
           }
         }
@@ -268,9 +295,11 @@ class ActivityLifecycleInteropTest {
   @Test
   void heartbeatTimeoutEndsAnActivityThatStopsHeartbeating() {
     worker();
-    Plan plan = new Plan(UUID.randomUUID().toString(), "never-heartbeat", null, 10_000, 0, 0, 1000, 1, null, null, 0, false);
+    Plan plan = new Plan(UUID.randomUUID().toString(), "never-heartbeat", null, 10_000, 0, 0, 1000, 2, null, null, 0, false);
     Throwable failure = catchFailure(() -> workflow().run(plan));
     assertThat(timeoutOf(failure).getTimeoutType()).isEqualTo(TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
+    assertThat(journal.get(plan.key())).as("the first heartbeat timeout was retried")
+        .containsExactly("never-heartbeat@1", "never-heartbeat@2");
   }
 
   @Test
@@ -315,6 +344,57 @@ class ActivityLifecycleInteropTest {
   }
 
   @Test
+  void aNonRetryableFailureIsNotRetriedAndANextRetryDelayIsHonoured() {
+    worker();
+    Plan permanent = new Plan(UUID.randomUUID().toString(), "non-retryable", null, 10_000, 0, 0, 0, 0, null, null, 0, false);
+    assertThat(originalMessage(catchFailure(() -> workflow().run(permanent)))).isEqualTo("no point retrying");
+    assertThat(journal.get(permanent.key())).hasSize(1);
+
+    Plan later = new Plan(UUID.randomUUID().toString(), "retry-later", null, 10_000, 0, 0, 0, 0, null, null, 0, false);
+    assertThat(workflow().run(later)).isEqualTo("attempt 2");
+    List<Long> starts = attemptStarts.get(later.key());
+    // The policy's interval is 100 ms; the failure asked for 2 s.
+    assertThat(Duration.ofNanos(starts.get(1) - starts.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+  }
+
+  @Test
+  void describeShowsPendingActivitiesWithTheirProgressAndFailures() {
+    worker();
+    var stub = perdura.service().blockingStub();
+    Plan beating = new Plan(UUID.randomUUID().toString(), "heartbeat-until-interrupted", null, 60_000, 0, 0, 2000, 0,
+        null, null, 0, false);
+    PlanWorkflow first = workflow();
+    WorkflowExecution running = WorkflowClient.start(first::run, beating);
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      var pending = stub.describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+          .setNamespace("default").setExecution(running).build()).getPendingActivitiesList();
+      return pending.size() == 1 && pending.get(0).hasHeartbeatDetails();
+    });
+    var started = stub.describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default").setExecution(running).build()).getPendingActivities(0);
+    assertThat(started.getState()).isEqualTo(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+    assertThat(started.getAttempt()).isEqualTo(1);
+    assertThat(started.hasLastHeartbeatTime()).isTrue();
+    assertThat(started.getActivityType().getName()).isEqualTo("Run");
+    assertThat(started.getPaused()).isFalse();
+    WorkflowStub.fromTyped(first).terminate("seen enough");
+
+    Plan failing = new Plan(UUID.randomUUID().toString(), "retry-later", null, 10_000, 0, 0, 0, 0, null, null, 0, false);
+    PlanWorkflow second = workflow();
+    WorkflowExecution retrying = WorkflowClient.start(second::run, failing);
+    await().atMost(Duration.ofSeconds(20)).until(() -> stub.describeWorkflowExecution(
+            DescribeWorkflowExecutionRequest.newBuilder().setNamespace("default").setExecution(retrying).build())
+        .getPendingActivitiesList().stream().anyMatch(a -> a.getAttempt() == 2));
+    var waiting = stub.describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default").setExecution(retrying).build()).getPendingActivities(0);
+    // Seen within the 2 s the failure asked to wait before the next attempt.
+    assertThat(waiting.getState()).isEqualTo(PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
+    assertThat(waiting.getLastFailure().getMessage()).isEqualTo("come back later");
+    assertThat(waiting.hasNextAttemptScheduleTime()).isTrue();
+    assertThat(WorkflowStub.fromTyped(second).getResult(String.class)).isEqualTo("attempt 2");
+  }
+
+  @Test
   void heartbeatDetailsReachTheNextAttempt() {
     worker();
     Plan plan = new Plan(UUID.randomUUID().toString(), "progress", null, 10_000, 0, 0, 0, 0, null, null, 0, false);
@@ -345,6 +425,36 @@ class ActivityLifecycleInteropTest {
         null, "TRY_CANCEL", 1500, false);
     assertThat(workflow().run(plan)).isEqualTo("activity ended: CanceledFailure");
     await().atMost(Duration.ofSeconds(20)).until(() -> journal.get(plan.key()).contains("cancelled"));
+  }
+
+  @Test
+  void abandonResolvesAtOnceWithoutAskingTheServerToCancel() {
+    worker();
+    String workflowId = "abandon-" + UUID.randomUUID();
+    Plan plan = new Plan(UUID.randomUUID().toString(), "heartbeat-until-interrupted", null, 60_000, 0, 0, 2000, 0,
+        null, "ABANDON", 1500, false);
+    assertThat(workflow(workflowId).run(plan)).isEqualTo("activity ended: CanceledFailure");
+    var events = perdura.client().fetchHistory(workflowId).getHistory().getEventsList().stream()
+        .map(e -> e.getEventType()).toList();
+    assertThat(events).doesNotContain(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
+    // The abandoned attempt learns that its workflow is gone at its next heartbeat.
+    await().atMost(Duration.ofSeconds(20))
+        .until(() -> journal.get(plan.key()).contains("ActivityNotExistsException"));
+  }
+
+  @Test
+  void terminatingTheWorkflowEndsItsRunningActivity() {
+    worker();
+    Plan plan = new Plan(UUID.randomUUID().toString(), "heartbeat-until-interrupted", null, 60_000, 0, 0, 2000, 0,
+        null, null, 0, false);
+    PlanWorkflow workflow = workflow();
+    WorkflowExecution execution = WorkflowClient.start(workflow::run, plan);
+    await().atMost(Duration.ofSeconds(20)).until(() -> journal.containsKey(plan.key()));
+    WorkflowStub.fromTyped(workflow).terminate("operator says so");
+    await().atMost(Duration.ofSeconds(20))
+        .until(() -> journal.get(plan.key()).contains("ActivityNotExistsException"));
+    assertThat(perdura.service().blockingStub().describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default").setExecution(execution).build()).getPendingActivitiesList()).isEmpty();
   }
 
   @Test
@@ -415,6 +525,47 @@ class ActivityLifecycleInteropTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> journal.get(plan.key()).size() > runsWhilePaused);
     assertThat(journal.get(plan.key())).contains("heartbeat-until-paused@2");
     WorkflowStub.fromTyped(workflow).terminate("done");
+  }
+
+  @Test
+  void resetReachesAHeartbeatingActivityWhichStartsOverFromAttemptOne() {
+    worker();
+    Plan plan = new Plan(UUID.randomUUID().toString(), "heartbeat-until-interrupted", null, 60_000, 0, 0, 2000, 0,
+        null, null, 0, false);
+    PlanWorkflow workflow = workflow();
+    WorkflowExecution execution = WorkflowClient.start(workflow::run, plan);
+    await().atMost(Duration.ofSeconds(20)).until(() -> journal.containsKey(plan.key()));
+    var stub = perdura.service().blockingStub();
+    String activityId = stub.describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default").setExecution(execution).build()).getPendingActivities(0).getActivityId();
+    stub.resetActivity(ResetActivityRequest.newBuilder().setNamespace("default").setExecution(execution)
+        .setId(activityId).setIdentity("operator").build());
+    await().atMost(Duration.ofSeconds(20)).until(() -> journal.get(plan.key()).contains("ActivityResetException"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> journal.get(plan.key()).stream()
+        .filter(e -> e.equals("heartbeat-until-interrupted@1")).count() == 2);
+    WorkflowStub.fromTyped(workflow).terminate("done");
+  }
+
+  @Test
+  void updatingTheTaskQueueOfAWaitingActivityLetsAnotherWorkerRunIt() {
+    worker();
+    Plan plan = new Plan(UUID.randomUUID().toString(), "ok", "nobody-polls-" + UUID.randomUUID(), 10_000, 0, 0, 0, 0,
+        null, null, 0, false);
+    PlanWorkflow workflow = workflow();
+    WorkflowExecution execution = WorkflowClient.start(workflow::run, plan);
+    var stub = perdura.service().blockingStub();
+    await().atMost(Duration.ofSeconds(20)).until(() -> stub.describeWorkflowExecution(
+        DescribeWorkflowExecutionRequest.newBuilder().setNamespace("default").setExecution(execution).build())
+        .getPendingActivitiesCount() == 1);
+    String activityId = stub.describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default").setExecution(execution).build()).getPendingActivities(0).getActivityId();
+    stub.updateActivityOptions(UpdateActivityOptionsRequest.newBuilder().setNamespace("default")
+        .setExecution(execution).setId(activityId)
+        .setActivityOptions(io.temporal.api.activity.v1.ActivityOptions.newBuilder()
+            .setTaskQueue(io.temporal.api.taskqueue.v1.TaskQueue.newBuilder().setName(queue)))
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("task_queue.name"))
+        .build());
+    assertThat(WorkflowStub.fromTyped(workflow).getResult(String.class)).isEqualTo("done");
   }
 
   @Test
