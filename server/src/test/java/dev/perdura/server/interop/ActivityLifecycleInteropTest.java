@@ -481,6 +481,9 @@ class ActivityLifecycleInteropTest {
     Thread completer = Thread.ofVirtual().start(
         () -> completions.complete(tokens.get(plan.key()).get(), "completed elsewhere"));
     assertThat(WorkflowStub.fromTyped(workflow).getResult(String.class)).isEqualTo("completed elsewhere");
+    // A second completion with the same token is stale: rejected, never applied twice.
+    assertThatThrownBy(() -> completions.complete(tokens.get(plan.key()).get(), "again"))
+        .isInstanceOf(io.temporal.client.ActivityNotExistsException.class);
     assertThat(completer.isAlive()).isFalse();
   }
 
