@@ -1,0 +1,53 @@
+package dev.perdura.client;
+
+import dev.perdura.common.Priority;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to start a workflow run.
+ *
+ * @param workflowId business id of the workflow (required)
+ * @param taskQueue queue its workflow tasks go to (required)
+ * @param executionTimeout bound on the whole chain of runs, or null for none
+ * @param runTimeout bound on one run, or null for none
+ * @param priority dispatch priority, inherited by its activities
+ */
+public record StartWorkflowOptions(
+    String workflowId, String taskQueue, Duration executionTimeout, Duration runTimeout, Priority priority) {
+  public StartWorkflowOptions {
+    Objects.requireNonNull(workflowId, "workflowId");
+    Objects.requireNonNull(taskQueue, "taskQueue");
+    if (workflowId.isBlank()) {
+      throw new IllegalArgumentException("workflowId must not be blank");
+    }
+    if (taskQueue.isBlank()) {
+      throw new IllegalArgumentException("taskQueue must not be blank");
+    }
+    requirePositive("executionTimeout", executionTimeout);
+    requirePositive("runTimeout", runTimeout);
+    priority = priority == null ? Priority.DEFAULT : priority;
+  }
+
+  private static void requirePositive(String name, Duration value) {
+    if (value != null && (value.isNegative() || value.isZero())) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
+  }
+
+  public static StartWorkflowOptions of(String workflowId, String taskQueue) {
+    return new StartWorkflowOptions(workflowId, taskQueue, null, null, null);
+  }
+
+  public StartWorkflowOptions withExecutionTimeout(Duration timeout) {
+    return new StartWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, priority);
+  }
+
+  public StartWorkflowOptions withRunTimeout(Duration timeout) {
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, priority);
+  }
+
+  public StartWorkflowOptions withPriority(Priority priority) {
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority);
+  }
+}

@@ -1,0 +1,68 @@
+package dev.perdura.internal.grpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The channel to a server and the stubs over it. Transient failures (UNAVAILABLE) are retried by
+ * gRPC itself, with exponential backoff, per the service config below; every call has a deadline.
+ */
+public final class ServiceConnection implements AutoCloseable {
+  /** Longer than the server's one-minute long poll, so the server answers first. */
+  public static final Duration LONG_POLL_DEADLINE = Duration.ofSeconds(75);
+  public static final Duration CALL_DEADLINE = Duration.ofSeconds(20);
+
+  private final ManagedChannel channel;
+  private final WorkflowServiceGrpc.WorkflowServiceBlockingStub stub;
+
+  public ServiceConnection(String target) {
+    this.channel = ManagedChannelBuilder.forTarget(target)
+        .usePlaintext()
+        .enableRetry()
+        .defaultServiceConfig(retryConfig())
+        .maxInboundMessageSize(128 * 1024 * 1024)
+        .build();
+    this.stub = WorkflowServiceGrpc.newBlockingStub(channel);
+  }
+
+  private static Map<String, Object> retryConfig() {
+    Map<String, Object> retryPolicy = Map.of(
+        "maxAttempts", 5.0,
+        "initialBackoff", "0.1s",
+        "maxBackoff", "2s",
+        "backoffMultiplier", 2.0,
+        "retryableStatusCodes", List.of("UNAVAILABLE"));
+    Map<String, Object> methodConfig = Map.of(
+        "name", List.of(Map.of("service", WorkflowServiceGrpc.SERVICE_NAME)),
+        "retryPolicy", retryPolicy);
+    return Map.of("methodConfig", List.of(methodConfig));
+  }
+
+  /** A stub for an ordinary call. */
+  public WorkflowServiceGrpc.WorkflowServiceBlockingStub call() {
+    return stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A stub for a long poll. */
+  public WorkflowServiceGrpc.WorkflowServiceBlockingStub longPoll() {
+    return stub.withDeadlineAfter(LONG_POLL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
