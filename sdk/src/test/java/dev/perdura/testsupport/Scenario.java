@@ -51,6 +51,11 @@ public final class Scenario {
     return activityQueue;
   }
 
+  /** The queue the driver workflow's worker polls. */
+  public String driverQueue() {
+    return workflowQueue;
+  }
+
   public DriverWorkflow.Plan plan(String activityType, Object... args) {
     return DriverWorkflow.Plan.of(activityType, activityQueue, args);
   }
