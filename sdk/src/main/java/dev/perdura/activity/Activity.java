@@ -3,6 +3,7 @@ package dev.perdura.activity;
 import dev.perdura.client.PerduraClient;
 import dev.perdura.converter.PayloadConverter;
 import dev.perdura.internal.activity.ActivityExecution;
+import dev.perdura.metrics.MetricMeter;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -148,6 +149,14 @@ public final class Activity {
   /** The converter of this activity's worker, to decode {@code RawValue}s. */
   public static PayloadConverter payloadConverter() {
     return current().converter();
+  }
+
+  /**
+   * The worker's metric meter, tagged with this activity's namespace, task queue and type. Records
+   * nothing unless the worker was given a meter ({@code WorkerOptions.withMetricMeter}).
+   */
+  public static MetricMeter metricMeter() {
+    return current().metricMeter();
   }
 
   /** The client of this activity's worker, to start workflows or complete other activities. */

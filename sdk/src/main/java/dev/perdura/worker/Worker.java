@@ -84,7 +84,7 @@ public final class Worker implements AutoCloseable {
     timers.setRemoveOnCancelPolicy(true);
     this.scheduler = timers;
     this.runner = new ActivityTaskRunner(client, connection, client.options().identity(), registry, shutdownSignal,
-        scheduler);
+        scheduler, options.metricMeter());
   }
 
   public static Worker create(PerduraClient client, String taskQueue, WorkerOptions options) {

@@ -1,5 +1,6 @@
 package dev.perdura.worker;
 
+import dev.perdura.metrics.MetricMeter;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 
@@ -11,10 +12,12 @@ import java.util.concurrent.Executor;
  * @param shutdownGracePeriod how long {@link Worker#shutdown()} lets running activities finish before
  *     cancelling them with reason {@code worker_shutdown}
  * @param activityExecutor runs activity methods; null means a new virtual thread per activity
+ * @param metricMeter where {@code Activity.metricMeter()} records; null means nowhere
  */
 public record WorkerOptions(
-    int maxConcurrentActivities, int activityPollers, Duration shutdownGracePeriod, Executor activityExecutor) {
-  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, Duration.ZERO, null);
+    int maxConcurrentActivities, int activityPollers, Duration shutdownGracePeriod, Executor activityExecutor,
+    MetricMeter metricMeter) {
+  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, Duration.ZERO, null, null);
 
   public WorkerOptions {
     if (maxConcurrentActivities < 1) {
@@ -26,21 +29,26 @@ public record WorkerOptions(
     if (shutdownGracePeriod == null || shutdownGracePeriod.isNegative()) {
       throw new IllegalArgumentException("shutdownGracePeriod must be zero or positive, was " + shutdownGracePeriod);
     }
+    metricMeter = metricMeter == null ? MetricMeter.noop() : metricMeter;
   }
 
   public WorkerOptions withMaxConcurrentActivities(int max) {
-    return new WorkerOptions(max, Math.min(activityPollers, max), shutdownGracePeriod, activityExecutor);
+    return new WorkerOptions(max, Math.min(activityPollers, max), shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withActivityPollers(int pollers) {
-    return new WorkerOptions(maxConcurrentActivities, pollers, shutdownGracePeriod, activityExecutor);
+    return new WorkerOptions(maxConcurrentActivities, pollers, shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withShutdownGracePeriod(Duration grace) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, grace, activityExecutor);
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, grace, activityExecutor, metricMeter);
+  }
+
+  public WorkerOptions withMetricMeter(MetricMeter meter) {
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, shutdownGracePeriod, activityExecutor, meter);
   }
 
   public WorkerOptions withActivityExecutor(Executor executor) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, shutdownGracePeriod, executor);
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, shutdownGracePeriod, executor, metricMeter);
   }
 }

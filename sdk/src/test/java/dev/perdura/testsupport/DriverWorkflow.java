@@ -1,5 +1,6 @@
 package dev.perdura.testsupport;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A workflow written with the official Temporal SDK that runs one activity, by type name, on the
  * Perdura SDK's worker: each test describes its scenario as a {@link Plan}. The result says how the
- * activity ended: its result, {@code "cancelled"}, or {@code "failed: <type>: <message>"}.
+ * activity ended: its result (text as is, anything else as JSON), {@code "cancelled"}, or
+ * {@code "failed: <type>: <message>"}.
  */
 @WorkflowInterface
 public interface DriverWorkflow {
@@ -81,16 +83,17 @@ public interface DriverWorkflow {
         options.setCancellationType(ActivityCancellationType.valueOf(plan.cancellationType()));
       }
       ActivityStub activity = Workflow.newUntypedActivityStub(options.build());
-      AtomicReference<Promise<String>> result = new AtomicReference<>();
+      AtomicReference<Promise<JsonNode>> result = new AtomicReference<>();
       CancellationScope scope = Workflow.newCancellationScope(
-          () -> result.set(activity.executeAsync(plan.activityType(), String.class, plan.args())));
+          () -> result.set(activity.executeAsync(plan.activityType(), JsonNode.class, plan.args())));
       scope.run();
       if (plan.cancelAfterMillis() > 0) {
         Workflow.sleep(Duration.ofMillis(plan.cancelAfterMillis()));
         scope.cancel();
       }
       try {
-        return result.get().get();
+        JsonNode value = result.get().get();
+        return value == null || value.isNull() ? "null" : value.isTextual() ? value.asText() : value.toString();
       } catch (ActivityFailure e) {
         if (e.getCause() instanceof io.temporal.failure.CanceledFailure) {
           return "cancelled";

@@ -8,6 +8,7 @@ import dev.perdura.activity.CancellationShield;
 import dev.perdura.client.PerduraClient;
 import dev.perdura.converter.PayloadConverter;
 import dev.perdura.internal.grpc.ServiceConnection;
+import dev.perdura.metrics.MetricMeter;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -35,6 +36,7 @@ public final class ActivityExecution {
   private final String identity;
   private final WorkerShutdownSignal workerShutdown;
   private final Heartbeater heartbeater;
+  private final MetricMeter meter;
   private final AtomicReference<ActivityCancellationDetails> cancellation = new AtomicReference<>();
   private final CountDownLatch cancelled = new CountDownLatch(1);
   private final ReentrantLock runLock = new ReentrantLock();
@@ -48,7 +50,8 @@ public final class ActivityExecution {
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
   ActivityExecution(ActivityInfo info, ActivityDefinition definition, PerduraClient client, ServiceConnection connection,
-      String identity, WorkerShutdownSignal workerShutdown, ScheduledExecutorService scheduler) {
+      String identity, WorkerShutdownSignal workerShutdown, ScheduledExecutorService scheduler, MetricMeter meter) {
+    this.meter = meter;
     this.info = info;
     this.definition = definition;
     this.client = client;
@@ -106,6 +109,10 @@ public final class ActivityExecution {
 
   public PerduraClient client() {
     return client;
+  }
+
+  public MetricMeter metricMeter() {
+    return meter;
   }
 
   String identity() {

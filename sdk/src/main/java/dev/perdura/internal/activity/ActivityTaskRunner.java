@@ -12,6 +12,7 @@ import dev.perdura.failure.ApplicationFailure;
 import dev.perdura.internal.Protos;
 import dev.perdura.internal.failure.Failures;
 import dev.perdura.internal.grpc.ServiceConnection;
+import dev.perdura.metrics.MetricMeter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.Payloads;
@@ -46,9 +47,12 @@ public final class ActivityTaskRunner {
   private final ActivityRegistry registry;
   private final WorkerShutdownSignal workerShutdown;
   private final ScheduledExecutorService scheduler;
+  private final MetricMeter meter;
 
   public ActivityTaskRunner(PerduraClient client, ServiceConnection connection, String identity,
-      ActivityRegistry registry, WorkerShutdownSignal workerShutdown, ScheduledExecutorService scheduler) {
+      ActivityRegistry registry, WorkerShutdownSignal workerShutdown, ScheduledExecutorService scheduler,
+      MetricMeter meter) {
+    this.meter = meter;
     this.client = client;
     this.connection = connection;
     this.identity = identity;
@@ -94,8 +98,10 @@ public final class ActivityTaskRunner {
       respondFailed(info, Failures.toProto(unknown, client.payloadConverter()), null);
       return Optional.empty();
     }
+    MetricMeter tagged = meter.withTags(java.util.Map.of(
+        "namespace", info.namespace(), "task_queue", info.taskQueue(), "activity_type", info.activityType()));
     return Optional.of(new ActivityExecution(info, definition.get(), client, connection, identity, workerShutdown,
-        scheduler));
+        scheduler, tagged));
   }
 
   /** Runs on the activity's own thread; returns once the outcome is reported. */
