@@ -7,7 +7,6 @@ import dev.perdura.activity.ActivityInfo;
 import dev.perdura.activity.CancellationShield;
 import dev.perdura.client.PerduraClient;
 import dev.perdura.converter.PayloadConverter;
-import dev.perdura.internal.grpc.ServiceConnection;
 import dev.perdura.metrics.MetricMeter;
 import java.time.Duration;
 import java.util.Arrays;
@@ -35,7 +34,8 @@ public final class ActivityExecution {
   private final PayloadConverter converter;
   private final String identity;
   private final WorkerShutdownSignal workerShutdown;
-  private final Heartbeater heartbeater;
+  private final HeartbeatSink heartbeats;
+  private final boolean noThreadCancelException;
   private final MetricMeter meter;
   private final AtomicReference<ActivityCancellationDetails> cancellation = new AtomicReference<>();
   private final CountDownLatch cancelled = new CountDownLatch(1);
@@ -49,16 +49,23 @@ public final class ActivityExecution {
   private final java.util.List<java.util.concurrent.ScheduledFuture<?>> localTimeouts =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  ActivityExecution(ActivityInfo info, ActivityDefinition definition, PerduraClient client, ServiceConnection connection,
-      String identity, WorkerShutdownSignal workerShutdown, ScheduledExecutorService scheduler, MetricMeter meter) {
+  /**
+   * @param definition what the worker runs; null when a test runs code of its own
+   * @param client null when none is available to the activity
+   * @param heartbeats makes the heartbeat sink of this execution
+   */
+  public ActivityExecution(ActivityInfo info, ActivityDefinition definition, boolean noThreadCancelException,
+      PerduraClient client, PayloadConverter converter, String identity, WorkerShutdownSignal workerShutdown,
+      MetricMeter meter, java.util.function.Function<ActivityExecution, HeartbeatSink> heartbeats) {
     this.meter = meter;
     this.info = info;
     this.definition = definition;
+    this.noThreadCancelException = noThreadCancelException;
     this.client = client;
-    this.converter = client.payloadConverter();
+    this.converter = converter;
     this.identity = identity;
     this.workerShutdown = workerShutdown;
-    this.heartbeater = new Heartbeater(this, connection, scheduler, info.heartbeatTimeout().orElse(null));
+    this.heartbeats = heartbeats.apply(this);
   }
 
   /** The execution of the calling thread, or null outside activities. */
@@ -66,7 +73,8 @@ public final class ActivityExecution {
     return CURRENT.get();
   }
 
-  void bind(Thread runner) {
+  /** Makes this the activity of the calling thread (and of threads it starts), and the thread cancellation interrupts. */
+  public void bind(Thread runner) {
     CURRENT.set(this);
     runLock.lock();
     try {
@@ -86,7 +94,7 @@ public final class ActivityExecution {
   }
 
   /** The user code is done: no more interrupts; clears one that raced with the end. */
-  void finish() {
+  public void finish() {
     runLock.lock();
     try {
       finished = true;
@@ -95,7 +103,7 @@ public final class ActivityExecution {
     }
     Thread.interrupted();
     localTimeouts.forEach(timeout -> timeout.cancel(false));
-    heartbeater.close();
+    heartbeats.close();
     CURRENT.remove();
   }
 
@@ -108,6 +116,10 @@ public final class ActivityExecution {
   }
 
   public PerduraClient client() {
+    if (client == null) {
+      throw new IllegalStateException("no client is available to this activity; in tests, give one to the"
+          + " ActivityEnvironment");
+    }
     return client;
   }
 
@@ -123,8 +135,8 @@ public final class ActivityExecution {
     return definition;
   }
 
-  Heartbeater heartbeater() {
-    return heartbeater;
+  HeartbeatSink heartbeats() {
+    return heartbeats;
   }
 
   long lastHeartbeatNanos() {
@@ -150,7 +162,7 @@ public final class ActivityExecution {
         info.attempt(), info.workflowId().orElse("-"), reason.name().toLowerCase());
     runLock.lock();
     try {
-      if (!finished && !definition.noThreadCancelException() && shieldDepth == 0) {
+      if (!finished && !noThreadCancelException && shieldDepth == 0) {
         if (thread != null) {
           thread.interrupt();
         }
@@ -176,7 +188,7 @@ public final class ActivityExecution {
   private boolean throwsNow() {
     runLock.lock();
     try {
-      return cancellation.get() != null && !definition.noThreadCancelException() && shieldDepth == 0;
+      return cancellation.get() != null && !noThreadCancelException && shieldDepth == 0;
     } finally {
       runLock.unlock();
     }
@@ -201,7 +213,7 @@ public final class ActivityExecution {
     if (throwsNow()) {
       throw new ActivityCanceledException(cancellation.get());
     }
-    heartbeater.record(Arrays.asList(details));
+    heartbeats.record(Arrays.asList(details));
   }
 
   public CancellationShield shield() {
@@ -230,7 +242,7 @@ public final class ActivityExecution {
         } finally {
           runLock.unlock();
         }
-        if (outermost && cancellation.get() != null && !definition.noThreadCancelException()) {
+        if (outermost && cancellation.get() != null && !noThreadCancelException) {
           throw new ActivityCanceledException(cancellation.get());
         }
       }
@@ -241,12 +253,12 @@ public final class ActivityExecution {
     completesAsync = true;
   }
 
-  boolean completesAsync() {
+  public boolean completesAsync() {
     return completesAsync;
   }
 
   /** The worker-side start-to-close and heartbeat timeouts; cancel with {@code timed_out} when one passes. */
-  void armLocalTimeouts(ScheduledExecutorService scheduler) {
+  public void armLocalTimeouts(ScheduledExecutorService scheduler) {
     info.startToCloseTimeout().ifPresent(timeout -> localTimeouts.add(
         scheduler.schedule(() -> cancel(Reason.TIMED_OUT), timeout.toNanos(), TimeUnit.NANOSECONDS)));
     info.heartbeatTimeout().ifPresent(timeout -> scheduleHeartbeatCheck(scheduler, timeout.toNanos()));

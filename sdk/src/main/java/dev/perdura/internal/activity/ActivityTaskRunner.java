@@ -24,6 +24,7 @@ import io.temporal.api.workflowservice.v1.RespondActivityTaskFailedRequest;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Type;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -100,8 +101,10 @@ public final class ActivityTaskRunner {
     }
     MetricMeter tagged = meter.withTags(java.util.Map.of(
         "namespace", info.namespace(), "task_queue", info.taskQueue(), "activity_type", info.activityType()));
-    return Optional.of(new ActivityExecution(info, definition.get(), client, connection, identity, workerShutdown,
-        scheduler, tagged));
+    Duration heartbeatTimeout = info.heartbeatTimeout().orElse(null);
+    return Optional.of(new ActivityExecution(info, definition.get(), definition.get().noThreadCancelException(), client,
+        client.payloadConverter(), identity, workerShutdown, tagged,
+        execution -> new Heartbeater(execution, connection, scheduler, heartbeatTimeout)));
   }
 
   /** Runs on the activity's own thread; returns once the outcome is reported. */
@@ -193,7 +196,7 @@ public final class ActivityTaskRunner {
     }
     log.warn("activity {} ({}) attempt {} of workflow {} failed: {}", info.activityId(), info.activityType(),
         info.attempt(), info.workflowId().orElse("-"), error.toString());
-    respondFailed(info, Failures.toProto(error, client.payloadConverter()), execution.heartbeater().lastDetails());
+    respondFailed(info, Failures.toProto(error, client.payloadConverter()), execution.heartbeats().lastDetails());
   }
 
   /** The activity let the cancellation end it (directly, or as an interrupted blocking call). */
@@ -220,11 +223,11 @@ public final class ActivityTaskRunner {
           info.workflowId().orElse("-"), details.reason().name().toLowerCase());
       // A failure lets the server decide: retry elsewhere (shutdown), hold (pause), start over (reset).
       case WORKER_SHUTDOWN -> respondFailed(info, Failures.toProto(ApplicationFailure.retryable(
-          "worker shutting down", "WorkerShutdown"), client.payloadConverter()), execution.heartbeater().lastDetails());
+          "worker shutting down", "WorkerShutdown"), client.payloadConverter()), execution.heartbeats().lastDetails());
       case PAUSED -> respondFailed(info, Failures.toProto(ApplicationFailure.retryable(
-          "activity paused", "ActivityPaused"), client.payloadConverter()), execution.heartbeater().lastDetails());
+          "activity paused", "ActivityPaused"), client.payloadConverter()), execution.heartbeats().lastDetails());
       case RESET -> respondFailed(info, Failures.toProto(ApplicationFailure.retryable(
-          "activity reset", "ActivityReset"), client.payloadConverter()), execution.heartbeater().lastDetails());
+          "activity reset", "ActivityReset"), client.payloadConverter()), execution.heartbeats().lastDetails());
     }
   }
 

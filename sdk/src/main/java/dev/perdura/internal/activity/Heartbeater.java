@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * heartbeat timeout, or {@link #DEFAULT_INTERVAL} without one), the latest details winning. The
  * server's answer is what tells a running activity it was cancelled, paused or reset.
  */
-final class Heartbeater {
+final class Heartbeater implements HeartbeatSink {
   private static final Logger log = LoggerFactory.getLogger(Heartbeater.class);
   static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
 
@@ -51,7 +51,8 @@ final class Heartbeater {
   }
 
   /** Records details; sends them now if the interval allows, else when it ends. */
-  void record(List<?> details) {
+  @Override
+  public void record(List<?> details) {
     Payloads payloads = Protos.encode(execution.converter(), details);
     boolean sendNow = false;
     lock.lock();
@@ -147,7 +148,8 @@ final class Heartbeater {
   }
 
   /** The last details recorded, for the failure report of this attempt; null when none. */
-  Payloads lastDetails() {
+  @Override
+  public Payloads lastDetails() {
     lock.lock();
     try {
       return lastDetails;
@@ -156,7 +158,8 @@ final class Heartbeater {
     }
   }
 
-  void close() {
+  @Override
+  public void close() {
     lock.lock();
     try {
       closed = true;

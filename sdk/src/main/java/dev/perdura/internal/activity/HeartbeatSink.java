@@ -1,0 +1,14 @@
+package dev.perdura.internal.activity;
+
+import io.temporal.api.common.v1.Payloads;
+import java.util.List;
+
+/** Where an activity's heartbeats go: the server (through {@link Heartbeater}) or a test's recorder. */
+public interface HeartbeatSink {
+  void record(List<?> details);
+
+  /** The last details recorded, encoded; null when none. */
+  Payloads lastDetails();
+
+  void close();
+}
