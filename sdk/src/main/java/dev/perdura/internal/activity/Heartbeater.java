@@ -54,69 +54,75 @@ final class Heartbeater implements HeartbeatSink {
   @Override
   public void record(List<?> details) {
     Payloads payloads = Protos.encode(execution.converter(), details);
-    boolean sendNow = false;
+    Payloads sendNow = null;
     lock.lock();
     try {
       if (closed) {
         return;
       }
-      pending = payloads;
       lastDetails = payloads;
       long wait = lastSentNanos + intervalNanos - System.nanoTime();
       if (wait <= 0 && !sending) {
-        sendNow = true;
-        sending = true;
-      } else if (flush == null) {
-        flush = scheduler.schedule(this::flush, Math.max(wait, 0), TimeUnit.NANOSECONDS);
+        sendNow = payloads;
+        beginSend();
+      } else {
+        pending = payloads;
+        if (flush == null) {
+          flush = scheduler.schedule(this::flush, Math.max(wait, 0), TimeUnit.NANOSECONDS);
+        }
       }
     } finally {
       lock.unlock();
     }
-    if (sendNow) {
-      Thread.ofVirtual().name("heartbeat-" + execution.info().activityId()).start(this::sendPending);
+    if (sendNow != null) {
+      startSending(sendNow);
     }
+  }
+
+  /** Under the lock: marks a send as begun now. */
+  private void beginSend() {
+    sending = true;
+    lastSentNanos = System.nanoTime();
   }
 
   private void flush() {
-    lock.lock();
-    try {
-      flush = null;
-      if (closed || pending == null || sending) {
-        return;
-      }
-      sending = true;
-    } finally {
-      lock.unlock();
-    }
-    Thread.ofVirtual().name("heartbeat-" + execution.info().activityId()).start(this::sendPending);
-  }
-
-  private void sendPending() {
     Payloads details;
     lock.lock();
     try {
+      flush = null;
+      if (closed || pending == null) {
+        return;
+      }
+      if (sending) {
+        // The send in flight reschedules when it ends.
+        return;
+      }
       details = pending;
       pending = null;
-      lastSentNanos = System.nanoTime();
+      beginSend();
     } finally {
       lock.unlock();
     }
-    try {
-      if (details != null) {
-        send(details);
-      }
-    } finally {
-      lock.lock();
+    startSending(details);
+  }
+
+  private void startSending(Payloads details) {
+    Thread.ofVirtual().name("heartbeat-" + execution.info().activityId()).start(() -> {
       try {
-        sending = false;
-        if (pending != null && flush == null && !closed) {
-          long wait = lastSentNanos + intervalNanos - System.nanoTime();
-          flush = scheduler.schedule(this::flush, Math.max(wait, 0), TimeUnit.NANOSECONDS);
-        }
+        send(details);
       } finally {
-        lock.unlock();
+        lock.lock();
+        try {
+          sending = false;
+          if (pending != null && flush == null && !closed) {
+            long wait = lastSentNanos + intervalNanos - System.nanoTime();
+            flush = scheduler.schedule(this::flush, Math.max(wait, 0), TimeUnit.NANOSECONDS);
+          }
+        } finally {
+          lock.unlock();
+        }
       }
-    }
+    });
   }
 
   private void send(Payloads details) {

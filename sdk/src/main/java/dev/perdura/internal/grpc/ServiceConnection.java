@@ -21,12 +21,17 @@ public final class ServiceConnection implements AutoCloseable {
   private final WorkflowServiceGrpc.WorkflowServiceBlockingStub stub;
 
   public ServiceConnection(String target) {
-    this.channel = ManagedChannelBuilder.forTarget(target)
+    this(ManagedChannelBuilder.forTarget(target)
         .usePlaintext()
         .enableRetry()
         .defaultServiceConfig(retryConfig())
         .maxInboundMessageSize(128 * 1024 * 1024)
-        .build();
+        .build());
+  }
+
+  /** Over a channel built elsewhere (tests use an in-process one); the connection owns and closes it. */
+  public ServiceConnection(ManagedChannel channel) {
+    this.channel = channel;
     this.stub = WorkflowServiceGrpc.newBlockingStub(channel);
   }
 
