@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param workflowRunId empty for an activity started without a workflow
  * @param workflowType empty for an activity started without a workflow
  * @param priority the activity's priority (inherited from its workflow unless it set its own)
+ * @param activityRunId the run id of an activity started on its own, without a workflow; empty otherwise
  */
 public record ActivityInfo(
     String activityId,
@@ -47,7 +48,8 @@ public record ActivityInfo(
     Optional<String> workflowId,
     Optional<String> workflowRunId,
     Optional<String> workflowType,
-    Priority priority) {
+    Priority priority,
+    Optional<String> activityRunId) {
 
   public ActivityInfo {
     heartbeatDetails = List.copyOf(heartbeatDetails);

@@ -170,6 +170,10 @@ class ActivityBasicsTest {
     assertThat(info.startToCloseTimeout()).contains(java.time.Duration.ofSeconds(30));
     assertThat(info.heartbeatTimeout()).contains(java.time.Duration.ofSeconds(10));
     assertThat(info.local()).isFalse();
+    assertThat(info.activityRunId()).isEmpty();
+    assertThat(info.priority()).isEqualTo(dev.perdura.common.Priority.DEFAULT);
+    // Unset by the workflow: the server bounds it by the workflow run timeout (2 minutes here).
+    assertThat(info.scheduleToCloseTimeout()).contains(java.time.Duration.ofMinutes(2));
     assertThat(info.taskToken()).isNotEmpty();
     assertThat(info.startedTime()).isAfterOrEqualTo(info.currentAttemptScheduledTime());
     assertThat(info.currentAttemptScheduledTime()).isAfterOrEqualTo(info.scheduledTime());

@@ -68,7 +68,7 @@ public final class ActivityEnvironment {
     Instant now = Instant.now();
     return new ActivityInfo("test", "unknown", 1, now, List.of(), Optional.empty(), false, Optional.empty(), now,
         Optional.empty(), now, "test", "test".getBytes(StandardCharsets.UTF_8), "default", Optional.of("test"),
-        Optional.of("test-run"), Optional.of("test"), Priority.DEFAULT);
+        Optional.of("test-run"), Optional.of("test"), Priority.DEFAULT, Optional.empty());
   }
 
   public ActivityEnvironment withInfo(ActivityInfo info) {

@@ -49,7 +49,8 @@ class ActivityEnvironmentTest {
     ActivityInfo third = new ActivityInfo(base.activityId(), "charge", 3, base.currentAttemptScheduledTime(),
         base.heartbeatDetails(), Optional.of(Duration.ofSeconds(5)), false, base.scheduleToCloseTimeout(),
         base.scheduledTime(), base.startToCloseTimeout(), base.startedTime(), "payments", base.taskToken(),
-        base.namespace(), base.workflowId(), base.workflowRunId(), base.workflowType(), base.priority());
+        base.namespace(), base.workflowId(), base.workflowRunId(), base.workflowType(), base.priority(),
+        base.activityRunId());
     ActivityEnvironment env = ActivityEnvironment.create().withInfo(third);
     assertThat(env.run(() -> Activity.info().activityType() + " attempt " + Activity.info().attempt()
         + " on " + Activity.info().taskQueue())).isEqualTo("charge attempt 3 on payments");

@@ -86,7 +86,8 @@ public final class ActivityTaskRunner {
         hasWorkflow ? Optional.of(task.getWorkflowExecution().getWorkflowId()) : Optional.empty(),
         hasWorkflow ? Optional.of(task.getWorkflowExecution().getRunId()) : Optional.empty(),
         task.hasWorkflowType() ? Optional.of(task.getWorkflowType().getName()) : Optional.empty(),
-        Protos.fromProto(task.getPriority()));
+        Protos.fromProto(task.getPriority()),
+        task.getActivityRunId().isEmpty() ? Optional.empty() : Optional.of(task.getActivityRunId()));
   }
 
   /** An execution ready to run, or empty (and the task already failed) when the type is unknown. */

@@ -69,7 +69,7 @@ class HeartbeaterTest {
     Instant now = Instant.now();
     ActivityInfo info = new ActivityInfo("a-1", "work", 1, now, List.of(), Optional.of(heartbeatTimeout), false,
         Optional.empty(), now, Optional.empty(), now, "q", new byte[] {1}, "default", Optional.of("wf"),
-        Optional.of("run"), Optional.of("Wf"), Priority.DEFAULT);
+        Optional.of("run"), Optional.of("Wf"), Priority.DEFAULT, Optional.empty());
     return new ActivityExecution(info, null, false, null, PayloadConverter.defaultConverter(), "test",
         new WorkerShutdownSignal(), MetricMeter.noop(),
         e -> new Heartbeater(e, connection, scheduler, heartbeatTimeout));
