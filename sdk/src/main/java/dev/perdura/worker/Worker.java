@@ -9,6 +9,8 @@ import dev.perdura.internal.activity.ActivityTaskRunner;
 import dev.perdura.internal.activity.WorkerShutdownSignal;
 import dev.perdura.internal.grpc.ClientAccess;
 import dev.perdura.internal.grpc.ServiceConnection;
+import dev.perdura.internal.workflow.WorkflowRegistry;
+import dev.perdura.internal.workflow.WorkflowTaskHandler;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.TaskQueueKind;
@@ -16,6 +18,8 @@ import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.PollActivityTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollActivityTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.ShutdownWorkerRequest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,6 +61,9 @@ public final class Worker implements AutoCloseable {
   private final WorkerOptions options;
   private final String instanceKey = UUID.randomUUID().toString();
   private final ActivityRegistry registry = new ActivityRegistry();
+  private final WorkflowRegistry workflows = new WorkflowRegistry();
+  private final WorkflowTaskHandler workflowTasks;
+  private final Semaphore workflowSlots;
   private final WorkerShutdownSignal shutdownSignal = new WorkerShutdownSignal();
   private final ScheduledExecutorService scheduler;
   private final ActivityTaskRunner runner;
@@ -79,6 +86,8 @@ public final class Worker implements AutoCloseable {
     this.taskQueue = taskQueue;
     this.options = options;
     this.slots = new Semaphore(options.maxConcurrentActivities());
+    this.workflowSlots = new Semaphore(options.maxConcurrentWorkflowTasks());
+    this.workflowTasks = new WorkflowTaskHandler(client, connection, workflows, taskQueue);
     ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
         Thread.ofPlatform().daemon().name("perdura-worker-timers-" + taskQueue).factory());
     timers.setRemoveOnCancelPolicy(true);
@@ -115,43 +124,75 @@ public final class Worker implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Registers workflow classes (each with a {@code @WorkflowMethod} and a public no-argument
+   * constructor); a new instance runs each workflow execution.
+   *
+   * @throws IllegalArgumentException on a duplicate type name or an invalid class
+   * @throws IllegalStateException after {@link #start()}
+   */
+  public Worker registerWorkflows(Class<?>... workflowClasses) {
+    if (started) {
+      throw new IllegalStateException("register workflows before start()");
+    }
+    for (Class<?> type : workflowClasses) {
+      workflows.register(type);
+    }
+    return this;
+  }
+
   /** Starts polling. */
   public synchronized void start() {
     if (started) {
       throw new IllegalStateException("worker of " + taskQueue + " already started");
     }
-    if (registry.isEmpty()) {
-      throw new IllegalStateException("no activities registered on the worker of " + taskQueue);
+    if (registry.isEmpty() && workflows.isEmpty()) {
+      throw new IllegalStateException("no activities or workflows registered on the worker of " + taskQueue);
     }
     started = true;
-    for (int i = 0; i < options.activityPollers(); i++) {
-      pollers.add(Thread.ofVirtual().name("perdura-activity-poller-" + taskQueue + "-" + i).start(this::pollLoop));
+    if (!registry.isEmpty()) {
+      for (int i = 0; i < options.activityPollers(); i++) {
+        pollers.add(Thread.ofVirtual().name("perdura-activity-poller-" + taskQueue + "-" + i)
+            .start(() -> pollLoop("activity", slots, this::poll, this::dispatch)));
+      }
     }
-    log.info("worker started on task queue {} in namespace {} with activities {} ({} slots, {} pollers)",
-        taskQueue, client.namespace(), registry.names(), options.maxConcurrentActivities(), options.activityPollers());
+    if (!workflows.isEmpty()) {
+      for (int i = 0; i < options.workflowPollers(); i++) {
+        pollers.add(Thread.ofVirtual().name("perdura-workflow-poller-" + taskQueue + "-" + i)
+            .start(() -> pollLoop("workflow", workflowSlots, this::pollWorkflowTask, this::dispatchWorkflowTask)));
+      }
+    }
+    log.info("worker started on task queue {} in namespace {} with activities {} and workflows {}", taskQueue,
+        client.namespace(), registry.names(), workflows.names());
   }
 
-  private void pollLoop() {
+  /**
+   * Polls while the worker runs: takes a slot, polls, hands the task over (which then owns the slot);
+   * on errors backs off exponentially up to {@link #MAX_BACKOFF_MILLIS}.
+   */
+  private <T> void pollLoop(String kind, Semaphore slotsOfKind, java.util.function.Supplier<Optional<T>> poll,
+      java.util.function.Predicate<T> dispatch) {
     long backoff = 0;
     while (!stopping) {
       try {
-        slots.acquire();
+        slotsOfKind.acquire();
       } catch (InterruptedException e) {
         return;
       }
       boolean handedOff = false;
       try {
-        Optional<PollActivityTaskQueueResponse> task = poll();
+        Optional<T> task = poll.get();
         backoff = 0;
         if (task.isPresent()) {
-          handedOff = dispatch(task.get());
+          handedOff = dispatch.test(task.get());
         }
       } catch (StatusRuntimeException e) {
         if (stopping) {
           return;
         }
         backoff = backoff == 0 ? 100 : Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
-        log.warn("polling task queue {} failed ({}); retrying in {} ms", taskQueue, e.getStatus(), backoff);
+        log.warn("polling {} tasks of task queue {} failed ({}); retrying in {} ms", kind, taskQueue, e.getStatus(),
+            backoff);
         try {
           Thread.sleep(backoff + (long) (Math.random() * backoff / 5));
         } catch (InterruptedException interrupted) {
@@ -159,10 +200,32 @@ public final class Worker implements AutoCloseable {
         }
       } finally {
         if (!handedOff) {
-          slots.release();
+          slotsOfKind.release();
         }
       }
     }
+  }
+
+  private Optional<PollWorkflowTaskQueueResponse> pollWorkflowTask() {
+    PollWorkflowTaskQueueResponse response = connection.longPoll().pollWorkflowTaskQueue(
+        PollWorkflowTaskQueueRequest.newBuilder()
+            .setNamespace(client.namespace())
+            .setTaskQueue(TaskQueue.newBuilder().setName(taskQueue).setKind(TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+            .setIdentity(client.options().identity())
+            .setWorkerInstanceKey(instanceKey)
+            .build());
+    return response.getTaskToken().isEmpty() ? Optional.empty() : Optional.of(response);
+  }
+
+  private boolean dispatchWorkflowTask(PollWorkflowTaskQueueResponse task) {
+    Thread.ofVirtual().name("workflow-task-" + task.getWorkflowExecution().getWorkflowId()).start(() -> {
+      try {
+        workflowTasks.handle(task);
+      } finally {
+        workflowSlots.release();
+      }
+    });
+    return true;
   }
 
   private Optional<PollActivityTaskQueueResponse> poll() {
@@ -270,6 +333,7 @@ public final class Worker implements AutoCloseable {
           .setWorkerInstanceKey(instanceKey)
           .setTaskQueue(taskQueue)
           .addTaskQueueTypes(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
+          .addTaskQueueTypes(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
           .setReason("graceful shutdown")
           .build());
     } catch (StatusRuntimeException e) {

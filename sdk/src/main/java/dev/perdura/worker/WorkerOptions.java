@@ -5,50 +5,71 @@ import java.time.Duration;
 import java.util.concurrent.Executor;
 
 /**
- * How a {@link Worker} runs activities.
+ * How a {@link Worker} runs activities and workflow tasks.
  *
  * @param maxConcurrentActivities activities running at once; the worker polls only with a free slot
  * @param activityPollers concurrent long polls of the activity task queue
+ * @param maxConcurrentWorkflowTasks workflow tasks processed at once
+ * @param workflowPollers concurrent long polls of the workflow task queue
  * @param shutdownGracePeriod how long {@link Worker#shutdown()} lets running activities finish before
  *     cancelling them with reason {@code worker_shutdown}
  * @param activityExecutor runs activity methods; null means a new virtual thread per activity
  * @param metricMeter where {@code Activity.metricMeter()} records; null means nowhere
  */
 public record WorkerOptions(
-    int maxConcurrentActivities, int activityPollers, Duration shutdownGracePeriod, Executor activityExecutor,
+    int maxConcurrentActivities,
+    int activityPollers,
+    int maxConcurrentWorkflowTasks,
+    int workflowPollers,
+    Duration shutdownGracePeriod,
+    Executor activityExecutor,
     MetricMeter metricMeter) {
-  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, Duration.ZERO, null, null);
+  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, 20, 2, Duration.ZERO, null, null);
 
   public WorkerOptions {
-    if (maxConcurrentActivities < 1) {
-      throw new IllegalArgumentException("maxConcurrentActivities must be at least 1, was " + maxConcurrentActivities);
-    }
-    if (activityPollers < 1) {
-      throw new IllegalArgumentException("activityPollers must be at least 1, was " + activityPollers);
-    }
+    requireAtLeastOne("maxConcurrentActivities", maxConcurrentActivities);
+    requireAtLeastOne("activityPollers", activityPollers);
+    requireAtLeastOne("maxConcurrentWorkflowTasks", maxConcurrentWorkflowTasks);
+    requireAtLeastOne("workflowPollers", workflowPollers);
     if (shutdownGracePeriod == null || shutdownGracePeriod.isNegative()) {
       throw new IllegalArgumentException("shutdownGracePeriod must be zero or positive, was " + shutdownGracePeriod);
     }
     metricMeter = metricMeter == null ? MetricMeter.noop() : metricMeter;
   }
 
+  private static void requireAtLeastOne(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be at least 1, was " + value);
+    }
+  }
+
   public WorkerOptions withMaxConcurrentActivities(int max) {
-    return new WorkerOptions(max, Math.min(activityPollers, max), shutdownGracePeriod, activityExecutor, metricMeter);
+    return new WorkerOptions(max, Math.min(activityPollers, max), maxConcurrentWorkflowTasks, workflowPollers,
+        shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withActivityPollers(int pollers) {
-    return new WorkerOptions(maxConcurrentActivities, pollers, shutdownGracePeriod, activityExecutor, metricMeter);
+    return new WorkerOptions(maxConcurrentActivities, pollers, maxConcurrentWorkflowTasks, workflowPollers,
+        shutdownGracePeriod, activityExecutor, metricMeter);
+  }
+
+  public WorkerOptions withMaxConcurrentWorkflowTasks(int max) {
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, max, Math.min(workflowPollers, max),
+        shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withShutdownGracePeriod(Duration grace) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, grace, activityExecutor, metricMeter);
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers,
+        grace, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withMetricMeter(MetricMeter meter) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, shutdownGracePeriod, activityExecutor, meter);
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers,
+        shutdownGracePeriod, activityExecutor, meter);
   }
 
   public WorkerOptions withActivityExecutor(Executor executor) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, shutdownGracePeriod, executor, metricMeter);
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers,
+        shutdownGracePeriod, executor, metricMeter);
   }
 }

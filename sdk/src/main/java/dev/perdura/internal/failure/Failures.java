@@ -2,6 +2,8 @@ package dev.perdura.internal.failure;
 
 import dev.perdura.converter.PayloadConverter;
 import dev.perdura.failure.ApplicationFailure;
+import dev.perdura.failure.CanceledFailure;
+import dev.perdura.failure.TimeoutFailure;
 import dev.perdura.internal.Protos;
 import io.temporal.api.failure.v1.ApplicationFailureInfo;
 import io.temporal.api.failure.v1.Failure;
@@ -27,6 +29,9 @@ public final class Failures {
         .setSource(SOURCE)
         .setMessage(error.getMessage() == null ? "" : error.getMessage())
         .setStackTrace(stackTrace(error));
+    if (error instanceof CanceledFailure) {
+      return failure.setCanceledFailureInfo(io.temporal.api.failure.v1.CanceledFailureInfo.getDefaultInstance()).build();
+    }
     ApplicationFailureInfo.Builder info = ApplicationFailureInfo.newBuilder();
     if (error instanceof ApplicationFailure application) {
       info.setType(application.type()).setNonRetryable(application.isNonRetryable());
@@ -51,6 +56,40 @@ public final class Failures {
       out.append(element.toString()).append('\n');
     }
     return out.toString();
+  }
+
+  /** The exception a {@code Failure} record stands for, with its causes; details stay encoded. */
+  public static RuntimeException fromProto(Failure failure) {
+    RuntimeException cause = failure.hasCause() ? fromProto(failure.getCause()) : null;
+    RuntimeException error;
+    if (failure.hasTimeoutFailureInfo()) {
+      var info = failure.getTimeoutFailureInfo();
+      TimeoutFailure.Type type = switch (info.getTimeoutType()) {
+        case TIMEOUT_TYPE_SCHEDULE_TO_START -> TimeoutFailure.Type.SCHEDULE_TO_START;
+        case TIMEOUT_TYPE_SCHEDULE_TO_CLOSE -> TimeoutFailure.Type.SCHEDULE_TO_CLOSE;
+        case TIMEOUT_TYPE_HEARTBEAT -> TimeoutFailure.Type.HEARTBEAT;
+        default -> TimeoutFailure.Type.START_TO_CLOSE;
+      };
+      error = new TimeoutFailure(failure.getMessage(), type, Protos.payloads(info.getLastHeartbeatDetails()));
+    } else if (failure.hasCanceledFailureInfo()) {
+      error = new CanceledFailure(failure.getMessage());
+    } else if (failure.hasApplicationFailureInfo()) {
+      var info = failure.getApplicationFailureInfo();
+      ApplicationFailure application = info.getNonRetryable()
+          ? ApplicationFailure.nonRetryable(failure.getMessage(), info.getType())
+          : ApplicationFailure.retryable(failure.getMessage(), info.getType());
+      error = application;
+    } else {
+      error = ApplicationFailure.retryable(failure.getMessage(), "");
+    }
+    if (cause != null) {
+      if (error instanceof ApplicationFailure application) {
+        error = application.withCause(cause);
+      } else {
+        error.initCause(cause);
+      }
+    }
+    return error;
   }
 
   /** Used where a whole trace (with causes) reads better, such as logs. */

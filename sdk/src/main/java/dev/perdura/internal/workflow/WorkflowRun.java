@@ -1,0 +1,482 @@
+package dev.perdura.internal.workflow;
+
+import dev.perdura.common.Payload;
+import dev.perdura.converter.PayloadConverter;
+import dev.perdura.failure.ActivityFailure;
+import dev.perdura.failure.ApplicationFailure;
+import dev.perdura.failure.CanceledFailure;
+import dev.perdura.failure.TimeoutFailure;
+import dev.perdura.internal.Protos;
+import dev.perdura.internal.failure.Failures;
+import dev.perdura.workflow.ActivityCancellationType;
+import dev.perdura.workflow.ActivityHandle;
+import dev.perdura.workflow.ActivityOptions;
+import dev.perdura.workflow.WorkflowInfo;
+import io.temporal.api.command.v1.CancelWorkflowExecutionCommandAttributes;
+import io.temporal.api.command.v1.Command;
+import io.temporal.api.command.v1.CompleteWorkflowExecutionCommandAttributes;
+import io.temporal.api.command.v1.FailWorkflowExecutionCommandAttributes;
+import io.temporal.api.command.v1.RequestCancelActivityTaskCommandAttributes;
+import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
+import io.temporal.api.command.v1.StartTimerCommandAttributes;
+import io.temporal.api.common.v1.ActivityType;
+import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * One workflow execution rebuilt in memory from its history: the workflow object, its threads under a
+ * {@link DeterministicScheduler}, and the state of every activity and timer it started. Replaying the
+ * history runs the code exactly as it ran before, checking that each command it makes again matches
+ * the event the server recorded for it; the new commands of the current workflow task are the answer.
+ */
+public final class WorkflowRun {
+  private static final ThreadLocal<WorkflowRun> CURRENT = new ThreadLocal<>();
+
+  private final WorkflowDefinition definition;
+  private final PayloadConverter converter;
+  private final DeterministicScheduler scheduler = new DeterministicScheduler();
+  private final List<Produced> produced = new ArrayList<>();
+  private final Map<String, ActivityState<?>> activitiesById = new HashMap<>();
+  private final Map<Long, ActivityState<?>> activitiesByScheduledId = new HashMap<>();
+  private final Map<String, TimerState> timersById = new HashMap<>();
+  private int matched;
+  private int sequence;
+  private WorkflowInfo info;
+  private Object instance;
+  private Instant now = Instant.EPOCH;
+  private boolean cancelRequested;
+  private boolean closed;
+  private Random random;
+
+  /** A command the code made, and the state it belongs to (to learn its event id when matched). */
+  private record Produced(Command command, Object owner) {}
+
+  public WorkflowRun(WorkflowDefinition definition, PayloadConverter converter) {
+    this.definition = definition;
+    this.converter = converter;
+  }
+
+  public static WorkflowRun current() {
+    WorkflowRun run = CURRENT.get();
+    if (run == null) {
+      throw new IllegalStateException("not in workflow code: this works only inside a workflow method or handler");
+    }
+    return run;
+  }
+
+  public static boolean inWorkflow() {
+    return CURRENT.get() != null;
+  }
+
+  // ---- replay ----------------------------------------------------------------------------------
+
+  /**
+   * Replays the history and runs the code for the current workflow task.
+   *
+   * @param currentStartedEventId the WorkflowTaskStarted event of the task being answered
+   * @return the commands of the current task
+   * @throws NonDeterminismException the code does not match its history
+   */
+  public List<Command> replay(List<HistoryEvent> events, long currentStartedEventId, WorkflowInfo taskInfo) {
+    for (int i = 0; i < events.size(); i++) {
+      HistoryEvent event = events.get(i);
+      switch (event.getEventType()) {
+        case EVENT_TYPE_WORKFLOW_EXECUTION_STARTED -> begin(event, taskInfo);
+        case EVENT_TYPE_WORKFLOW_TASK_STARTED -> {
+          boolean current = event.getEventId() == currentStartedEventId;
+          boolean completed = i + 1 < events.size()
+              && events.get(i + 1).getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+          if (current || completed) {
+            if (matched < produced.size()) {
+              throw new NonDeterminismException("the code made " + describe(produced.get(matched).command())
+                  + ", but the history has no event for it before event " + event.getEventId());
+            }
+            now = Protos.instant(event.getEventTime());
+            runCode();
+            if (current) {
+              return produced.subList(matched, produced.size()).stream().map(Produced::command).toList();
+            }
+          }
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
+          var attributes = event.getActivityTaskScheduledEventAttributes();
+          ActivityState<?> activity = (ActivityState<?>) match(event, CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+              attributes.getActivityId(), c -> c.getScheduleActivityTaskCommandAttributes().getActivityId());
+          activity.scheduledEventId = event.getEventId();
+          activitiesByScheduledId.put(event.getEventId(), activity);
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED -> match(event, CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+            Long.toString(event.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId()),
+            c -> Long.toString(c.getRequestCancelActivityTaskCommandAttributes().getScheduledEventId()));
+        case EVENT_TYPE_TIMER_STARTED -> match(event, CommandType.COMMAND_TYPE_START_TIMER,
+            event.getTimerStartedEventAttributes().getTimerId(), c -> c.getStartTimerCommandAttributes().getTimerId());
+        case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> match(event,
+            CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, "", c -> "");
+        case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> match(event, CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, "", c -> "");
+        case EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED -> match(event,
+            CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, "", c -> "");
+        case EVENT_TYPE_ACTIVITY_TASK_COMPLETED -> {
+          var attributes = event.getActivityTaskCompletedEventAttributes();
+          activity(attributes.getScheduledEventId()).completed(attributes.getResult());
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_FAILED -> {
+          var attributes = event.getActivityTaskFailedEventAttributes();
+          activity(attributes.getScheduledEventId()).failed(Failures.fromProto(attributes.getFailure()));
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT -> {
+          var attributes = event.getActivityTaskTimedOutEventAttributes();
+          activity(attributes.getScheduledEventId()).failed(Failures.fromProto(attributes.getFailure()));
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_CANCELED -> {
+          var attributes = event.getActivityTaskCanceledEventAttributes();
+          activity(attributes.getScheduledEventId()).failed(new CanceledFailure("activity cancelled"));
+        }
+        case EVENT_TYPE_TIMER_FIRED -> {
+          TimerState timer = timersById.get(event.getTimerFiredEventAttributes().getTimerId());
+          if (timer == null) {
+            throw new NonDeterminismException("history fires timer " + event.getTimerFiredEventAttributes().getTimerId()
+                + " that the code never started");
+          }
+          timer.fired = true;
+        }
+        case EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED -> signal(event.getWorkflowExecutionSignaledEventAttributes()
+            .getSignalName(), Protos.payloads(event.getWorkflowExecutionSignaledEventAttributes().getInput()));
+        case EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED -> cancelRequested = true;
+        default -> {
+          // scheduling, starts and completions of workflow tasks, activity starts: nothing to replay
+        }
+      }
+    }
+    throw new IllegalStateException("history ends before the workflow task started at event " + currentStartedEventId);
+  }
+
+  private Object match(HistoryEvent event, CommandType expected, String id, java.util.function.Function<Command, String> idOf) {
+    if (matched >= produced.size()) {
+      throw new NonDeterminismException("history has " + event.getEventType() + " (event " + event.getEventId()
+          + (id.isEmpty() ? "" : ", id " + id) + "), but the code made no such command");
+    }
+    Produced next = produced.get(matched);
+    if (next.command().getCommandType() != expected || !idOf.apply(next.command()).equals(id)) {
+      throw new NonDeterminismException("history has " + event.getEventType() + " (event " + event.getEventId()
+          + (id.isEmpty() ? "" : ", id " + id) + "), but the code made " + describe(next.command()));
+    }
+    matched++;
+    return next.owner();
+  }
+
+  private static String describe(Command command) {
+    return switch (command.getCommandType()) {
+      case COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK -> "ScheduleActivityTask(" + command.getScheduleActivityTaskCommandAttributes()
+          .getActivityType().getName() + ", id " + command.getScheduleActivityTaskCommandAttributes().getActivityId() + ")";
+      case COMMAND_TYPE_START_TIMER -> "StartTimer(id " + command.getStartTimerCommandAttributes().getTimerId() + ")";
+      default -> command.getCommandType().name();
+    };
+  }
+
+  private ActivityState<?> activity(long scheduledEventId) {
+    ActivityState<?> activity = activitiesByScheduledId.get(scheduledEventId);
+    if (activity == null) {
+      throw new NonDeterminismException("history has an outcome for the activity scheduled at event "
+          + scheduledEventId + ", which the code never scheduled");
+    }
+    return activity;
+  }
+
+  private void begin(HistoryEvent event, WorkflowInfo taskInfo) {
+    info = taskInfo;
+    random = new Random(taskInfo.runId().hashCode());
+    var attributes = event.getWorkflowExecutionStartedEventAttributes();
+    List<Payload> input = Protos.payloads(attributes.getInput());
+    try {
+      instance = definition.constructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create workflow " + definition.name() + ": " + e, e);
+    }
+    Object[] args = decodeArgs(definition.run(), input);
+    scheduler.start("main", bound(() -> {
+      Object result;
+      try {
+        result = definition.run().invoke(instance, args);
+      } catch (InvocationTargetException e) {
+        finishWithException(e.getCause());
+        return;
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
+      if (!closed) {
+        closed = true;
+        add(Command.newBuilder()
+            .setCommandType(CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION)
+            .setCompleteWorkflowExecutionCommandAttributes(CompleteWorkflowExecutionCommandAttributes.newBuilder()
+                .setResult(Protos.encode(converter, Arrays.asList(result))))
+            .build(), null);
+      }
+    }));
+  }
+
+  private Object[] decodeArgs(Method method, List<Payload> input) {
+    Type[] types = method.getGenericParameterTypes();
+    Object[] args = new Object[types.length];
+    for (int i = 0; i < types.length; i++) {
+      args[i] = i < input.size() ? converter.fromPayload(input.get(i), types[i]) : null;
+    }
+    return args;
+  }
+
+  /** Workflow-level failures end the workflow; anything else fails the task, to be retried after a fix. */
+  private void finishWithException(Throwable error) {
+    if (closed) {
+      return;
+    }
+    if (error instanceof CanceledFailure && cancelRequested) {
+      closed = true;
+      add(Command.newBuilder()
+          .setCommandType(CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION)
+          .setCancelWorkflowExecutionCommandAttributes(CancelWorkflowExecutionCommandAttributes.getDefaultInstance())
+          .build(), null);
+      return;
+    }
+    if (error instanceof ApplicationFailure || error instanceof ActivityFailure || error instanceof TimeoutFailure
+        || error instanceof CanceledFailure) {
+      closed = true;
+      add(Command.newBuilder()
+          .setCommandType(CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION)
+          .setFailWorkflowExecutionCommandAttributes(FailWorkflowExecutionCommandAttributes.newBuilder()
+              .setFailure(Failures.toProto(error, converter)))
+          .build(), null);
+      return;
+    }
+    if (error instanceof RuntimeException runtime) {
+      throw runtime;
+    }
+    throw new IllegalStateException(error);
+  }
+
+  private Runnable bound(Runnable body) {
+    return () -> {
+      CURRENT.set(this);
+      try {
+        body.run();
+      } finally {
+        CURRENT.remove();
+      }
+    };
+  }
+
+  private void runCode() {
+    Throwable failure = scheduler.runUntilBlocked();
+    if (failure != null) {
+      if (failure instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException("workflow code failed: " + failure, failure);
+    }
+  }
+
+  private void signal(String name, List<Payload> input) {
+    Method handler = definition.signalHandlers().get(name);
+    if (handler == null) {
+      org.slf4j.LoggerFactory.getLogger(WorkflowRun.class).warn("workflow {} ({}) has no handler for signal '{}'; "
+          + "it is ignored", info.workflowId(), definition.name(), name);
+      return;
+    }
+    Object[] args = decodeArgs(handler, input);
+    scheduler.start("signal-" + name, bound(() -> {
+      try {
+        handler.invoke(instance, args);
+      } catch (InvocationTargetException e) {
+        finishWithException(e.getCause());
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+  }
+
+  /** Releases the workflow's threads; the run cannot be used afterwards. */
+  public void close() {
+    scheduler.destroy();
+  }
+
+  // ---- what workflow code calls ----------------------------------------------------------------
+
+  private void add(Command command, Object owner) {
+    produced.add(new Produced(command, owner));
+  }
+
+  public WorkflowInfo info() {
+    return info;
+  }
+
+  public Instant now() {
+    return now;
+  }
+
+  public Random random() {
+    return random;
+  }
+
+  public boolean isCancelRequested() {
+    return cancelRequested;
+  }
+
+  public PayloadConverter converter() {
+    return converter;
+  }
+
+  public void sleep(Duration duration) {
+    if (duration.isNegative() || duration.isZero()) {
+      return;
+    }
+    String timerId = Integer.toString(++sequence);
+    TimerState timer = new TimerState();
+    timersById.put(timerId, timer);
+    add(Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_START_TIMER)
+        .setStartTimerCommandAttributes(StartTimerCommandAttributes.newBuilder()
+            .setTimerId(timerId).setStartToFireTimeout(Protos.toProto(duration)))
+        .build(), timer);
+    DeterministicScheduler.await(() -> timer.fired);
+  }
+
+  public <R> ActivityHandle<R> startActivity(String type, Type resultType, ActivityOptions options, Object[] args) {
+    String activityId = Integer.toString(++sequence);
+    ScheduleActivityTaskCommandAttributes.Builder attributes = ScheduleActivityTaskCommandAttributes.newBuilder()
+        .setActivityId(activityId)
+        .setActivityType(ActivityType.newBuilder().setName(type))
+        .setTaskQueue(TaskQueue.newBuilder().setName(options.taskQueue() == null ? info.taskQueue() : options.taskQueue()))
+        .setInput(Protos.encode(converter, Arrays.asList(args)))
+        .setPriority(Protos.toProto(options.priority()));
+    if (options.scheduleToCloseTimeout() != null) {
+      attributes.setScheduleToCloseTimeout(Protos.toProto(options.scheduleToCloseTimeout()));
+    }
+    if (options.scheduleToStartTimeout() != null) {
+      attributes.setScheduleToStartTimeout(Protos.toProto(options.scheduleToStartTimeout()));
+    }
+    if (options.startToCloseTimeout() != null) {
+      attributes.setStartToCloseTimeout(Protos.toProto(options.startToCloseTimeout()));
+    }
+    if (options.heartbeatTimeout() != null) {
+      attributes.setHeartbeatTimeout(Protos.toProto(options.heartbeatTimeout()));
+    }
+    if (options.retryPolicy() != null) {
+      attributes.setRetryPolicy(retryPolicy(options.retryPolicy()));
+    }
+    ActivityState<R> activity = new ActivityState<>(type, activityId, resultType, options.cancellationType());
+    activitiesById.put(activityId, activity);
+    Command command = Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
+        .setScheduleActivityTaskCommandAttributes(attributes)
+        .build();
+    activity.scheduleCommand = command;
+    add(command, activity);
+    return activity;
+  }
+
+  private static io.temporal.api.common.v1.RetryPolicy retryPolicy(dev.perdura.common.RetryPolicy policy) {
+    io.temporal.api.common.v1.RetryPolicy.Builder builder = io.temporal.api.common.v1.RetryPolicy.newBuilder()
+        .setBackoffCoefficient(policy.backoffCoefficient())
+        .setMaximumAttempts(policy.maximumAttempts())
+        .addAllNonRetryableErrorTypes(policy.nonRetryableErrorTypes());
+    if (policy.initialInterval() != null) {
+      builder.setInitialInterval(Protos.toProto(policy.initialInterval()));
+    }
+    if (policy.maximumInterval() != null) {
+      builder.setMaximumInterval(Protos.toProto(policy.maximumInterval()));
+    }
+    return builder.build();
+  }
+
+  private static final class TimerState {
+    boolean fired;
+  }
+
+  /** An activity the code started, as its handle. */
+  private final class ActivityState<R> implements ActivityHandle<R> {
+    private final String type;
+    private final String activityId;
+    private final Type resultType;
+    private final ActivityCancellationType cancellationType;
+    private Command scheduleCommand;
+    private long scheduledEventId;
+    private boolean done;
+    private boolean cancelRequested;
+    private Object result;
+    private RuntimeException failure;
+
+    ActivityState(String type, String activityId, Type resultType, ActivityCancellationType cancellationType) {
+      this.type = type;
+      this.activityId = activityId;
+      this.resultType = resultType;
+      this.cancellationType = cancellationType;
+    }
+
+    void completed(io.temporal.api.common.v1.Payloads payloads) {
+      if (done) {
+        return;
+      }
+      done = true;
+      result = payloads.getPayloadsCount() == 0 || resultType == Void.class || resultType == void.class
+          ? null : converter.fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
+    }
+
+    void failed(RuntimeException cause) {
+      if (done) {
+        return;
+      }
+      done = true;
+      failure = new ActivityFailure(type, activityId, cause);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public R result() {
+      DeterministicScheduler.await(() -> done);
+      if (failure != null) {
+        throw failure;
+      }
+      return (R) result;
+    }
+
+    @Override
+    public boolean isDone() {
+      return done;
+    }
+
+    @Override
+    public void cancel() {
+      if (done || cancelRequested) {
+        return;
+      }
+      cancelRequested = true;
+      if (scheduledEventId == 0) {
+        // Not sent yet: take the command back; the server never hears of this activity.
+        produced.removeIf(p -> p.command() == scheduleCommand);
+        failed(new CanceledFailure("activity cancelled before it was scheduled"));
+        return;
+      }
+      if (cancellationType != ActivityCancellationType.ABANDON) {
+        add(Command.newBuilder()
+            .setCommandType(CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK)
+            .setRequestCancelActivityTaskCommandAttributes(RequestCancelActivityTaskCommandAttributes.newBuilder()
+                .setScheduledEventId(scheduledEventId))
+            .build(), this);
+      }
+      if (cancellationType != ActivityCancellationType.WAIT_CANCELLATION_COMPLETED) {
+        failed(new CanceledFailure("activity cancelled"));
+      }
+    }
+  }
+}

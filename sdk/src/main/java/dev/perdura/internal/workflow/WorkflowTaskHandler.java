@@ -1,0 +1,112 @@
+package dev.perdura.internal.workflow;
+
+import dev.perdura.client.PerduraClient;
+import dev.perdura.internal.failure.Failures;
+import dev.perdura.internal.grpc.ServiceConnection;
+import dev.perdura.workflow.WorkflowInfo;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.command.v1.Command;
+import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers one workflow task: rebuilds the run from its full history, replays it, and responds with the
+ * new commands, or fails the task (non-determinism, a bug in workflow code) so the server retries it.
+ * Nothing is cached between tasks yet, so every task replays from the first event.
+ */
+public final class WorkflowTaskHandler {
+  private static final Logger log = LoggerFactory.getLogger(WorkflowTaskHandler.class);
+
+  private final PerduraClient client;
+  private final ServiceConnection connection;
+  private final WorkflowRegistry registry;
+  private final String taskQueue;
+
+  public WorkflowTaskHandler(PerduraClient client, ServiceConnection connection, WorkflowRegistry registry,
+      String taskQueue) {
+    this.client = client;
+    this.connection = connection;
+    this.registry = registry;
+    this.taskQueue = taskQueue;
+  }
+
+  public void handle(PollWorkflowTaskQueueResponse task) {
+    String workflowId = task.getWorkflowExecution().getWorkflowId();
+    String runId = task.getWorkflowExecution().getRunId();
+    String type = task.getWorkflowType().getName();
+    Optional<WorkflowDefinition> definition = registry.lookup(type);
+    if (definition.isEmpty()) {
+      fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+          new IllegalStateException("workflow type '" + type + "' is not registered on this worker; registered: "
+              + registry.names()));
+      return;
+    }
+    WorkflowRun run = new WorkflowRun(definition.get(), client.payloadConverter());
+    try {
+      List<HistoryEvent> events = fullHistory(task);
+      WorkflowInfo info = new WorkflowInfo(client.namespace(), workflowId, runId, type, taskQueue, task.getAttempt());
+      List<Command> commands = run.replay(events, task.getStartedEventId(), info);
+      connection.call().respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+          .setNamespace(client.namespace())
+          .setTaskToken(task.getTaskToken())
+          .addAllCommands(commands)
+          .setIdentity(client.options().identity())
+          .build());
+    } catch (NonDeterminismException e) {
+      log.error("workflow {} ({}) run {}: non-deterministic: {}", workflowId, type, runId, e.getMessage());
+      fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, e);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        log.info("workflow {} ({}) run {}: the task is gone (timed out or the run closed)", workflowId, type, runId);
+      } else {
+        log.warn("workflow {} ({}) run {}: could not answer the workflow task: {}", workflowId, type, runId,
+            e.getStatus());
+      }
+    } catch (RuntimeException e) {
+      log.error("workflow {} ({}) run {}: workflow code failed; the task is retried", workflowId, type, runId, e);
+      fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE, e);
+    } finally {
+      run.close();
+    }
+  }
+
+  private List<HistoryEvent> fullHistory(PollWorkflowTaskQueueResponse task) {
+    List<HistoryEvent> events = new ArrayList<>(task.getHistory().getEventsList());
+    var token = task.getNextPageToken();
+    while (!token.isEmpty()) {
+      var page = connection.call().getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
+          .setNamespace(client.namespace())
+          .setExecution(task.getWorkflowExecution())
+          .setNextPageToken(token)
+          .build());
+      events.addAll(page.getHistory().getEventsList());
+      token = page.getNextPageToken();
+    }
+    return events;
+  }
+
+  private void fail(PollWorkflowTaskQueueResponse task, WorkflowTaskFailedCause cause, Throwable error) {
+    try {
+      connection.call().respondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest.newBuilder()
+          .setNamespace(client.namespace())
+          .setTaskToken(task.getTaskToken())
+          .setCause(cause)
+          .setFailure(Failures.toProto(error, client.payloadConverter()))
+          .setIdentity(client.options().identity())
+          .build());
+    } catch (StatusRuntimeException e) {
+      log.warn("workflow {}: could not report the failed workflow task: {}", task.getWorkflowExecution().getWorkflowId(),
+          e.getStatus());
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.perdura.workflow;
+
+import dev.perdura.internal.workflow.DeterministicScheduler;
+import dev.perdura.internal.workflow.WorkflowRun;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What workflow code uses instead of the JDK where the JDK would break replay: time, sleeping,
+ * waiting, randomness; and how it runs activities. Every method works only inside workflow code.
+ *
+ * <pre>{@code
+ * @WorkflowMethod
+ * public String run(ComposeArgs input) {
+ *   ActivityHandle<Void> handle = Workflow.startActivity("cancellable_activity", Void.class,
+ *       ActivityOptions.startToClose(Duration.ofMinutes(5)).withHeartbeatTimeout(Duration.ofSeconds(30)), input);
+ *   Workflow.sleep(Duration.ofSeconds(3));
+ *   handle.cancel();
+ *   return "cancelled";
+ * }
+ * }</pre>
+ */
+public final class Workflow {
+  private Workflow() {}
+
+  public static WorkflowInfo info() {
+    return WorkflowRun.current().info();
+  }
+
+  /** The workflow's clock: the time its current workflow task started; the same on every replay. */
+  public static Instant now() {
+    return WorkflowRun.current().now();
+  }
+
+  /** Sleeps on a durable timer: survives worker and server restarts. */
+  public static void sleep(Duration duration) {
+    WorkflowRun.current().sleep(duration);
+  }
+
+  /** Blocks until the condition, which must read only workflow state, holds. */
+  public static void await(BooleanSupplier condition) {
+    WorkflowRun.current();
+    DeterministicScheduler.await(condition);
+  }
+
+  /** Whether cancellation of this workflow has been requested. */
+  public static boolean isCancelRequested() {
+    return WorkflowRun.current().isCancelRequested();
+  }
+
+  /** A random UUID that replays identically. */
+  public static UUID randomUUID() {
+    var random = WorkflowRun.current().random();
+    return new UUID(random.nextLong(), random.nextLong());
+  }
+
+  /** Starts an activity by type name and returns its handle at once. */
+  public static <R> ActivityHandle<R> startActivity(String activityType, Class<R> resultType, ActivityOptions options,
+      Object... args) {
+    return WorkflowRun.current().startActivity(activityType, resultType, options, args);
+  }
+
+  /**
+   * Runs an activity and waits for its result.
+   *
+   * @throws dev.perdura.failure.ActivityFailure the activity failed, timed out or was cancelled
+   */
+  public static <R> R executeActivity(String activityType, Class<R> resultType, ActivityOptions options,
+      Object... args) {
+    return startActivity(activityType, resultType, options, args).result();
+  }
+
+  /** Whether the calling thread runs workflow code. */
+  public static boolean inWorkflow() {
+    return WorkflowRun.inWorkflow();
+  }
+}
