@@ -164,6 +164,9 @@ class WorkflowRuntimeTest {
                 == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
             && e.getWorkflowTaskFailedEventAttributes().getFailure().getMessage().contains("ACTIVITY_TASK_SCHEDULED (event 5, id 1), but the code made StartTimer")));
     assertThat(handle.describe().status()).isEqualTo(dev.perdura.client.WorkflowDescription.WorkflowStatus.RUNNING);
+    // Only the first failure is reported; later attempts time out instead of spinning.
+    assertThat(perdura.temporalClient().fetchHistory(workflowId).getHistory().getEventsList().stream()
+        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).hasSize(1);
     handle.terminate("test over");
   }
 

@@ -96,6 +96,13 @@ public final class WorkflowTaskHandler {
   }
 
   private void fail(PollWorkflowTaskQueueResponse task, WorkflowTaskFailedCause cause, Throwable error) {
+    if (task.getAttempt() > 1) {
+      // The first failure is on record. Staying silent lets the task time out, so a failing workflow is
+      // retried at the pace of its task timeout instead of in a tight loop.
+      log.info("workflow {}: attempt {} of the workflow task failed again; letting it time out",
+          task.getWorkflowExecution().getWorkflowId(), task.getAttempt());
+      return;
+    }
     try {
       connection.call().respondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest.newBuilder()
           .setNamespace(client.namespace())
