@@ -1,0 +1,54 @@
+package dev.perdura.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Each sample runs on an embedded server and prints what the seed says should happen. */
+class SamplesTest {
+
+  private static String run(String... args) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    int exit = new CommandLine(new SamplesCli(out)).execute(args);
+    assertThat(exit).as("exit code of sample %s", String.join(" ", args)).isZero();
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void theListNamesEverySample() {
+    assertThat(run("--list")).contains("cancellation", "dynamic-activity", "async-completion", "shield");
+  }
+
+  @Test
+  void theCancellationGuideCancelsTheHeartbeatingActivity() {
+    String output = run("cancellation");
+    assertThat(output).contains("Executing activity", "Heartbeating cancel activity",
+        "Activity cancelled (CANCEL_REQUESTED)",
+        "Workflow result: run_activity returned 3; cancellable_activity ended with CanceledFailure");
+    assertThat(output.indexOf("Activity cancelled")).isLessThan(output.indexOf("Workflow result"));
+  }
+
+  @Test
+  void theDynamicActivityServesUnregisteredTypes() {
+    assertThat(run("dynamic-activity")).contains("shout -> String processing: hello", "add -> Math result: 42",
+        "mixed -> Generic processing: [a, 1, true]");
+  }
+
+  @Test
+  void anExternalSystemCompletesTheActivity() {
+    assertThat(run("async-completion")).contains("Starting external task task-7",
+        "External system completes the activity", "Workflow result: External completion result");
+  }
+
+  @Test
+  void theShieldLetsTheCriticalSectionFinish() {
+    String output = run("shield");
+    assertThat(output).contains("critical step 6 done, cancelled=true", "critical resources cleaned up",
+        "Cancelled after cleanup", "Workflow result: activity ended with CanceledFailure");
+  }
+}
