@@ -157,6 +157,31 @@ public final class WorkflowHandle {
         .build()));
   }
 
+  /**
+   * Asks the workflow for a value through one of its query handlers. The answer reflects its state
+   * after its last completed workflow task.
+   *
+   * @throws ServiceException the workflow has no such handler or the handler failed
+   *     ({@code INVALID_ARGUMENT}), or no worker answered in time
+   */
+  public <R> R query(String queryType, Class<R> resultType, Object... args) {
+    var response = Calls.call(() -> client.connection().call().queryWorkflow(
+        io.temporal.api.workflowservice.v1.QueryWorkflowRequest.newBuilder()
+            .setNamespace(client.namespace())
+            .setExecution(execution(runId))
+            .setQuery(io.temporal.api.query.v1.WorkflowQuery.newBuilder()
+                .setQueryType(queryType)
+                .setQueryArgs(Protos.encode(client.payloadConverter(), Arrays.asList(args))))
+            .build()));
+    if (response.hasQueryRejected()) {
+      throw new ServiceException("FAILED_PRECONDITION", "query rejected: the workflow is "
+          + response.getQueryRejected().getStatus(), null);
+    }
+    var payloads = response.getQueryResult();
+    return payloads.getPayloadsCount() == 0 ? null
+        : client.payloadConverter().fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
+  }
+
   /** Asks the workflow to cancel itself; it decides how (the request is an event in its history). */
   public void cancel() {
     Calls.call(() -> client.connection().call().requestCancelWorkflowExecution(

@@ -63,6 +63,11 @@ class WorkflowRuntimeTest {
     public void done() {
       done = true;
     }
+
+    @QueryMethod
+    public List<String> items() {
+      return List.copyOf(items);
+    }
   }
 
   public static class Refused {
@@ -93,8 +98,14 @@ class WorkflowRuntimeTest {
         StartWorkflowOptions.of("collect-" + UUID.randomUUID(), queue), "item-");
     handle.signal("add", "a");
     handle.signal("add", "b");
+    await().atMost(Duration.ofSeconds(20)).until(() -> handle.query("items", List.class).size() == 2);
+    assertThat(handle.query("items", List.class)).containsExactly("a", "b");
+    assertThatThrownBy(() -> handle.query("nothing", List.class))
+        .isInstanceOf(dev.perdura.client.ServiceException.class).hasMessageContaining("no handler for query 'nothing'");
     handle.signal("finish");
     assertThat(handle.result(List.class)).containsExactly("step item-a", "step item-b");
+    // A closed workflow still answers from its replayed history.
+    assertThat(handle.query("items", List.class)).containsExactly("a", "b");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.perdura.internal.workflow;
 
+import dev.perdura.workflow.QueryMethod;
 import dev.perdura.workflow.SignalMethod;
 import dev.perdura.workflow.WorkflowMethod;
 import java.lang.annotation.Annotation;
@@ -15,8 +16,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The workflow classes a worker runs, by type name, read from {@link WorkflowMethod} and
- * {@link SignalMethod} annotations on the class, its superclasses and its interfaces.
+ * The workflow classes a worker runs, by type name, read from {@link WorkflowMethod},
+ * {@link SignalMethod} and {@link QueryMethod} annotations on the class, its superclasses and its interfaces.
  */
 public final class WorkflowRegistry {
   private final Map<String, WorkflowDefinition> byName = new LinkedHashMap<>();
@@ -34,6 +35,7 @@ public final class WorkflowRegistry {
     Method run = null;
     String name = null;
     Map<String, Method> signals = new LinkedHashMap<>();
+    Map<String, Method> queries = new LinkedHashMap<>();
     for (Method method : type.getMethods()) {
       if (method.isBridge() || method.isSynthetic()) {
         continue;
@@ -56,6 +58,14 @@ public final class WorkflowRegistry {
               + "' twice");
         }
       }
+      Optional<Found<QueryMethod>> query = find(type, method, QueryMethod.class);
+      if (query.isPresent()) {
+        String queryName = query.get().annotation().name().isEmpty() ? method.getName() : query.get().annotation().name();
+        if (queries.put(queryName, method) != null) {
+          throw new IllegalArgumentException("workflow class " + type.getName() + " answers query '" + queryName
+              + "' twice");
+        }
+      }
     }
     if (run == null) {
       throw new IllegalArgumentException(type.getName() + " has no method annotated @WorkflowMethod");
@@ -64,7 +74,7 @@ public final class WorkflowRegistry {
       throw new IllegalArgumentException("workflow type '" + name + "' is registered twice (again by "
           + type.getName() + ")");
     }
-    byName.put(name, new WorkflowDefinition(name, constructor, run, Map.copyOf(signals)));
+    byName.put(name, new WorkflowDefinition(name, constructor, run, Map.copyOf(signals), Map.copyOf(queries)));
   }
 
   public synchronized Optional<WorkflowDefinition> lookup(String type) {

@@ -160,7 +160,36 @@ public final class WorkflowRun {
         }
       }
     }
+    if (currentStartedEventId < 0) {
+      return List.of();
+    }
     throw new IllegalStateException("history ends before the workflow task started at event " + currentStartedEventId);
+  }
+
+  /** Replays the whole history (every completed workflow task) without running a new one: for queries. */
+  public void replayAll(List<HistoryEvent> events, WorkflowInfo taskInfo) {
+    replay(events, -1, taskInfo);
+  }
+
+  /**
+   * Answers a query from the workflow's current state, on the calling thread.
+   *
+   * @throws IllegalArgumentException no handler for the query type
+   */
+  public io.temporal.api.common.v1.Payloads query(String queryType, io.temporal.api.common.v1.Payloads args) {
+    Method handler = definition.queryHandlers().get(queryType);
+    if (handler == null) {
+      throw new IllegalArgumentException("workflow " + definition.name() + " has no handler for query '" + queryType
+          + "'; it answers " + new java.util.TreeSet<>(definition.queryHandlers().keySet()));
+    }
+    try {
+      Object result = handler.invoke(instance, decodeArgs(handler, Protos.payloads(args)));
+      return Protos.encode(converter, Arrays.asList(result));
+    } catch (InvocationTargetException e) {
+      throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private Object match(HistoryEvent event, CommandType expected, String id, java.util.function.Function<Command, String> idOf) {

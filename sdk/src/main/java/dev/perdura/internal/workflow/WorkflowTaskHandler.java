@@ -55,13 +55,19 @@ public final class WorkflowTaskHandler {
     try {
       List<HistoryEvent> events = fullHistory(task);
       WorkflowInfo info = new WorkflowInfo(client.namespace(), workflowId, runId, type, taskQueue, task.getAttempt());
+      if (task.hasQuery()) {
+        run.replayAll(events, info);
+        answerQueryTask(task, run);
+        return;
+      }
       List<Command> commands = run.replay(events, task.getStartedEventId(), info);
-      connection.call().respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+      RespondWorkflowTaskCompletedRequest.Builder response = RespondWorkflowTaskCompletedRequest.newBuilder()
           .setNamespace(client.namespace())
           .setTaskToken(task.getTaskToken())
           .addAllCommands(commands)
-          .setIdentity(client.options().identity())
-          .build());
+          .setIdentity(client.options().identity());
+      task.getQueriesMap().forEach((id, query) -> response.putQueryResults(id, answer(run, query)));
+      connection.call().respondWorkflowTaskCompleted(response.build());
     } catch (NonDeterminismException e) {
       log.error("workflow {} ({}) run {}: non-deterministic: {}", workflowId, type, runId, e.getMessage());
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, e);
@@ -78,6 +84,34 @@ public final class WorkflowTaskHandler {
     } finally {
       run.close();
     }
+  }
+
+  private static io.temporal.api.query.v1.WorkflowQueryResult answer(WorkflowRun run,
+      io.temporal.api.query.v1.WorkflowQuery query) {
+    var result = io.temporal.api.query.v1.WorkflowQueryResult.newBuilder();
+    try {
+      result.setResultType(io.temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED)
+          .setAnswer(run.query(query.getQueryType(), query.getQueryArgs()));
+    } catch (RuntimeException e) {
+      result.setResultType(io.temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_FAILED)
+          .setErrorMessage(String.valueOf(e.getMessage()));
+    }
+    return result.build();
+  }
+
+  private void answerQueryTask(PollWorkflowTaskQueueResponse task, WorkflowRun run) {
+    var answer = answer(run, task.getQuery());
+    var request = io.temporal.api.workflowservice.v1.RespondQueryTaskCompletedRequest.newBuilder()
+        .setNamespace(client.namespace())
+        .setTaskToken(task.getTaskToken());
+    if (answer.getResultType() == io.temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED) {
+      request.setCompletedType(io.temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED)
+          .setQueryResult(answer.getAnswer());
+    } else {
+      request.setCompletedType(io.temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_FAILED)
+          .setErrorMessage(answer.getErrorMessage());
+    }
+    connection.call().respondQueryTaskCompleted(request.build());
   }
 
   private List<HistoryEvent> fullHistory(PollWorkflowTaskQueueResponse task) {
