@@ -64,6 +64,8 @@ public final class Worker implements AutoCloseable {
   private final WorkflowRegistry workflows = new WorkflowRegistry();
   private final WorkflowTaskHandler workflowTasks;
   private final Semaphore workflowSlots;
+  /** This worker's own workflow queue: the server sends the tasks of runs it has cached there. */
+  private final String stickyQueue;
   private final WorkerShutdownSignal shutdownSignal = new WorkerShutdownSignal();
   private final ScheduledExecutorService scheduler;
   private final ActivityTaskRunner runner;
@@ -87,7 +89,9 @@ public final class Worker implements AutoCloseable {
     this.options = options;
     this.slots = new Semaphore(options.maxConcurrentActivities());
     this.workflowSlots = new Semaphore(options.maxConcurrentWorkflowTasks());
-    this.workflowTasks = new WorkflowTaskHandler(client, connection, workflows, taskQueue);
+    this.stickyQueue = taskQueue + "-sticky-" + instanceKey;
+    this.workflowTasks = new WorkflowTaskHandler(client, connection, workflows, taskQueue, stickyQueue,
+        options.workflowCacheSize());
     ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
         Thread.ofPlatform().daemon().name("perdura-worker-timers-" + taskQueue).factory());
     timers.setRemoveOnCancelPolicy(true);
@@ -159,7 +163,13 @@ public final class Worker implements AutoCloseable {
     if (!workflows.isEmpty()) {
       for (int i = 0; i < options.workflowPollers(); i++) {
         pollers.add(Thread.ofVirtual().name("perdura-workflow-poller-" + taskQueue + "-" + i)
-            .start(() -> pollLoop("workflow", workflowSlots, this::pollWorkflowTask, this::dispatchWorkflowTask)));
+            .start(() -> pollLoop("workflow", workflowSlots, () -> pollWorkflowTask(taskQueue, false),
+                this::dispatchWorkflowTask)));
+      }
+      if (options.workflowCacheSize() > 0) {
+        pollers.add(Thread.ofVirtual().name("perdura-sticky-poller-" + taskQueue)
+            .start(() -> pollLoop("sticky workflow", workflowSlots, () -> pollWorkflowTask(stickyQueue, true),
+                this::dispatchWorkflowTask)));
       }
     }
     log.info("worker started on task queue {} in namespace {} with activities {} and workflows {}", taskQueue,
@@ -206,11 +216,16 @@ public final class Worker implements AutoCloseable {
     }
   }
 
-  private Optional<PollWorkflowTaskQueueResponse> pollWorkflowTask() {
+  private Optional<PollWorkflowTaskQueueResponse> pollWorkflowTask(String queue, boolean sticky) {
+    TaskQueue.Builder polled = TaskQueue.newBuilder().setName(queue)
+        .setKind(sticky ? TaskQueueKind.TASK_QUEUE_KIND_STICKY : TaskQueueKind.TASK_QUEUE_KIND_NORMAL);
+    if (sticky) {
+      polled.setNormalName(taskQueue);
+    }
     PollWorkflowTaskQueueResponse response = connection.longPoll().pollWorkflowTaskQueue(
         PollWorkflowTaskQueueRequest.newBuilder()
             .setNamespace(client.namespace())
-            .setTaskQueue(TaskQueue.newBuilder().setName(taskQueue).setKind(TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+            .setTaskQueue(polled)
             .setIdentity(client.options().identity())
             .setWorkerInstanceKey(instanceKey)
             .build());
@@ -334,6 +349,7 @@ public final class Worker implements AutoCloseable {
           .setTaskQueue(taskQueue)
           .addTaskQueueTypes(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
           .addTaskQueueTypes(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+          .setStickyTaskQueue(workflows.isEmpty() || options.workflowCacheSize() == 0 ? "" : stickyQueue)
           .setReason("graceful shutdown")
           .build());
     } catch (StatusRuntimeException e) {
@@ -365,6 +381,7 @@ public final class Worker implements AutoCloseable {
         break;
       }
     }
+    workflowTasks.closeCache();
     scheduler.shutdownNow();
     log.info("worker of task queue {} stopped", taskQueue);
   }

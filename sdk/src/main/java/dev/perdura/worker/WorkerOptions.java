@@ -11,6 +11,8 @@ import java.util.concurrent.Executor;
  * @param activityPollers concurrent long polls of the activity task queue
  * @param maxConcurrentWorkflowTasks workflow tasks processed at once
  * @param workflowPollers concurrent long polls of the workflow task queue
+ * @param workflowCacheSize workflow executions kept in memory between their tasks (0 turns the cache
+ *     off: every task replays the whole history)
  * @param shutdownGracePeriod how long {@link Worker#shutdown()} lets running activities finish before
  *     cancelling them with reason {@code worker_shutdown}
  * @param activityExecutor runs activity methods; null means a new virtual thread per activity
@@ -21,16 +23,20 @@ public record WorkerOptions(
     int activityPollers,
     int maxConcurrentWorkflowTasks,
     int workflowPollers,
+    int workflowCacheSize,
     Duration shutdownGracePeriod,
     Executor activityExecutor,
     MetricMeter metricMeter) {
-  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, 20, 2, Duration.ZERO, null, null);
+  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, 20, 2, 600, Duration.ZERO, null, null);
 
   public WorkerOptions {
     requireAtLeastOne("maxConcurrentActivities", maxConcurrentActivities);
     requireAtLeastOne("activityPollers", activityPollers);
     requireAtLeastOne("maxConcurrentWorkflowTasks", maxConcurrentWorkflowTasks);
     requireAtLeastOne("workflowPollers", workflowPollers);
+    if (workflowCacheSize < 0) {
+      throw new IllegalArgumentException("workflowCacheSize must not be negative, was " + workflowCacheSize);
+    }
     if (shutdownGracePeriod == null || shutdownGracePeriod.isNegative()) {
       throw new IllegalArgumentException("shutdownGracePeriod must be zero or positive, was " + shutdownGracePeriod);
     }
@@ -44,32 +50,37 @@ public record WorkerOptions(
   }
 
   public WorkerOptions withMaxConcurrentActivities(int max) {
-    return new WorkerOptions(max, Math.min(activityPollers, max), maxConcurrentWorkflowTasks, workflowPollers,
+    return new WorkerOptions(max, Math.min(activityPollers, max), maxConcurrentWorkflowTasks, workflowPollers, workflowCacheSize,
         shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withActivityPollers(int pollers) {
-    return new WorkerOptions(maxConcurrentActivities, pollers, maxConcurrentWorkflowTasks, workflowPollers,
+    return new WorkerOptions(maxConcurrentActivities, pollers, maxConcurrentWorkflowTasks, workflowPollers, workflowCacheSize,
         shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withMaxConcurrentWorkflowTasks(int max) {
     return new WorkerOptions(maxConcurrentActivities, activityPollers, max, Math.min(workflowPollers, max),
+        workflowCacheSize, shutdownGracePeriod, activityExecutor, metricMeter);
+  }
+
+  public WorkerOptions withWorkflowCacheSize(int size) {
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers, size,
         shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withShutdownGracePeriod(Duration grace) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers,
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers, workflowCacheSize,
         grace, activityExecutor, metricMeter);
   }
 
   public WorkerOptions withMetricMeter(MetricMeter meter) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers,
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers, workflowCacheSize,
         shutdownGracePeriod, activityExecutor, meter);
   }
 
   public WorkerOptions withActivityExecutor(Executor executor) {
-    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers,
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers, workflowCacheSize,
         shutdownGracePeriod, executor, metricMeter);
   }
 }

@@ -31,13 +31,26 @@ public final class WorkflowTaskHandler {
   private final ServiceConnection connection;
   private final WorkflowRegistry registry;
   private final String taskQueue;
+  private final String stickyQueue;
+  private final WorkflowCache cache;
 
+  /**
+   * @param stickyQueue this worker's own queue, where the server sends the tasks of cached runs; null to
+   *     cache nothing
+   */
   public WorkflowTaskHandler(PerduraClient client, ServiceConnection connection, WorkflowRegistry registry,
-      String taskQueue) {
+      String taskQueue, String stickyQueue, int cacheSize) {
     this.client = client;
     this.connection = connection;
     this.registry = registry;
     this.taskQueue = taskQueue;
+    this.stickyQueue = cacheSize > 0 ? stickyQueue : null;
+    this.cache = new WorkflowCache(Math.max(cacheSize, 1));
+  }
+
+  /** Releases every cached run (at worker shutdown). */
+  public void closeCache() {
+    cache.clear().forEach(WorkflowRun::close);
   }
 
   public void handle(PollWorkflowTaskQueueResponse task) {
@@ -51,14 +64,36 @@ public final class WorkflowTaskHandler {
               + registry.names()));
       return;
     }
-    WorkflowRun run = new WorkflowRun(definition.get(), client.payloadConverter());
-    try {
-      List<HistoryEvent> events = fullHistory(task);
-      WorkflowInfo info = new WorkflowInfo(client.namespace(), workflowId, runId, type, taskQueue, task.getAttempt());
-      if (task.hasQuery()) {
-        run.replayAll(events, info);
+    WorkflowInfo info = new WorkflowInfo(client.namespace(), workflowId, runId, type, taskQueue, task.getAttempt());
+    if (task.hasQuery()) {
+      WorkflowRun run = new WorkflowRun(definition.get(), client.payloadConverter());
+      try {
+        run.replayAll(fullHistory(task), info);
         answerQueryTask(task, run);
-        return;
+      } catch (RuntimeException e) {
+        log.warn("workflow {} ({}) run {}: could not answer query: {}", workflowId, type, runId, e.toString());
+      } finally {
+        run.close();
+      }
+      return;
+    }
+    WorkflowRun run = null;
+    boolean keep = false;
+    try {
+      List<HistoryEvent> events = pages(task);
+      long firstEventId = events.isEmpty() ? 0 : events.getFirst().getEventId();
+      WorkflowCache.Entry cached = cache.take(runId);
+      if (cached != null && firstEventId > 1 && cached.lastEventId() + 1 == firstEventId) {
+        run = cached.run();
+      } else {
+        if (cached != null) {
+          cached.run().close();
+        }
+        run = new WorkflowRun(definition.get(), client.payloadConverter());
+        if (firstEventId != 1) {
+          // A partial history for a run this worker no longer has: start over from the first event.
+          events = wholeHistory(task);
+        }
       }
       List<Command> commands = run.replay(events, task.getStartedEventId(), info);
       RespondWorkflowTaskCompletedRequest.Builder response = RespondWorkflowTaskCompletedRequest.newBuilder()
@@ -66,8 +101,23 @@ public final class WorkflowTaskHandler {
           .setTaskToken(task.getTaskToken())
           .addAllCommands(commands)
           .setIdentity(client.options().identity());
-      task.getQueriesMap().forEach((id, query) -> response.putQueryResults(id, answer(run, query)));
+      boolean closes = commands.stream().anyMatch(WorkflowTaskHandler::closesRun);
+      if (stickyQueue != null && !closes) {
+        response.setStickyAttributes(io.temporal.api.taskqueue.v1.StickyExecutionAttributes.newBuilder()
+            .setWorkerTaskQueue(io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
+                .setName(stickyQueue)
+                .setKind(io.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY)
+                .setNormalName(taskQueue))
+            .setScheduleToStartTimeout(dev.perdura.internal.Protos.toProto(STICKY_SCHEDULE_TO_START)));
+      }
+      for (var query : task.getQueriesMap().entrySet()) {
+        response.putQueryResults(query.getKey(), answer(run, query.getValue()));
+      }
       connection.call().respondWorkflowTaskCompleted(response.build());
+      keep = stickyQueue != null && !closes;
+      if (keep) {
+        cache.put(runId, run, task.getStartedEventId()).forEach(WorkflowRun::close);
+      }
     } catch (NonDeterminismException e) {
       log.error("workflow {} ({}) run {}: non-deterministic: {}", workflowId, type, runId, e.getMessage());
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, e);
@@ -82,8 +132,41 @@ public final class WorkflowTaskHandler {
       log.error("workflow {} ({}) run {}: workflow code failed; the task is retried", workflowId, type, runId, e);
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE, e);
     } finally {
-      run.close();
+      if (!keep && run != null) {
+        run.close();
+      }
     }
+  }
+
+  /** The server keeps a task on the sticky queue this long before giving it to any worker. */
+  private static final java.time.Duration STICKY_SCHEDULE_TO_START = java.time.Duration.ofSeconds(5);
+
+  private static boolean closesRun(Command command) {
+    return switch (command.getCommandType()) {
+      case COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+          COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION -> true;
+      default -> false;
+    };
+  }
+
+  /** The whole history from the first event up to the task's started event, read from the server. */
+  private List<HistoryEvent> wholeHistory(PollWorkflowTaskQueueResponse task) {
+    List<HistoryEvent> events = new ArrayList<>();
+    com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+    do {
+      var page = connection.call().getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
+          .setNamespace(client.namespace())
+          .setExecution(task.getWorkflowExecution())
+          .setNextPageToken(token)
+          .build());
+      for (HistoryEvent event : page.getHistory().getEventsList()) {
+        if (event.getEventId() <= task.getStartedEventId()) {
+          events.add(event);
+        }
+      }
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return events;
   }
 
   private static io.temporal.api.query.v1.WorkflowQueryResult answer(WorkflowRun run,
@@ -115,6 +198,11 @@ public final class WorkflowTaskHandler {
   }
 
   private List<HistoryEvent> fullHistory(PollWorkflowTaskQueueResponse task) {
+    return pages(task);
+  }
+
+  /** The task's history with the pages the server did not put in the poll response. */
+  private List<HistoryEvent> pages(PollWorkflowTaskQueueResponse task) {
     List<HistoryEvent> events = new ArrayList<>(task.getHistory().getEventsList());
     var token = task.getNextPageToken();
     while (!token.isEmpty()) {
