@@ -6,6 +6,7 @@ import dev.perdura.client.PerduraClient;
 import dev.perdura.internal.activity.ActivityExecution;
 import dev.perdura.internal.activity.ActivityRegistry;
 import dev.perdura.internal.activity.ActivityTaskRunner;
+import dev.perdura.internal.activity.LocalActivityRunner;
 import dev.perdura.internal.activity.WorkerShutdownSignal;
 import dev.perdura.internal.grpc.ClientAccess;
 import dev.perdura.internal.grpc.ServiceConnection;
@@ -90,14 +91,15 @@ public final class Worker implements AutoCloseable {
     this.slots = new Semaphore(options.maxConcurrentActivities());
     this.workflowSlots = new Semaphore(options.maxConcurrentWorkflowTasks());
     this.stickyQueue = taskQueue + "-sticky-" + instanceKey;
-    this.workflowTasks = new WorkflowTaskHandler(client, connection, workflows, taskQueue, stickyQueue,
-        options.workflowCacheSize());
     ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
         Thread.ofPlatform().daemon().name("perdura-worker-timers-" + taskQueue).factory());
     timers.setRemoveOnCancelPolicy(true);
     this.scheduler = timers;
     this.runner = new ActivityTaskRunner(client, connection, client.options().identity(), registry, shutdownSignal,
         scheduler, options.metricMeter());
+    this.workflowTasks = new WorkflowTaskHandler(client, connection, workflows, taskQueue, stickyQueue,
+        options.workflowCacheSize(), new LocalActivityRunner(client, registry, runner, shutdownSignal, scheduler,
+            options.metricMeter(), taskQueue));
   }
 
   public static Worker create(PerduraClient client, String taskQueue, WorkerOptions options) {

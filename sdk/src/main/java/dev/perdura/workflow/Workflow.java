@@ -72,6 +72,21 @@ public final class Workflow {
     return startActivity(activityType, resultType, options, args).result();
   }
 
+  /**
+   * Starts a local activity: it runs in this worker, its outcome is recorded as a marker, and cancelling
+   * the handle cancels it directly, without heartbeats.
+   */
+  public static <R> ActivityHandle<R> startLocalActivity(String activityType, Class<R> resultType,
+      LocalActivityOptions options, Object... args) {
+    return WorkflowRun.current().startLocalActivity(activityType, resultType, options, args);
+  }
+
+  /** Runs a local activity and waits for its result. */
+  public static <R> R executeLocalActivity(String activityType, Class<R> resultType, LocalActivityOptions options,
+      Object... args) {
+    return startLocalActivity(activityType, resultType, options, args).result();
+  }
+
   /** Whether the calling thread runs workflow code. */
   public static boolean inWorkflow() {
     return WorkflowRun.inWorkflow();

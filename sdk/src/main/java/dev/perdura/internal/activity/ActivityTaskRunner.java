@@ -125,7 +125,8 @@ public final class ActivityTaskRunner {
     report(execution, result, error);
   }
 
-  private Object invoke(ActivityExecution execution, Payloads input) throws Throwable {
+  /** Calls the activity's method on the calling thread, which must be bound to the execution. */
+  Object invoke(ActivityExecution execution, Payloads input) throws Throwable {
     ActivityDefinition definition = execution.definition();
     Method method = definition.method();
     List<Payload> payloads = Protos.payloads(input);
@@ -201,7 +202,7 @@ public final class ActivityTaskRunner {
   }
 
   /** The activity let the cancellation end it (directly, or as an interrupted blocking call). */
-  private static boolean isCancellation(Throwable error) {
+  static boolean isCancellation(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof ActivityCanceledException || t instanceof InterruptedException
           || t instanceof java.util.concurrent.CancellationException) {

@@ -60,6 +60,14 @@ public final class WorkflowRun {
   private boolean cancelRequested;
   private boolean closed;
   private Random random;
+  private LocalActivities locals;
+  /** Local activity markers of the workflow task being replayed, by activity id. */
+  private final Map<String, HistoryEvent> markers = new HashMap<>();
+  private boolean replaying;
+  private final List<LocalState<?>> pendingLocals = new ArrayList<>();
+  private final java.util.concurrent.BlockingQueue<LocalState<?>> finishedLocals =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+  static final String LOCAL_ACTIVITY_MARKER = "LocalActivity";
 
   /** A command the code made, and the state it belongs to (to learn its event id when matched). */
   private record Produced(Command command, Object owner) {}
@@ -75,6 +83,11 @@ public final class WorkflowRun {
       throw new IllegalStateException("not in workflow code: this works only inside a workflow method or handler");
     }
     return run;
+  }
+
+  /** Where this run's local activities execute. */
+  public void useLocalActivities(LocalActivities locals) {
+    this.locals = locals;
   }
 
   public static boolean inWorkflow() {
@@ -105,8 +118,17 @@ public final class WorkflowRun {
                   + ", but the history has no event for it before event " + event.getEventId());
             }
             now = Protos.instant(event.getEventTime());
+            replaying = !current;
+            markers.clear();
+            if (!current) {
+              preloadMarkers(events, i + 1);
+            }
             runCode();
+            if (!current) {
+              settleReplayedLocalActivities();
+            }
             if (current) {
+              drainLocalActivities();
               return produced.subList(matched, produced.size()).stream().map(Produced::command).toList();
             }
           }
@@ -121,6 +143,9 @@ public final class WorkflowRun {
         case EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED -> match(event, CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
             Long.toString(event.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId()),
             c -> Long.toString(c.getRequestCancelActivityTaskCommandAttributes().getScheduledEventId()));
+        case EVENT_TYPE_MARKER_RECORDED -> match(event, CommandType.COMMAND_TYPE_RECORD_MARKER,
+            markerId(event.getMarkerRecordedEventAttributes().getDetailsMap()),
+            c -> markerId(c.getRecordMarkerCommandAttributes().getDetailsMap()));
         case EVENT_TYPE_TIMER_STARTED -> match(event, CommandType.COMMAND_TYPE_START_TIMER,
             event.getTimerStartedEventAttributes().getTimerId(), c -> c.getStartTimerCommandAttributes().getTimerId());
         case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> match(event,
@@ -336,7 +361,146 @@ public final class WorkflowRun {
 
   /** Releases the workflow's threads; the run cannot be used afterwards. */
   public void close() {
+    pendingLocals.stream().filter(local -> local.running != null).forEach(local -> local.running.cancel());
     scheduler.destroy();
+  }
+
+  // ---- local activities ------------------------------------------------------------------------
+
+  private String markerId(Map<String, io.temporal.api.common.v1.Payloads> details) {
+    var id = details.get("activityId");
+    return id == null || id.getPayloadsCount() == 0 ? ""
+        : String.valueOf(converter.fromPayload(Protos.fromProto(id.getPayloads(0)), String.class));
+  }
+
+  /** The local activity markers recorded by the completed task whose code is about to be replayed. */
+  private void preloadMarkers(List<HistoryEvent> events, int from) {
+    for (int j = from; j < events.size(); j++) {
+      HistoryEvent later = events.get(j);
+      if (later.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) {
+        return;
+      }
+      if (later.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED
+          && later.getMarkerRecordedEventAttributes().getMarkerName().equals(LOCAL_ACTIVITY_MARKER)) {
+        markers.put(markerId(later.getMarkerRecordedEventAttributes().getDetailsMap()), later);
+      }
+    }
+  }
+
+  public <R> ActivityHandle<R> startLocalActivity(String type, Type resultType,
+      dev.perdura.workflow.LocalActivityOptions options, Object[] args) {
+    String activityId = Integer.toString(++sequence);
+    LocalState<R> local = new LocalState<>(type, activityId, resultType);
+    if (replaying) {
+      HistoryEvent marker = markers.get(activityId);
+      if (marker == null) {
+        throw new NonDeterminismException("the code ran local activity " + type + " (id " + activityId
+            + "), but the history has no marker for it");
+      }
+      // Settled once the code blocks, in marker order: as the outcomes arrived when it ran live.
+      local.marker = marker;
+      pendingLocals.add(local);
+      return local;
+    }
+    if (locals == null) {
+      throw new IllegalStateException("this worker runs no local activities");
+    }
+    local.running = locals.start(info.workflowId(), info.runId(), info.workflowType(), activityId, type,
+        Protos.encode(converter, Arrays.asList(args)), options);
+    pendingLocals.add(local);
+    local.running.outcome().whenComplete((outcome, error) -> finishedLocals.add(local));
+    return local;
+  }
+
+  /** Replays local activity outcomes from their markers, in the order they were recorded. */
+  private void settleReplayedLocalActivities() {
+    while (!pendingLocals.isEmpty()) {
+      LocalState<?> next = pendingLocals.stream()
+          .min(java.util.Comparator.comparingLong(l -> l.marker.getEventId())).orElseThrow();
+      pendingLocals.remove(next);
+      var attributes = next.marker.getMarkerRecordedEventAttributes();
+      next.settle(attributes.getDetailsMap().get("result"), attributes.hasFailure() ? attributes.getFailure() : null);
+      runCode();
+    }
+  }
+
+  /** Waits for the local activities the code started, records each, and lets the code go on. */
+  private void drainLocalActivities() {
+    while (!pendingLocals.isEmpty()) {
+      LocalState<?> finished;
+      try {
+        finished = finishedLocals.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while local activities run", e);
+      }
+      pendingLocals.remove(finished);
+      LocalActivities.Outcome outcome = finished.running.outcome().join();
+      finished.settle(outcome.result(), outcome.failure());
+      runCode();
+    }
+  }
+
+  /** A local activity the code started, as its handle; settled from its outcome or its marker. */
+  private final class LocalState<R> implements ActivityHandle<R> {
+    private final String type;
+    private final String activityId;
+    private final Type resultType;
+    private LocalActivities.Running running;
+    private HistoryEvent marker;
+    private boolean done;
+    private Object result;
+    private RuntimeException failure;
+
+    LocalState(String type, String activityId, Type resultType) {
+      this.type = type;
+      this.activityId = activityId;
+      this.resultType = resultType;
+    }
+
+    /** Resolves the handle and makes the marker command that records the outcome. */
+    void settle(io.temporal.api.common.v1.Payloads resultPayloads, io.temporal.api.failure.v1.Failure failureProto) {
+      done = true;
+      var marker = io.temporal.api.command.v1.RecordMarkerCommandAttributes.newBuilder()
+          .setMarkerName(LOCAL_ACTIVITY_MARKER)
+          .putDetails("activityId", Protos.encode(converter, List.of(activityId)))
+          .putDetails("type", Protos.encode(converter, List.of(type)));
+      if (failureProto != null) {
+        failure = new ActivityFailure(type, activityId, Failures.fromProto(failureProto));
+        marker.setFailure(failureProto);
+      } else {
+        var payloads = resultPayloads == null ? io.temporal.api.common.v1.Payloads.getDefaultInstance() : resultPayloads;
+        marker.putDetails("result", payloads);
+        result = payloads.getPayloadsCount() == 0 || resultType == Void.class || resultType == void.class
+            ? null : converter.fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
+      }
+      add(Command.newBuilder()
+          .setCommandType(CommandType.COMMAND_TYPE_RECORD_MARKER)
+          .setRecordMarkerCommandAttributes(marker)
+          .build(), this);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public R result() {
+      DeterministicScheduler.await(() -> done);
+      if (failure != null) {
+        throw failure;
+      }
+      return (R) result;
+    }
+
+    @Override
+    public boolean isDone() {
+      return done;
+    }
+
+    @Override
+    public void cancel() {
+      if (!done && running != null) {
+        running.cancel();
+      }
+    }
   }
 
   // ---- what workflow code calls ----------------------------------------------------------------

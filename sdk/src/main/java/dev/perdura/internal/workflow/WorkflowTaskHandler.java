@@ -33,13 +33,15 @@ public final class WorkflowTaskHandler {
   private final String taskQueue;
   private final String stickyQueue;
   private final WorkflowCache cache;
+  private final LocalActivities locals;
 
   /**
    * @param stickyQueue this worker's own queue, where the server sends the tasks of cached runs; null to
    *     cache nothing
    */
   public WorkflowTaskHandler(PerduraClient client, ServiceConnection connection, WorkflowRegistry registry,
-      String taskQueue, String stickyQueue, int cacheSize) {
+      String taskQueue, String stickyQueue, int cacheSize, LocalActivities locals) {
+    this.locals = locals;
     this.client = client;
     this.connection = connection;
     this.registry = registry;
@@ -90,6 +92,7 @@ public final class WorkflowTaskHandler {
           cached.run().close();
         }
         run = new WorkflowRun(definition.get(), client.payloadConverter());
+        run.useLocalActivities(locals);
         if (firstEventId != 1) {
           // A partial history for a run this worker no longer has: start over from the first event.
           events = wholeHistory(task);
