@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
     description = "Run a sample against a Perdura server (an embedded in-memory one when no --address is given).")
 public final class SamplesCli implements Callable<Integer> {
   static final List<Sample> SAMPLES = List.of(
-      new CancellationSample(), new DynamicActivitySample(), new AsyncCompletionSample(), new ShieldSample());
+      new CancellationSample(), new DynamicActivitySample(), new AsyncCompletionSample(), new ShieldSample(),
+      new TrackedActivitySample(), new LocalActivitySample());
 
   @Parameters(arity = "0..1", paramLabel = "NAME", description = "The sample to run; see --list.")
   String name;

@@ -21,7 +21,8 @@ class SamplesTest {
 
   @Test
   void theListNamesEverySample() {
-    assertThat(run("--list")).contains("cancellation", "dynamic-activity", "async-completion", "shield");
+    assertThat(run("--list")).contains("cancellation", "dynamic-activity", "async-completion", "shield",
+        "tracked-activity", "local-activity");
   }
 
   @Test
@@ -50,5 +51,20 @@ class SamplesTest {
     String output = run("shield");
     assertThat(output).contains("critical step 6 done, cancelled=true", "critical resources cleaned up",
         "Cancelled after cleanup", "Workflow result: activity ended with CanceledFailure");
+  }
+
+  @Test
+  void aRetriedAttemptResumesFromTheHeartbeatedProgress() {
+    String output = run("tracked-activity");
+    assertThat(output).contains("(attempt 1) for workflow TracksProgress, resuming after item 0",
+        "(attempt 2) for workflow TracksProgress, resuming after item 3", "item 6 of 6 done",
+        "Workflow result: Processed 6 items in attempt 2");
+  }
+
+  @Test
+  void aLocalActivityIsCancelledWithoutHeartbeats() {
+    assertThat(run("local-activity")).contains("local activity started (local=true), no heartbeats",
+        "quick check done", "local activity cancelled: CANCEL_REQUESTED",
+        "Workflow result: checked order-9; the slow local activity ended with CanceledFailure");
   }
 }
