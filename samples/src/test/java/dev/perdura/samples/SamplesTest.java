@@ -67,4 +67,13 @@ class SamplesTest {
         "quick check done", "local activity cancelled: CANCEL_REQUESTED",
         "Workflow result: checked order-9; the slow local activity ended with CanceledFailure");
   }
+
+  @Test
+  void anotherWorkerFinishesWhatAShutdownInterrupted() {
+    String output = run("worker-shutdown");
+    assertThat(output).contains("Shutting the first worker down", "Worker shutdown, saved progress up to item",
+        "Workflow result: processed items");
+    assertThat(output).containsPattern("processed items (\\d+)\\.\\.20 on attempt 2");
+    assertThat(output).doesNotContain("processed items 1..20");
+  }
 }
