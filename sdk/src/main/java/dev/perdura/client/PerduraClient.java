@@ -75,6 +75,9 @@ public final class PerduraClient implements AutoCloseable {
     if (start.runTimeout() != null) {
       request.setWorkflowRunTimeout(Protos.toProto(start.runTimeout()));
     }
+    if (start.taskTimeout() != null) {
+      request.setWorkflowTaskTimeout(Protos.toProto(start.taskTimeout()));
+    }
     String runId = Calls.call(() -> connection.call().startWorkflowExecution(request.build())).getRunId();
     return new WorkflowHandle(this, start.workflowId(), runId);
   }

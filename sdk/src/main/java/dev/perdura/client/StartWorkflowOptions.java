@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param executionTimeout bound on the whole chain of runs, or null for none
  * @param runTimeout bound on one run, or null for none
  * @param priority dispatch priority, inherited by its activities
+ * @param taskTimeout bound on one workflow task, or null for the server's default (10 s)
  */
 public record StartWorkflowOptions(
-    String workflowId, String taskQueue, Duration executionTimeout, Duration runTimeout, Priority priority) {
+    String workflowId, String taskQueue, Duration executionTimeout, Duration runTimeout, Priority priority,
+    Duration taskTimeout) {
   public StartWorkflowOptions {
     Objects.requireNonNull(workflowId, "workflowId");
     Objects.requireNonNull(taskQueue, "taskQueue");
@@ -26,6 +28,7 @@ public record StartWorkflowOptions(
     }
     requirePositive("executionTimeout", executionTimeout);
     requirePositive("runTimeout", runTimeout);
+    requirePositive("taskTimeout", taskTimeout);
     priority = priority == null ? Priority.DEFAULT : priority;
   }
 
@@ -36,18 +39,22 @@ public record StartWorkflowOptions(
   }
 
   public static StartWorkflowOptions of(String workflowId, String taskQueue) {
-    return new StartWorkflowOptions(workflowId, taskQueue, null, null, null);
+    return new StartWorkflowOptions(workflowId, taskQueue, null, null, null, null);
   }
 
   public StartWorkflowOptions withExecutionTimeout(Duration timeout) {
-    return new StartWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, priority);
+    return new StartWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, priority, taskTimeout);
   }
 
   public StartWorkflowOptions withRunTimeout(Duration timeout) {
-    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, priority);
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, priority, taskTimeout);
+  }
+
+  public StartWorkflowOptions withTaskTimeout(Duration timeout) {
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, timeout);
   }
 
   public StartWorkflowOptions withPriority(Priority priority) {
-    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority);
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, taskTimeout);
   }
 }

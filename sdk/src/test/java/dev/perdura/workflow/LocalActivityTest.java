@@ -47,6 +47,13 @@ class LocalActivityTest {
       return "ok on attempt " + attempt;
     }
 
+    @ActivityMethod
+    public String longRunning(String key) throws InterruptedException {
+      runs.computeIfAbsent(key + "/long", k -> new AtomicInteger()).incrementAndGet();
+      Thread.sleep(Duration.ofSeconds(4));
+      return "long done";
+    }
+
     /** Never heartbeats: a task-queue activity like this could not learn of a cancellation. */
     @ActivityMethod
     public String slow(String key) {
@@ -87,6 +94,53 @@ class LocalActivityTest {
         return "slow ended with " + e.getCause().getClass().getSimpleName();
       }
     }
+  }
+
+  public static class LongLocal {
+    private String state = "started";
+
+    @WorkflowMethod
+    public String run(String key) {
+      String first = Workflow.executeLocalActivity("longRunning", String.class,
+          LocalActivityOptions.startToClose(Duration.ofSeconds(30)), key);
+      Workflow.sleep(Duration.ofMillis(100));
+      state = first + " then " + Workflow.executeLocalActivity("lookup", String.class,
+          LocalActivityOptions.startToClose(Duration.ofSeconds(30)), key, "after");
+      return state;
+    }
+
+    @QueryMethod
+    public String state() {
+      return state;
+    }
+  }
+
+  @Test
+  void aLocalActivityLongerThanTheWorkflowTaskTimeoutKeepsTheWorkflowAlive() throws InterruptedException {
+    String queue = PerduraTestServer.uniqueQueue("long-local");
+    Worker worker = Worker.create(perdura.client(), queue);
+    perdura.closeAfterTest(worker);
+    worker.registerWorkflows(LongLocal.class).registerActivities(new Locals()).start();
+    String key = UUID.randomUUID().toString();
+    String workflowId = "long-local-" + key;
+    var handle = perdura.client().startWorkflow("LongLocal",
+        StartWorkflowOptions.of(workflowId, queue).withTaskTimeout(Duration.ofSeconds(2)), key);
+    assertThat(handle.result(String.class)).isEqualTo("long done then after (local=true, attempt 1)");
+    assertThat(runs.get(key + "/long").get()).isEqualTo(1);
+    var events = perdura.temporalClient().fetchHistory(workflowId).getHistory().getEventsList().stream()
+        .map(e -> e.getEventType()).toList();
+    assertThat(events).doesNotContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).count())
+        .as("workflow tasks completed to keep the workflow alive").isGreaterThan(3);
+
+    // A worker without the run cached replays that history, markers arriving tasks after their start.
+    worker.close();
+    Worker cold = Worker.create(perdura.client(), queue, WorkerOptions.DEFAULTS.withWorkflowCacheSize(0));
+    perdura.closeAfterTest(cold);
+    cold.registerWorkflows(LongLocal.class).registerActivities(new Locals()).start();
+    assertThat(perdura.client().workflowHandle(workflowId).query("state", String.class))
+        .isEqualTo("long done then after (local=true, attempt 1)");
+    assertThat(runs.get(key + "/long").get()).as("replay does not run the local activity again").isEqualTo(1);
   }
 
   private String worker(int cacheSize) {

@@ -64,6 +64,9 @@ public final class WorkflowRun {
   /** Local activity markers of the workflow task being replayed, by activity id. */
   private final Map<String, HistoryEvent> markers = new HashMap<>();
   private boolean replaying;
+  private boolean needsNewTask;
+  private boolean keepAlive;
+  private Duration workflowTaskTimeout = Duration.ofSeconds(10);
   private final List<LocalState<?>> pendingLocals = new ArrayList<>();
   private final java.util.concurrent.BlockingQueue<LocalState<?>> finishedLocals =
       new java.util.concurrent.LinkedBlockingQueue<>();
@@ -104,6 +107,8 @@ public final class WorkflowRun {
    * @throws NonDeterminismException the code does not match its history
    */
   public List<Command> replay(List<HistoryEvent> events, long currentStartedEventId, WorkflowInfo taskInfo) {
+    needsNewTask = false;
+    preloadMarkers(events, 0);
     for (int i = 0; i < events.size(); i++) {
       HistoryEvent event = events.get(i);
       switch (event.getEventType()) {
@@ -119,13 +124,12 @@ public final class WorkflowRun {
             }
             now = Protos.instant(event.getEventTime());
             replaying = !current;
-            markers.clear();
-            if (!current) {
-              preloadMarkers(events, i + 1);
+            if (current) {
+              startLostLocalActivities();
             }
             runCode();
             if (!current) {
-              settleReplayedLocalActivities();
+              settleReplayedLocalActivities(nextTaskStart(events, i + 1));
             }
             if (current) {
               drainLocalActivities();
@@ -253,6 +257,10 @@ public final class WorkflowRun {
     info = taskInfo;
     random = new Random(taskInfo.runId().hashCode());
     var attributes = event.getWorkflowExecutionStartedEventAttributes();
+    if (attributes.hasWorkflowTaskTimeout()) {
+      Duration timeout = Protos.optionalDuration(true, attributes.getWorkflowTaskTimeout());
+      workflowTaskTimeout = timeout == null ? workflowTaskTimeout : timeout;
+    }
     List<Payload> input = Protos.payloads(attributes.getInput());
     try {
       instance = definition.constructor().newInstance();
@@ -373,13 +381,13 @@ public final class WorkflowRun {
         : String.valueOf(converter.fromPayload(Protos.fromProto(id.getPayloads(0)), String.class));
   }
 
-  /** The local activity markers recorded by the completed task whose code is about to be replayed. */
+  /**
+   * The local activity markers in the history, by activity id: a local activity can end in a later
+   * task than the one that started it (the task was kept alive meanwhile).
+   */
   private void preloadMarkers(List<HistoryEvent> events, int from) {
     for (int j = from; j < events.size(); j++) {
       HistoryEvent later = events.get(j);
-      if (later.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) {
-        return;
-      }
       if (later.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED
           && later.getMarkerRecordedEventAttributes().getMarkerName().equals(LOCAL_ACTIVITY_MARKER)) {
         markers.put(markerId(later.getMarkerRecordedEventAttributes().getDetailsMap()), later);
@@ -391,14 +399,12 @@ public final class WorkflowRun {
       dev.perdura.workflow.LocalActivityOptions options, Object[] args) {
     String activityId = Integer.toString(++sequence);
     LocalState<R> local = new LocalState<>(type, activityId, resultType);
+    local.input = Protos.encode(converter, Arrays.asList(args));
+    local.options = options;
     if (replaying) {
-      HistoryEvent marker = markers.get(activityId);
-      if (marker == null) {
-        throw new NonDeterminismException("the code ran local activity " + type + " (id " + activityId
-            + "), but the history has no marker for it");
-      }
-      // Settled once the code blocks, in marker order: as the outcomes arrived when it ran live.
-      local.marker = marker;
+      // Settled once the code blocks, in marker order, as the outcomes arrived when it ran live; with no
+      // marker it was still running when the history ends, and runs again when replay catches up.
+      local.marker = markers.get(activityId);
       pendingLocals.add(local);
       return local;
     }
@@ -406,39 +412,94 @@ public final class WorkflowRun {
       throw new IllegalStateException("this worker runs no local activities");
     }
     local.running = locals.start(info.workflowId(), info.runId(), info.workflowType(), activityId, type,
-        Protos.encode(converter, Arrays.asList(args)), options);
+        local.input, options);
     pendingLocals.add(local);
     local.running.outcome().whenComplete((outcome, error) -> finishedLocals.add(local));
     return local;
   }
 
-  /** Replays local activity outcomes from their markers, in the order they were recorded. */
-  private void settleReplayedLocalActivities() {
-    while (!pendingLocals.isEmpty()) {
+  /** The id of the next WorkflowTaskStarted event from index {@code from}, or the end. */
+  private static long nextTaskStart(List<HistoryEvent> events, int from) {
+    for (int j = from; j < events.size(); j++) {
+      if (events.get(j).getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) {
+        return events.get(j).getEventId();
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /**
+   * Replays the outcomes of local activities whose markers this task recorded (before event
+   * {@code upTo}), in the order they were recorded, letting the code go on after each.
+   */
+  private void settleReplayedLocalActivities(long upTo) {
+    while (true) {
       LocalState<?> next = pendingLocals.stream()
-          .min(java.util.Comparator.comparingLong(l -> l.marker.getEventId())).orElseThrow();
+          .filter(l -> l.marker != null && l.marker.getEventId() < upTo)
+          .min(java.util.Comparator.comparingLong(l -> l.marker.getEventId())).orElse(null);
+      if (next == null) {
+        return;
+      }
       pendingLocals.remove(next);
+      markers.remove(next.activityId);
       var attributes = next.marker.getMarkerRecordedEventAttributes();
       next.settle(attributes.getDetailsMap().get("result"), attributes.hasFailure() ? attributes.getFailure() : null);
       runCode();
     }
   }
 
-  /** Waits for the local activities the code started, records each, and lets the code go on. */
+  /**
+   * Local activities that replay started but whose outcome no marker records were still running when
+   * the history ends: whoever ran them is gone, so they run again here.
+   */
+  private void startLostLocalActivities() {
+    for (LocalState<?> local : pendingLocals) {
+      if (local.marker == null && local.running == null) {
+        local.running = locals.start(info.workflowId(), info.runId(), info.workflowType(), local.activityId,
+            local.type, local.input, local.options);
+        local.running.outcome().whenComplete((outcome, error) -> finishedLocals.add(local));
+      }
+    }
+  }
+
+  /**
+   * Waits for the local activities the code started, records each, and lets the code go on. Waits at
+   * most most of the workflow task timeout: then the task is completed with what it has and asks for a
+   * new one ({@link #needsNewTask()}), so a long local activity keeps the workflow alive.
+   */
   private void drainLocalActivities() {
+    long deadline = System.nanoTime() + workflowTaskTimeout.toNanos() * 7 / 10;
     while (!pendingLocals.isEmpty()) {
       LocalState<?> finished;
       try {
-        finished = finishedLocals.take();
+        long wait = keepAlive ? deadline - System.nanoTime() : Long.MAX_VALUE;
+        finished = wait <= 0 ? null : finishedLocals.poll(wait, java.util.concurrent.TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while local activities run", e);
+      }
+      if (finished == null) {
+        needsNewTask = true;
+        return;
       }
       pendingLocals.remove(finished);
       LocalActivities.Outcome outcome = finished.running.outcome().join();
       finished.settle(outcome.result(), outcome.failure());
       runCode();
     }
+  }
+
+  /** Whether the task must be completed with a request for a new one, local activities still running. */
+  public boolean needsNewTask() {
+    return needsNewTask;
+  }
+
+  /**
+   * Whether this run may be kept in memory across tasks; only then can a task end while its local
+   * activities still run.
+   */
+  public void keepAliveAcrossTasks(boolean allowed) {
+    keepAlive = allowed;
   }
 
   /** A local activity the code started, as its handle; settled from its outcome or its marker. */
@@ -448,6 +509,8 @@ public final class WorkflowRun {
     private final Type resultType;
     private LocalActivities.Running running;
     private HistoryEvent marker;
+    private io.temporal.api.common.v1.Payloads input;
+    private dev.perdura.workflow.LocalActivityOptions options;
     private boolean done;
     private Object result;
     private RuntimeException failure;

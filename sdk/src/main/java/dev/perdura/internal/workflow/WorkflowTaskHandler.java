@@ -98,11 +98,13 @@ public final class WorkflowTaskHandler {
           events = wholeHistory(task);
         }
       }
+      run.keepAliveAcrossTasks(stickyQueue != null);
       List<Command> commands = run.replay(events, task.getStartedEventId(), info);
       RespondWorkflowTaskCompletedRequest.Builder response = RespondWorkflowTaskCompletedRequest.newBuilder()
           .setNamespace(client.namespace())
           .setTaskToken(task.getTaskToken())
           .addAllCommands(commands)
+          .setForceCreateNewWorkflowTask(run.needsNewTask())
           .setIdentity(client.options().identity());
       boolean closes = commands.stream().anyMatch(WorkflowTaskHandler::closesRun);
       if (stickyQueue != null && !closes) {
