@@ -87,6 +87,41 @@ public final class Workflow {
     return startLocalActivity(activityType, resultType, options, args).result();
   }
 
+  /**
+   * Runs a non-deterministic piece of code (a random number, a UUID from elsewhere) once and records its
+   * result in the history; a replay returns the recorded result without running it.
+   */
+  public static <R> R sideEffect(Class<R> resultType, java.util.function.Supplier<R> supplier) {
+    return WorkflowRun.current().sideEffect(resultType, supplier);
+  }
+
+  /** What {@link #getVersion} returns for a run that started before the change. */
+  public static final int DEFAULT_VERSION = WorkflowRun.DEFAULT_VERSION;
+
+  /**
+   * Lets changed workflow code keep replaying histories made by the old code: new runs get
+   * {@code maxSupported} (recorded in their history); runs whose history predates the change get
+   * {@link #DEFAULT_VERSION}; branch on the answer.
+   *
+   * <pre>{@code
+   * if (Workflow.getVersion("add-fraud-check", Workflow.DEFAULT_VERSION, 1) == 1) {
+   *   Workflow.executeActivity("fraudCheck", Boolean.class, options, order);
+   * }
+   * }</pre>
+   */
+  public static int getVersion(String changeId, int minSupported, int maxSupported) {
+    return WorkflowRun.current().getVersion(changeId, minSupported, maxSupported);
+  }
+
+  /**
+   * Ends this run and starts a new run of the same workflow, with these arguments and an empty history.
+   * Does not return.
+   */
+  public static RuntimeException continueAsNew(Object... args) {
+    WorkflowRun.current();
+    throw new WorkflowRun.ContinueAsNew(args);
+  }
+
   /** Whether the calling thread runs workflow code. */
   public static boolean inWorkflow() {
     return WorkflowRun.inWorkflow();

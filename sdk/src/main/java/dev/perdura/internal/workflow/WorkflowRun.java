@@ -148,8 +148,12 @@ public final class WorkflowRun {
             Long.toString(event.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId()),
             c -> Long.toString(c.getRequestCancelActivityTaskCommandAttributes().getScheduledEventId()));
         case EVENT_TYPE_MARKER_RECORDED -> match(event, CommandType.COMMAND_TYPE_RECORD_MARKER,
-            markerId(event.getMarkerRecordedEventAttributes().getDetailsMap()),
-            c -> markerId(c.getRecordMarkerCommandAttributes().getDetailsMap()));
+            markerKey(event.getMarkerRecordedEventAttributes().getMarkerName(),
+                event.getMarkerRecordedEventAttributes().getDetailsMap()),
+            c -> markerKey(c.getRecordMarkerCommandAttributes().getMarkerName(),
+                c.getRecordMarkerCommandAttributes().getDetailsMap()));
+        case EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW -> match(event,
+            CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, "", c -> "");
         case EVENT_TYPE_TIMER_STARTED -> match(event, CommandType.COMMAND_TYPE_START_TIMER,
             event.getTimerStartedEventAttributes().getTimerId(), c -> c.getStartTimerCommandAttributes().getTimerId());
         case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> match(event,
@@ -273,6 +277,12 @@ public final class WorkflowRun {
       try {
         result = definition.run().invoke(instance, args);
       } catch (InvocationTargetException e) {
+        if (e.getCause() instanceof ContinueAsNew request) {
+          if (!closed) {
+            continueAsNew(request.args);
+          }
+          return;
+        }
         finishWithException(e.getCause());
         return;
       } catch (IllegalAccessException e) {
@@ -373,12 +383,100 @@ public final class WorkflowRun {
     scheduler.destroy();
   }
 
+  // ---- side effects, versions, continue-as-new -------------------------------------------------
+
+  static final String SIDE_EFFECT_MARKER = "SideEffect";
+  static final String VERSION_MARKER = "Version";
+  public static final int DEFAULT_VERSION = -1;
+  private final Map<String, Integer> versions = new HashMap<>();
+
+  private void addMarker(String name, String id, Map<String, io.temporal.api.common.v1.Payloads> details) {
+    var marker = io.temporal.api.command.v1.RecordMarkerCommandAttributes.newBuilder()
+        .setMarkerName(name)
+        .putDetails("id", Protos.encode(converter, List.of(id)))
+        .putAllDetails(details);
+    add(Command.newBuilder().setCommandType(CommandType.COMMAND_TYPE_RECORD_MARKER)
+        .setRecordMarkerCommandAttributes(marker).build(), null);
+  }
+
+  /** Runs the supplier once, live; on replay returns what it returned then, from its marker. */
+  public <R> R sideEffect(Type type, java.util.function.Supplier<R> supplier) {
+    String id = Integer.toString(++sequence);
+    io.temporal.api.common.v1.Payloads value;
+    if (replaying) {
+      HistoryEvent marker = markers.get(SIDE_EFFECT_MARKER + ":" + id);
+      if (marker == null) {
+        throw new NonDeterminismException("the code made side effect " + id + ", but the history has no marker for it");
+      }
+      value = marker.getMarkerRecordedEventAttributes().getDetailsMap().get("result");
+    } else {
+      value = Protos.encode(converter, Arrays.asList(supplier.get()));
+    }
+    addMarker(SIDE_EFFECT_MARKER, id, Map.of("result", value));
+    @SuppressWarnings("unchecked")
+    R result = value.getPayloadsCount() == 0 ? null : (R) converter.fromPayload(Protos.fromProto(value.getPayloads(0)), type);
+    return result;
+  }
+
+  /**
+   * The version of a change the run follows: recorded the first time it is asked live (the newest,
+   * {@code maxSupported}); {@link #DEFAULT_VERSION} for a run whose history predates the change.
+   */
+  public int getVersion(String changeId, int minSupported, int maxSupported) {
+    Integer known = versions.get(changeId);
+    int version;
+    if (known != null) {
+      version = known;
+    } else {
+      HistoryEvent marker = markers.get(VERSION_MARKER + ":" + changeId);
+      if (marker != null) {
+        version = converter.fromPayload(Protos.fromProto(marker.getMarkerRecordedEventAttributes().getDetailsMap()
+            .get("version").getPayloads(0)), Integer.class);
+        addMarker(VERSION_MARKER, changeId, Map.of("version", Protos.encode(converter, List.of(version))));
+      } else if (replaying) {
+        version = DEFAULT_VERSION;
+      } else {
+        version = maxSupported;
+        addMarker(VERSION_MARKER, changeId, Map.of("version", Protos.encode(converter, List.of(version))));
+      }
+      versions.put(changeId, version);
+    }
+    if (version < minSupported || version > maxSupported) {
+      throw new NonDeterminismException("change '" + changeId + "' is at version " + version
+          + ", outside what the code supports (" + minSupported + ".." + maxSupported + ")");
+    }
+    return version;
+  }
+
+  /** Thrown through the workflow method to end the run with a continue-as-new. */
+  public static final class ContinueAsNew extends Error {
+    final Object[] args;
+
+    public ContinueAsNew(Object[] args) {
+      super("continue as new", null, false, false);
+      this.args = args;
+    }
+  }
+
+  private void continueAsNew(Object[] args) {
+    closed = true;
+    add(Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION)
+        .setContinueAsNewWorkflowExecutionCommandAttributes(
+            io.temporal.api.command.v1.ContinueAsNewWorkflowExecutionCommandAttributes.newBuilder()
+                .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(info.workflowType()))
+                .setTaskQueue(TaskQueue.newBuilder().setName(info.taskQueue()))
+                .setInput(Protos.encode(converter, Arrays.asList(args))))
+        .build(), null);
+  }
+
   // ---- local activities ------------------------------------------------------------------------
 
-  private String markerId(Map<String, io.temporal.api.common.v1.Payloads> details) {
-    var id = details.get("activityId");
-    return id == null || id.getPayloadsCount() == 0 ? ""
-        : String.valueOf(converter.fromPayload(Protos.fromProto(id.getPayloads(0)), String.class));
+  /** A marker's identity: its name and the id in its details ({@code activityId} or {@code id}). */
+  private String markerKey(String name, Map<String, io.temporal.api.common.v1.Payloads> details) {
+    var id = details.containsKey("activityId") ? details.get("activityId") : details.get("id");
+    return name + ":" + (id == null || id.getPayloadsCount() == 0 ? ""
+        : String.valueOf(converter.fromPayload(Protos.fromProto(id.getPayloads(0)), String.class)));
   }
 
   /**
@@ -388,9 +486,9 @@ public final class WorkflowRun {
   private void preloadMarkers(List<HistoryEvent> events, int from) {
     for (int j = from; j < events.size(); j++) {
       HistoryEvent later = events.get(j);
-      if (later.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED
-          && later.getMarkerRecordedEventAttributes().getMarkerName().equals(LOCAL_ACTIVITY_MARKER)) {
-        markers.put(markerId(later.getMarkerRecordedEventAttributes().getDetailsMap()), later);
+      if (later.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED) {
+        var attributes = later.getMarkerRecordedEventAttributes();
+        markers.put(markerKey(attributes.getMarkerName(), attributes.getDetailsMap()), later);
       }
     }
   }
@@ -404,7 +502,7 @@ public final class WorkflowRun {
     if (replaying) {
       // Settled once the code blocks, in marker order, as the outcomes arrived when it ran live; with no
       // marker it was still running when the history ends, and runs again when replay catches up.
-      local.marker = markers.get(activityId);
+      local.marker = markers.get(LOCAL_ACTIVITY_MARKER + ":" + activityId);
       pendingLocals.add(local);
       return local;
     }
@@ -441,7 +539,7 @@ public final class WorkflowRun {
         return;
       }
       pendingLocals.remove(next);
-      markers.remove(next.activityId);
+      markers.remove(LOCAL_ACTIVITY_MARKER + ":" + next.activityId);
       var attributes = next.marker.getMarkerRecordedEventAttributes();
       next.settle(attributes.getDetailsMap().get("result"), attributes.hasFailure() ? attributes.getFailure() : null);
       runCode();
