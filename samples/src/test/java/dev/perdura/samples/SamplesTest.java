@@ -76,4 +76,13 @@ class SamplesTest {
     assertThat(output).containsPattern("processed items (\\d+)\\.\\.20 on attempt 2");
     assertThat(output).doesNotContain("processed items 1..20");
   }
+
+  @Test
+  void anActivityThatOptedOutReturnsWhenItSeesTheCancellation() {
+    String output = run("monitoring");
+    assertThat(output).containsPattern("Cancelled during monitoring after \\d+ units \\(CANCEL_REQUESTED\\)");
+    // It returned normally, so it completed: the workflow sees its result, not a cancellation.
+    assertThat(output).contains("Workflow result: monitor returned: Cancelled during monitoring",
+        "work_units recorded: more than one");
+  }
 }
