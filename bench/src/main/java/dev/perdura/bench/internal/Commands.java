@@ -1,0 +1,188 @@
+package dev.perdura.bench.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.perdura.bench.BenchCli;
+import dev.perdura.bench.BenchClient;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** The sub-commands of {@code ./perdura bench}. */
+public final class Commands {
+  private Commands() {}
+
+  /** Which client SDK drives the scenarios. */
+  public enum ClientKind {
+    /** The official Temporal Java SDK. */
+    TEMPORAL_SDK;
+
+    BenchClient connect(String target, String namespace) {
+      return switch (this) {
+        case TEMPORAL_SDK -> TemporalSdkClient.connect(target, namespace);
+      };
+    }
+  }
+
+  /** Options every sub-command has. */
+  public static final class Common {
+    @Option(names = "--namespace", defaultValue = "default", description = "Namespace (default: ${DEFAULT-VALUE}).")
+    String namespace;
+
+    @Option(names = "--client", defaultValue = "TEMPORAL_SDK",
+        description = "Client SDK running the workflows and activities: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    ClientKind client;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures to FILE as JSON.")
+    Path json;
+
+    void writeJson(Object figures) throws IOException {
+      if (json != null) {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), figures);
+      }
+    }
+  }
+
+  /** Options of the sub-commands that use a running server. */
+  public static final class Target {
+    @Option(names = "--address", required = true, paramLabel = "HOST:PORT", description = "The server to load.")
+    String address;
+  }
+
+  /** {@code bench throughput}. */
+  @Command(name = "throughput", mixinStandardHelpOptions = true,
+      description = "N workflows of one trivial activity each, at most C in flight; workflows/s and start-to-result latency.")
+  public static final class Throughput implements Callable<Integer> {
+    @ParentCommand BenchCli cli;
+    @Mixin Common common;
+    @Mixin Target target;
+
+    @Option(names = "--workflows", defaultValue = "2000", description = "Workflows to run (default: ${DEFAULT-VALUE}).")
+    int workflows;
+
+    @Option(names = "--concurrency", defaultValue = "100",
+        description = "Most workflows in flight at once (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Override
+    public Integer call() throws Exception {
+      ThroughputScenario.Result result;
+      try (BenchClient client = common.client.connect(target.address, common.namespace)) {
+        result = ThroughputScenario.run(client, "throughput", workflows, concurrency, cli.progress());
+      }
+      result.print(cli.out(), "throughput against " + target.address);
+      common.writeJson(result);
+      return 0;
+    }
+  }
+
+  /** {@code bench sequential}. */
+  @Command(name = "sequential", mixinStandardHelpOptions = true,
+      description = "One workflow running K trivial activities in sequence; the time from one activity to the next.")
+  public static final class Sequential implements Callable<Integer> {
+    @ParentCommand BenchCli cli;
+    @Mixin Common common;
+    @Mixin Target target;
+
+    @Option(names = "--activities", defaultValue = "200", description = "Activities in the workflow (default: ${DEFAULT-VALUE}).")
+    int activities;
+
+    @Option(names = "--warmup", defaultValue = "50",
+        description = "Activities of a workflow run first, not measured, so this process's worker is warm (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Override
+    public Integer call() throws Exception {
+      SequentialScenario.Result result;
+      try (BenchClient client = common.client.connect(target.address, common.namespace)) {
+        if (warmup > 0) {
+          client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup);
+        }
+        result = SequentialScenario.run(client, activities);
+      }
+      result.print(cli.out(), "sequential against " + target.address);
+      common.writeJson(result);
+      return 0;
+    }
+  }
+
+  /** {@code bench cancel}. */
+  @Command(name = "cancel", mixinStandardHelpOptions = true,
+      description = "A workflow cancels its heartbeating activity; the time until the activity learns of it.")
+  public static final class Cancel implements Callable<Integer> {
+    @ParentCommand BenchCli cli;
+    @Mixin Common common;
+    @Mixin Target target;
+
+    @Option(names = "--rounds", defaultValue = "10", description = "Cancellations per heartbeat timeout (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--heartbeat-timeouts", split = ",", paramLabel = "SECONDS", defaultValue = "2,30",
+        description = "Heartbeat timeouts to measure, in seconds (default: ${DEFAULT-VALUE}).")
+    List<Integer> heartbeatTimeouts;
+
+    @Override
+    public Integer call() throws Exception {
+      List<CancelScenario.Result> results = new ArrayList<>();
+      try (BenchClient client = common.client.connect(target.address, common.namespace)) {
+        for (int seconds : heartbeatTimeouts) {
+          results.add(CancelScenario.run(client, Duration.ofSeconds(seconds), rounds, cli.progress()));
+        }
+      }
+      cli.out().println("cancel against " + target.address + " (wall time from the workflow's cancel to the activity's catch)");
+      results.forEach(r -> r.print(cli.out()));
+      common.writeJson(results);
+      return 0;
+    }
+  }
+
+  /** {@code bench compare}. */
+  @Command(name = "compare", mixinStandardHelpOptions = true,
+      description = "Starts a Perdura server (SQLite file) and the Temporal test server, each in its own JVM, and runs "
+          + "the throughput scenario against both in alternation; server CPU and peak RSS from /proc.")
+  public static final class Compare implements Callable<Integer> {
+    @ParentCommand BenchCli cli;
+    @Mixin Common common;
+
+    @Option(names = "--workflows", defaultValue = "2000", description = "Workflows per round and server (default: ${DEFAULT-VALUE}).")
+    int workflows;
+
+    @Option(names = "--concurrency", defaultValue = "100",
+        description = "Most workflows in flight at once (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds per server (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--warmup", defaultValue = "200",
+        description = "Workflows run against each server before the rounds, not measured (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--server-jvm-arg", paramLabel = "ARG",
+        description = "JVM option for both server processes, e.g. -Xmx256m (repeatable).")
+    List<String> serverJvmArgs = new ArrayList<>();
+
+    @Option(names = "--perdura-jvm-arg", paramLabel = "ARG",
+        description = "JVM option for the Perdura server process only, e.g. -XX:StartFlightRecording=... (repeatable).")
+    List<String> perduraJvmArgs = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      CompareScenario.Options options = new CompareScenario.Options(workflows, concurrency, rounds, warmup,
+          List.copyOf(serverJvmArgs), List.copyOf(perduraJvmArgs));
+      CompareScenario.Result result = CompareScenario.run(options,
+          target -> common.client.connect(target, common.namespace), cli.progress());
+      result.print(cli.out());
+      common.writeJson(result);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.perdura.bench.internal;
+
+import dev.perdura.bench.BenchClient;
+import java.io.PrintStream;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * N workflows of one trivial activity each, at most C in flight (started and not finished): C
+ * virtual threads each start a workflow, wait for its result, and take the next.
+ */
+public final class ThroughputScenario {
+  private ThroughputScenario() {}
+
+  /**
+   * What one run measured.
+   *
+   * @param seconds wall time from the first start to the last result
+   * @param latency per workflow, from just before its start request to its result in the client
+   */
+  public record Result(int workflows, int concurrency, double seconds, double workflowsPerSecond, Stats latency) {
+    /** Prints the figures as a small table. */
+    public void print(PrintStream out, String title) {
+      out.println(title);
+      out.printf("  workflows     %d (1 activity each), concurrency %d%n", workflows, concurrency);
+      out.printf("  wall time     %.2f s%n", seconds);
+      out.printf("  throughput    %.1f workflows/s%n", workflowsPerSecond);
+      out.printf("  latency ms    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n",
+          latency.p50Ms(), latency.p90Ms(), latency.p99Ms(), latency.maxMs());
+    }
+  }
+
+  /** Runs the scenario; progress lines go to {@code progress}, labelled {@code label}. */
+  public static Result run(BenchClient client, String label, int workflows, int concurrency, PrintStream progress)
+      throws InterruptedException {
+    if (workflows < 1 || concurrency < 1) {
+      throw new IllegalArgumentException("workflows and concurrency must be at least 1");
+    }
+    String prefix = "throughput-" + UUID.randomUUID() + "-";
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger done = new AtomicInteger();
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    long[] latencies = new long[workflows];
+    long start = System.nanoTime();
+    try (Progress ignored = Progress.start(progress, label, workflows, done::get)) {
+      try (ExecutorService drivers = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int d = 0; d < Math.min(concurrency, workflows); d++) {
+          drivers.execute(() -> {
+            int i;
+            while (failure.get() == null && (i = next.getAndIncrement()) < workflows) {
+              long t0 = System.nanoTime();
+              try {
+                client.runWorkflow(prefix + i, 1);
+              } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+                return;
+              }
+              latencies[i] = System.nanoTime() - t0;
+              done.incrementAndGet();
+            }
+          });
+        }
+      }
+    }
+    long end = System.nanoTime();
+    if (failure.get() != null) {
+      throw new IllegalStateException("a workflow failed after " + done.get() + " of " + workflows + " finished",
+          failure.get());
+    }
+    double seconds = (end - start) / 1e9;
+    return new Result(workflows, concurrency, seconds, workflows / seconds, Stats.ofNanos(latencies));
+  }
+}

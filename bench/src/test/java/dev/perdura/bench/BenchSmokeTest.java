@@ -1,0 +1,104 @@
+package dev.perdura.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perdura.bench.internal.CancelScenario;
+import dev.perdura.bench.internal.SequentialScenario;
+import dev.perdura.bench.internal.Stats;
+import dev.perdura.bench.internal.TemporalSdkClient;
+import dev.perdura.server.PerduraServer;
+import dev.perdura.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Each scenario, tiny, against an in-process Perdura server on a SQLite file. */
+@Timeout(60)
+class BenchSmokeTest {
+  @TempDir static Path dir;
+  static PerduraServer server;
+  static TemporalSdkClient client;
+
+  @BeforeAll
+  static void start() {
+    server = PerduraServer.start(new ServerConfig("127.0.0.1", 0, dir.resolve("perdura.db"), List.of()));
+    client = TemporalSdkClient.connect(server.target(), "default");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (client != null) {
+      client.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static void assertSensible(Stats stats, int count) {
+    assertThat(stats.count()).isEqualTo(count);
+    assertThat(stats.minMs()).isPositive();
+    assertThat(stats.p50Ms()).isBetween(stats.minMs(), stats.p99Ms());
+    assertThat(stats.p99Ms()).isLessThanOrEqualTo(stats.maxMs());
+  }
+
+  @Test
+  void throughputThroughTheCommandLineWritesJson() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Path json = dir.resolve("throughput.json");
+    int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(progress, true, StandardCharsets.UTF_8)))
+        .execute("throughput", "--address", server.target(), "--workflows", "20", "--concurrency", "5",
+            "--json", json.toString());
+
+    assertThat(status).as("exit status; output:%n%s", out).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("throughput", "workflows/s", "p99");
+    JsonNode figures = new ObjectMapper().readTree(json.toFile());
+    assertThat(figures.get("workflows").asInt()).isEqualTo(20);
+    assertThat(figures.get("workflowsPerSecond").asDouble()).isPositive();
+    JsonNode latency = figures.get("latency");
+    assertThat(latency.get("count").asInt()).isEqualTo(20);
+    assertThat(latency.get("p50Ms").asDouble()).isPositive().isLessThanOrEqualTo(latency.get("p99Ms").asDouble());
+  }
+
+  @Test
+  void sequentialTimesEachStepBetweenActivities() {
+    SequentialScenario.Result result = SequentialScenario.run(client, 5);
+
+    assertThat(result.activities()).isEqualTo(5);
+    assertSensible(result.step(), 4);
+    assertThat(result.totalMs()).isGreaterThan(result.firstActivityMs() + 4 * result.step().minMs());
+    assertThat(result.meanPerActivityMs()).isCloseTo(result.totalMs() / 5, offset(1e-9));
+  }
+
+  @Test
+  void cancelMeasuresTheTimeUntilTheActivityLearnsOfIt() throws InterruptedException {
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    CancelScenario.Result result = CancelScenario.run(client, Duration.ofSeconds(2), 2,
+        new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+    assertThat(result.heartbeatTimeoutMs()).isEqualTo(2000);
+    assertThat(result.latency().count()).isEqualTo(2);
+    assertThat(result.latency().minMs()).isGreaterThanOrEqualTo(0);
+    assertThat(result.latency().p50Ms()).isLessThanOrEqualTo(result.latency().p99Ms());
+    // the SDK sends a heartbeat every 0.8 x the heartbeat timeout (1.6 s); the rest is slack for a busy machine
+    assertThat(result.latency().maxMs()).isLessThan(5000);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    result.print(new PrintStream(out, true, StandardCharsets.UTF_8));
+    assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("cancel latency p50: \\d+ ms \\(heartbeat timeout 2s\\)");
+  }
+}

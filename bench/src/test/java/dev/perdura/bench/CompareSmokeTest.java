@@ -1,0 +1,59 @@
+package dev.perdura.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code bench compare}, tiny: both servers as processes, one round each, figures in the report and the JSON. */
+@Timeout(90)
+class CompareSmokeTest {
+  @TempDir Path dir;
+
+  @Test
+  void comparesBothServersAndStopsThem() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Path json = dir.resolve("compare.json");
+    int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(progress, true, StandardCharsets.UTF_8)))
+        .execute("compare", "--workflows", "20", "--rounds", "1", "--warmup", "0", "--concurrency", "10",
+            "--json", json.toString());
+
+    String report = out.toString(StandardCharsets.UTF_8);
+    assertThat(status).as("exit status; output:%n%s%n%s", report, progress).isZero();
+    assertThat(report).containsPattern("throughput ratio perdura/test-server: \\d+\\.\\d\\d");
+    JsonNode servers = new ObjectMapper().readTree(json.toFile()).get("servers");
+    assertThat(servers).hasSize(2);
+    assertThat(servers.get(0).get("server").asText()).isEqualTo("perdura");
+    assertThat(servers.get(1).get("server").asText()).isEqualTo("test-server");
+    for (JsonNode server : servers) {
+      assertThat(server.get("runs")).hasSize(1);
+      assertThat(server.get("runs").get(0).get("latency").get("count").asInt()).isEqualTo(20);
+      assertThat(server.get("medianWorkflowsPerSecond").asDouble()).isPositive();
+      assertThat(server.get("medianP50Ms").asDouble()).isPositive()
+          .isLessThanOrEqualTo(server.get("medianP99Ms").asDouble());
+      assertThat(server.get("medianCpuMsPerWorkflow").asDouble()).isPositive();
+      assertThat(server.get("peakRssMb").asDouble()).isPositive();
+    }
+    Matcher pids = Pattern.compile("\\(pid (\\d+)\\)").matcher(progress.toString(StandardCharsets.UTF_8));
+    int stopped = 0;
+    while (pids.find()) {
+      long pid = Long.parseLong(pids.group(1));
+      assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("server process %d", pid).isEmpty();
+      stopped++;
+    }
+    assertThat(stopped).isEqualTo(2);
+  }
+}
