@@ -600,45 +600,39 @@ public final class WorkflowRun {
     keepAlive = allowed;
   }
 
-  /** A local activity the code started, as its handle; settled from its outcome or its marker. */
-  private final class LocalState<R> implements ActivityHandle<R> {
-    private final String type;
-    private final String activityId;
-    private final Type resultType;
-    private LocalActivities.Running running;
-    private HistoryEvent marker;
-    private io.temporal.api.common.v1.Payloads input;
-    private dev.perdura.workflow.LocalActivityOptions options;
-    private boolean done;
+  /**
+   * The outcome side of an activity handle, shared by task-queue and local activities: resolved once,
+   * with a result or an {@link ActivityFailure}; {@link #result()} blocks the workflow until then.
+   */
+  private abstract class ActivityOutcome<R> implements ActivityHandle<R> {
+    final String type;
+    final String activityId;
+    final Type resultType;
+    boolean done;
     private Object result;
     private RuntimeException failure;
 
-    LocalState(String type, String activityId, Type resultType) {
+    ActivityOutcome(String type, String activityId, Type resultType) {
       this.type = type;
       this.activityId = activityId;
       this.resultType = resultType;
     }
 
-    /** Resolves the handle and makes the marker command that records the outcome. */
-    void settle(io.temporal.api.common.v1.Payloads resultPayloads, io.temporal.api.failure.v1.Failure failureProto) {
-      done = true;
-      var marker = io.temporal.api.command.v1.RecordMarkerCommandAttributes.newBuilder()
-          .setMarkerName(LOCAL_ACTIVITY_MARKER)
-          .putDetails("activityId", Protos.encode(converter, List.of(activityId)))
-          .putDetails("type", Protos.encode(converter, List.of(type)));
-      if (failureProto != null) {
-        failure = new ActivityFailure(type, activityId, Failures.fromProto(failureProto));
-        marker.setFailure(failureProto);
-      } else {
-        var payloads = resultPayloads == null ? io.temporal.api.common.v1.Payloads.getDefaultInstance() : resultPayloads;
-        marker.putDetails("result", payloads);
-        result = payloads.getPayloadsCount() == 0 || resultType == Void.class || resultType == void.class
-            ? null : converter.fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
+    void completed(io.temporal.api.common.v1.Payloads payloads) {
+      if (done) {
+        return;
       }
-      add(Command.newBuilder()
-          .setCommandType(CommandType.COMMAND_TYPE_RECORD_MARKER)
-          .setRecordMarkerCommandAttributes(marker)
-          .build(), this);
+      done = true;
+      result = payloads.getPayloadsCount() == 0 || resultType == Void.class || resultType == void.class
+          ? null : converter.fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
+    }
+
+    void failed(RuntimeException cause) {
+      if (done) {
+        return;
+      }
+      done = true;
+      failure = new ActivityFailure(type, activityId, cause);
     }
 
     @Override
@@ -654,6 +648,38 @@ public final class WorkflowRun {
     @Override
     public boolean isDone() {
       return done;
+    }
+  }
+
+  /** A local activity the code started, as its handle; settled from its outcome or its marker. */
+  private final class LocalState<R> extends ActivityOutcome<R> {
+    private LocalActivities.Running running;
+    private HistoryEvent marker;
+    private io.temporal.api.common.v1.Payloads input;
+    private dev.perdura.workflow.LocalActivityOptions options;
+
+    LocalState(String type, String activityId, Type resultType) {
+      super(type, activityId, resultType);
+    }
+
+    /** Resolves the handle and makes the marker command that records the outcome. */
+    void settle(io.temporal.api.common.v1.Payloads resultPayloads, io.temporal.api.failure.v1.Failure failureProto) {
+      var marker = io.temporal.api.command.v1.RecordMarkerCommandAttributes.newBuilder()
+          .setMarkerName(LOCAL_ACTIVITY_MARKER)
+          .putDetails("activityId", Protos.encode(converter, List.of(activityId)))
+          .putDetails("type", Protos.encode(converter, List.of(type)));
+      if (failureProto != null) {
+        failed(Failures.fromProto(failureProto));
+        marker.setFailure(failureProto);
+      } else {
+        var payloads = resultPayloads == null ? io.temporal.api.common.v1.Payloads.getDefaultInstance() : resultPayloads;
+        marker.putDetails("result", payloads);
+        completed(payloads);
+      }
+      add(Command.newBuilder()
+          .setCommandType(CommandType.COMMAND_TYPE_RECORD_MARKER)
+          .setRecordMarkerCommandAttributes(marker)
+          .build(), this);
     }
 
     @Override
@@ -758,55 +784,15 @@ public final class WorkflowRun {
   }
 
   /** An activity the code started, as its handle. */
-  private final class ActivityState<R> implements ActivityHandle<R> {
-    private final String type;
-    private final String activityId;
-    private final Type resultType;
+  private final class ActivityState<R> extends ActivityOutcome<R> {
     private final ActivityCancellationType cancellationType;
     private Command scheduleCommand;
     private long scheduledEventId;
-    private boolean done;
     private boolean cancelRequested;
-    private Object result;
-    private RuntimeException failure;
 
     ActivityState(String type, String activityId, Type resultType, ActivityCancellationType cancellationType) {
-      this.type = type;
-      this.activityId = activityId;
-      this.resultType = resultType;
+      super(type, activityId, resultType);
       this.cancellationType = cancellationType;
-    }
-
-    void completed(io.temporal.api.common.v1.Payloads payloads) {
-      if (done) {
-        return;
-      }
-      done = true;
-      result = payloads.getPayloadsCount() == 0 || resultType == Void.class || resultType == void.class
-          ? null : converter.fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
-    }
-
-    void failed(RuntimeException cause) {
-      if (done) {
-        return;
-      }
-      done = true;
-      failure = new ActivityFailure(type, activityId, cause);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public R result() {
-      DeterministicScheduler.await(() -> done);
-      if (failure != null) {
-        throw failure;
-      }
-      return (R) result;
-    }
-
-    @Override
-    public boolean isDone() {
-      return done;
     }
 
     @Override
