@@ -336,9 +336,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
       while (true) {
         CompletableFuture<Void> change = r.getWaitNewEvent() ? history.nextChange(key) : null;
-        ExecutionRow row = history.findExecution(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
-        boolean running = row.visibility().status() == 1;
-        long last = row.visibility().historyLength();
+        HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
+        boolean running = head.running();
+        long last = head.lastEventId();
         GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
         if (closeOnly) {
           if (!running) {
@@ -516,8 +516,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       if (r.getQueryRejectCondition() != QueryRejectCondition.QUERY_REJECT_CONDITION_NONE
           && r.getQueryRejectCondition() != QueryRejectCondition.QUERY_REJECT_CONDITION_UNSPECIFIED) {
         ExecutionKey key = history.resolve(r.getNamespace(), r.getExecution());
-        ExecutionRow row = history.findExecution(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
-        int status = row.visibility().status();
+        int status = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found")).status();
         boolean reject = switch (r.getQueryRejectCondition()) {
           case QUERY_REJECT_CONDITION_NOT_OPEN -> status != 1;
           case QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY -> status != 1 && status != 2;

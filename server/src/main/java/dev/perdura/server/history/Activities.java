@@ -111,7 +111,13 @@ final class Activities {
     return merged.build();
   }
 
-  static void schedule(Execution e, long completedId, ScheduleActivityTaskCommandAttributes a) {
+  /**
+   * Schedules an activity. With {@code eagerIdentity} set, the worker completing the workflow task
+   * asked to run it itself: it starts here, in the same change, and never enters the task queue;
+   * the start is recorded in {@link Execution#eagerStarts} for the response.
+   */
+  static void schedule(
+      Execution e, long completedId, ScheduleActivityTaskCommandAttributes a, String eagerIdentity) {
     ExecutionState s = e.state;
     if (a.getActivityId().isEmpty()) {
       throw bad("activity_id is not set");
@@ -198,11 +204,18 @@ final class Activities {
     info.firstScheduledTime = e.now;
     info.scheduledTime = e.now;
     s.activities.put(id, info);
-    enqueue(e, info);
     if (s2c > 0) {
       e.putTimer(scheduleToCloseKey(id), e.now + s2c);
     }
+    if (eagerIdentity != null) {
+      e.eagerStarts.add(new EagerStart(markStarted(e, info, eagerIdentity, ""), scheduled.build()));
+    } else {
+      enqueue(e, info);
+    }
   }
+
+  /** An activity started in the change that scheduled it, with what its task needs from the event. */
+  record EagerStart(Started started, ActivityTaskScheduledEventAttributes scheduled) {}
 
   /** Puts the current attempt into its task queue and arms its schedule-to-start timer. */
   private static void enqueue(Execution e, ActivityInfo a) {
@@ -232,12 +245,16 @@ final class Activities {
         || !a.taskQueue.equals(task.taskQueue())) {
       return Optional.empty();
     }
+    e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
+    e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
+    return Optional.of(markStarted(e, a, identity, requestId));
+  }
+
+  private static Started markStarted(Execution e, ActivityInfo a, String identity, String requestId) {
     a.started = true;
     a.startedTime = e.now;
     a.startedIdentity = identity;
     a.startedRequestId = requestId;
-    e.deleteTask(TaskKind.ACTIVITY, a.scheduledEventId);
-    e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
     e.putTimer(startToCloseKey(a.scheduledEventId, a.attempt), e.now + a.startToCloseMillis);
     if (a.heartbeatMillis > 0) {
       e.putTimer(heartbeatKey(a.scheduledEventId, a.attempt), e.now + a.heartbeatMillis);
@@ -252,7 +269,7 @@ final class Activities {
             0,
             a.attempt,
             "");
-    return Optional.of(new Started(token, a, e.state.workflowType));
+    return new Started(token, a, e.state.workflowType);
   }
 
   /** NOT_FOUND for a stale or unknown activity task, in the server's wording. */

@@ -2,6 +2,7 @@ package dev.perdura.server.history;
 
 import dev.perdura.server.common.Errors;
 import io.temporal.api.command.v1.Command;
+import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
 import io.temporal.api.command.v1.ContinueAsNewWorkflowExecutionCommandAttributes;
 import io.temporal.api.common.v1.Memo;
 import io.temporal.api.common.v1.Payload;
@@ -86,13 +87,29 @@ final class Commands {
     return Durations.toMillis(duration);
   }
 
+  /** Activities one workflow task completion may start eagerly; the rest go through the queue. */
+  static final int MAX_EAGER_ACTIVITIES = 8;
+
+  /**
+   * Whether to start an activity for the completing worker: it asked to (it has a free slot and
+   * polls the activity's queue) and the activity is on the workflow's own task queue.
+   */
+  private static boolean eager(Execution e, ScheduleActivityTaskCommandAttributes a) {
+    String queue = a.getTaskQueue().getName();
+    return a.getRequestEagerExecution()
+        && (queue.isEmpty() || queue.equals(e.state.taskQueue))
+        && e.eagerStarts.size() < MAX_EAGER_ACTIVITIES;
+  }
+
   /** Applies the commands; returns whether they require a new workflow task right away. */
   static boolean apply(Tx tx, Execution e, long completedId, List<Command> commands, String identity) {
     boolean newTask = false;
     for (Command command : commands) {
       switch (command.getCommandType()) {
-        case COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK ->
-            Activities.schedule(e, completedId, command.getScheduleActivityTaskCommandAttributes());
+        case COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK -> {
+          ScheduleActivityTaskCommandAttributes attributes = command.getScheduleActivityTaskCommandAttributes();
+          Activities.schedule(e, completedId, attributes, eager(e, attributes) ? identity : null);
+        }
         case COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK ->
             newTask |=
                 Activities.requestCancel(

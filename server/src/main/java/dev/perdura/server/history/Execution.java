@@ -26,10 +26,14 @@ final class Execution {
   final long readVersion;
   final long now;
   final List<EventRow> newEvents = new ArrayList<>();
+  /** The same events as {@link #newEvents}, parsed, for the history cache. */
+  final List<HistoryEvent> appendedEvents = new ArrayList<>();
   final List<TaskRow> putTasks = new ArrayList<>();
   final List<TaskRow> deleteTasks = new ArrayList<>();
   final List<TimerRow> putTimers = new ArrayList<>();
   final List<String> deleteTimers = new ArrayList<>();
+  /** Activities this change started for the worker completing a workflow task (not persisted). */
+  final List<Activities.EagerStart> eagerStarts = new ArrayList<>();
   boolean clearTasksAndTimers;
   boolean makeCurrent;
   private boolean changed;
@@ -58,9 +62,11 @@ final class Execution {
       event.setEventTime(Timestamps.fromMillis(now));
     }
     linkActivityCloseToStarted(event, id);
-    byte[] data = event.build().toByteArray();
+    HistoryEvent built = event.build();
+    byte[] data = built.toByteArray();
     state.historySizeBytes += data.length;
     newEvents.add(new EventRow(id, data));
+    appendedEvents.add(built);
     return id;
   }
 

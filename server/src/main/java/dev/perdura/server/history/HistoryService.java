@@ -17,6 +17,7 @@ import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.ActivityTaskScheduledEventAttributes;
 import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.history.v1.WorkflowExecutionCancelRequestedEventAttributes;
@@ -48,6 +49,17 @@ public final class HistoryService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HistoryService.class);
   /** Upper bound for waiting on a shard; a change normally commits in milliseconds. */
   private static final long CHANGE_TIMEOUT_SECONDS = 30;
+  /** Serialized size of the events the history cache holds, over all runs. */
+  private static final long HISTORY_CACHE_BYTES = 16L << 20;
+  /** Longer histories are read from the store. */
+  private static final int HISTORY_CACHE_EVENTS_PER_RUN = 2000;
+
+  /** A run's status and last event id, as of its latest committed change. */
+  public record RunHead(int status, long lastEventId) {
+    public boolean running() {
+      return status == Statuses.RUNNING;
+    }
+  }
 
   private final Store store;
   private final Matching matching;
@@ -56,6 +68,7 @@ public final class HistoryService implements AutoCloseable {
   private final TimerQueue timers;
   private final HistoryWaiters waiters = new HistoryWaiters();
   private final QueryRegistry queries = new QueryRegistry();
+  private final HistoryCache cache = new HistoryCache(HISTORY_CACHE_BYTES, HISTORY_CACHE_EVENTS_PER_RUN);
 
   public HistoryService(Store store, Matching matching, Clock clock, int shardCount) {
     this.store = store;
@@ -100,8 +113,10 @@ public final class HistoryService implements AutoCloseable {
     }
   }
 
-  private void committed(ExecutionWrite write) {
+  private void committed(ExecutionWrite write, List<HistoryEvent> events) {
     ExecutionKey key = write.row().key();
+    // First, so that whoever is told about this change below finds its events in the cache.
+    cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), events);
     if (write.clearTasksAndTimers()) {
       matching.removeExecution(key);
     }
@@ -249,6 +264,10 @@ public final class HistoryService implements AutoCloseable {
 
   private History readHistory(ExecutionKey key, long fromEventId, long upToEventId) {
     History.Builder history = History.newBuilder();
+    Optional<List<HistoryEvent>> cached = cache.events(key, fromEventId, upToEventId);
+    if (cached.isPresent()) {
+      return history.addAllEvents(cached.get()).build();
+    }
     int count = (int) Math.min(Integer.MAX_VALUE, upToEventId - fromEventId + 1);
     for (EventRow row : store.readEvents(key, fromEventId, count)) {
       history.addEvents(parseEvent(row));
@@ -266,26 +285,35 @@ public final class HistoryService implements AutoCloseable {
 
   public RespondWorkflowTaskCompletedResponse completeWorkflowTask(
       TaskToken token, RespondWorkflowTaskCompletedRequest request) {
-    Optional<StatusRuntimeException> error =
+    ExecutionKey key = new ExecutionKey(token.namespace(), token.workflowId(), token.runId());
+    record Completion(Optional<StatusRuntimeException> error, List<Activities.EagerStart> eager) {}
+    Completion completion =
         change(
             token.namespace(),
             token.workflowId(),
             tx -> {
               Optional<StatusRuntimeException> outcome = WorkflowTasks.complete(tx, token, request);
               request.getQueryResultsMap().forEach(queries::answer);
-              ExecutionKey key = new ExecutionKey(token.namespace(), token.workflowId(), token.runId());
-              tx.find(key).ifPresent(e -> {
+              List<Activities.EagerStart> eager = List.of();
+              Optional<Execution> found = tx.find(key);
+              if (found.isPresent()) {
+                Execution e = found.get();
+                eager = List.copyOf(e.eagerStarts);
                 if (e.state.workflowTask == null) {
                   List<QueryRegistry.PendingQuery> waiting = queries.takeWaiting(key);
                   tx.afterCommit(() -> waiting.forEach(q -> dispatchQueryTask(e.state.taskQueue, q)));
                 }
-              });
-              return outcome;
+              }
+              return new Completion(outcome, eager);
             });
-    if (error.isPresent()) {
-      throw error.get();
+    if (completion.error().isPresent()) {
+      throw completion.error().get();
     }
-    return RespondWorkflowTaskCompletedResponse.getDefaultInstance();
+    RespondWorkflowTaskCompletedResponse.Builder response = RespondWorkflowTaskCompletedResponse.newBuilder();
+    for (Activities.EagerStart eager : completion.eager()) {
+      response.addActivityTasks(activityTask(key, eager.started(), eager.scheduled()));
+    }
+    return response.build();
   }
 
   public void failWorkflowTask(TaskToken token, RespondWorkflowTaskFailedRequest request) {
@@ -338,16 +366,21 @@ public final class HistoryService implements AutoCloseable {
       return Optional.empty();
     }
     ActivityInfo a = started.get().activity();
-    List<EventRow> scheduledRows = store.readEvents(key, a.scheduledEventId, 1);
-    if (scheduledRows.isEmpty()) {
+    List<HistoryEvent> scheduledEvents = readEvents(key, a.scheduledEventId, 1);
+    if (scheduledEvents.isEmpty() || scheduledEvents.get(0).getEventId() != a.scheduledEventId) {
       throw Errors.internal("scheduled event " + a.scheduledEventId + " of " + key + " is missing", null);
     }
-    var scheduled = parseEvent(scheduledRows.get(0)).getActivityTaskScheduledEventAttributes();
+    return Optional.of(activityTask(key, started.get(), scheduledEvents.get(0).getActivityTaskScheduledEventAttributes()));
+  }
+
+  private static PollActivityTaskQueueResponse activityTask(
+      ExecutionKey key, Activities.Started started, ActivityTaskScheduledEventAttributes scheduled) {
+    ActivityInfo a = started.activity();
     PollActivityTaskQueueResponse.Builder response =
         PollActivityTaskQueueResponse.newBuilder()
-            .setTaskToken(com.google.protobuf.ByteString.copyFrom(started.get().token().encode()))
+            .setTaskToken(com.google.protobuf.ByteString.copyFrom(started.token().encode()))
             .setWorkflowNamespace(key.namespace())
-            .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(started.get().workflowType()))
+            .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(started.workflowType()))
             .setWorkflowExecution(execution(key))
             .setActivityType(scheduled.getActivityType())
             .setActivityId(a.activityId)
@@ -370,7 +403,7 @@ public final class HistoryService implements AutoCloseable {
     if (a.heartbeatDetails != null) {
       response.setHeartbeatDetails(Protos.parse(Payloads.parser(), a.heartbeatDetails, Payloads.getDefaultInstance()));
     }
-    return Optional.of(response.build());
+    return response.build();
   }
 
   /** Which activity a completion, failure, cancellation or heartbeat is about. */
@@ -548,7 +581,25 @@ public final class HistoryService implements AutoCloseable {
     return store.findExecution(key);
   }
 
+  /**
+   * The run's status and last event id; empty when the run does not exist. Served from memory for
+   * recently active runs, so long-polling clients do not read the run back at every change.
+   */
+  public Optional<RunHead> head(ExecutionKey key) {
+    Optional<HistoryCache.Head> cached = cache.head(key);
+    if (cached.isPresent()) {
+      return Optional.of(new RunHead(cached.get().status(), cached.get().lastEventId()));
+    }
+    return store.findExecution(key)
+        .map(row -> new RunHead(row.visibility().status(), row.visibility().historyLength()));
+  }
+
+  /** Up to {@code max} events from {@code fromEventId}, ascending. */
   public List<HistoryEvent> readEvents(ExecutionKey key, long fromEventId, int max) {
+    Optional<List<HistoryEvent>> cached = cache.eventsFrom(key, fromEventId, max);
+    if (cached.isPresent()) {
+      return cached.get();
+    }
     List<HistoryEvent> events = new ArrayList<>();
     for (EventRow row : store.readEvents(key, fromEventId, max)) {
       events.add(parseEvent(row));

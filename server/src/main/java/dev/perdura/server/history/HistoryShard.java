@@ -5,6 +5,7 @@ import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Store;
+import io.temporal.api.history.v1.HistoryEvent;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,7 +52,8 @@ final class HistoryShard implements AutoCloseable {
 
   /** Told about every write once it is durable, before callers are answered. */
   interface CommitListener {
-    void committed(ExecutionWrite write);
+    /** {@code events} are the write's new events, parsed. */
+    void committed(ExecutionWrite write, List<HistoryEvent> events);
   }
 
   HistoryShard(int index, Store store, Clock clock, CommitListener listener) {
@@ -142,6 +144,7 @@ final class HistoryShard implements AutoCloseable {
     batchRows.clear();
     batchCurrentRuns.clear();
     List<ExecutionWrite> writes = new ArrayList<>();
+    List<List<HistoryEvent>> writtenEvents = new ArrayList<>();
     List<Runnable> effects = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     for (Change<?> change : batch) {
@@ -152,6 +155,7 @@ final class HistoryShard implements AutoCloseable {
           if (execution.changed()) {
             ExecutionWrite write = execution.toWrite();
             writes.add(write);
+            writtenEvents.add(execution.appendedEvents);
             batchRows.put(execution.key, write.row());
           }
         }
@@ -187,9 +191,10 @@ final class HistoryShard implements AutoCloseable {
     }
     batchRows.clear();
     batchCurrentRuns.clear();
-    for (ExecutionWrite write : writes) {
+    for (int i = 0; i < writes.size(); i++) {
+      ExecutionWrite write = writes.get(i);
       try {
-        listener.committed(write);
+        listener.committed(write, writtenEvents.get(i));
       } catch (RuntimeException e) {
         log.error("history shard {}: dispatching the effects of {} failed", index, write.row().key(), e);
       }

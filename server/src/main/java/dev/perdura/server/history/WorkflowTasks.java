@@ -215,6 +215,8 @@ final class WorkflowTasks {
     boolean newTaskNeeded =
         Commands.apply(tx, e, completedId, request.getCommandsList(), request.getIdentity());
     if (!s.isRunning()) {
+      // The run closed: nothing may run for it, eagerly started or not.
+      e.eagerStarts.clear();
       return;
     }
     boolean hadBuffered = e.hasBufferedEvents();

@@ -5,6 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.util.Durations;
+import com.google.protobuf.ByteString;
+import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
+import io.temporal.api.common.v1.ActivityType;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.workflowservice.v1.PollActivityTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
 import io.grpc.ManagedChannel;
@@ -335,5 +343,81 @@ class WorkflowTaskProtocolTest {
         .extracting(HistoryEvent::getEventId).isEqualTo(1L);
     assertThat(types(moved.getHistory().getEventsList()))
         .contains(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+  }
+
+  private static Command scheduleActivity(String activityId, String queue, boolean eager) {
+    return Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
+        .setScheduleActivityTaskCommandAttributes(ScheduleActivityTaskCommandAttributes.newBuilder()
+            .setActivityId(activityId)
+            .setActivityType(ActivityType.newBuilder().setName("RawActivity"))
+            .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+            .setStartToCloseTimeout(Durations.fromSeconds(30))
+            .setInput(Payloads.newBuilder().addPayloads(Payload.newBuilder().setData(ByteString.copyFromUtf8(activityId))))
+            .setRequestEagerExecution(eager))
+        .build();
+  }
+
+  @Test
+  void anActivityRequestedEagerlyOnTheWorkflowsQueueComesBackInTheCompletionResponse() {
+    String queue = "eager-" + UUID.randomUUID();
+    String otherQueue = "eager-other-" + UUID.randomUUID();
+    String workflowId = "eager-wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    PollWorkflowTaskQueueResponse task = poll(queue);
+
+    RespondWorkflowTaskCompletedResponse response = stub.respondWorkflowTaskCompleted(
+        RespondWorkflowTaskCompletedRequest.newBuilder()
+            .setNamespace("default")
+            .setTaskToken(task.getTaskToken())
+            .setIdentity("eager-worker")
+            .addCommands(scheduleActivity("a-eager", queue, true))
+            .addCommands(scheduleActivity("a-queued", queue, false))
+            .addCommands(scheduleActivity("a-elsewhere", otherQueue, true))
+            .build());
+
+    assertThat(response.getActivityTasksList()).hasSize(1);
+    PollActivityTaskQueueResponse eager = response.getActivityTasks(0);
+    assertThat(eager.getActivityId()).isEqualTo("a-eager");
+    assertThat(eager.getAttempt()).isEqualTo(1);
+    assertThat(eager.getInput().getPayloads(0).getData().toStringUtf8()).isEqualTo("a-eager");
+    assertThat(eager.getWorkflowExecution().getWorkflowId()).isEqualTo(workflowId);
+
+    // The other two went through their queues; the eager one is not in any queue.
+    PollActivityTaskQueueResponse queued = stub.withDeadlineAfter(30, TimeUnit.SECONDS).pollActivityTaskQueue(
+        PollActivityTaskQueueRequest.newBuilder().setNamespace("default")
+            .setTaskQueue(TaskQueue.newBuilder().setName(queue)).setIdentity("poller").build());
+    assertThat(queued.getActivityId()).isEqualTo("a-queued");
+    PollActivityTaskQueueResponse elsewhere = stub.withDeadlineAfter(30, TimeUnit.SECONDS).pollActivityTaskQueue(
+        PollActivityTaskQueueRequest.newBuilder().setNamespace("default")
+            .setTaskQueue(TaskQueue.newBuilder().setName(otherQueue)).setIdentity("poller").build());
+    assertThat(elsewhere.getActivityId()).isEqualTo("a-elsewhere");
+
+    stub.respondActivityTaskCompleted(RespondActivityTaskCompletedRequest.newBuilder()
+        .setNamespace("default").setTaskToken(eager.getTaskToken()).setIdentity("eager-worker").build());
+    PollWorkflowTaskQueueResponse next = poll(queue);
+    List<HistoryEvent> events = next.getHistory().getEventsList();
+    HistoryEvent started = events.stream()
+        .filter(ev -> ev.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).findFirst().orElseThrow();
+    assertThat(started.getActivityTaskStartedEventAttributes().getIdentity()).isEqualTo("eager-worker");
+    assertThat(types(events)).contains(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+  }
+
+  @Test
+  void noActivityStartsEagerlyWhenTheCompletionClosesTheRun() {
+    String queue = "eager-close-" + UUID.randomUUID();
+    startWorkflow(queue, "eager-close-wf-" + UUID.randomUUID(), 10);
+    PollWorkflowTaskQueueResponse task = poll(queue);
+
+    RespondWorkflowTaskCompletedResponse response = stub.respondWorkflowTaskCompleted(
+        RespondWorkflowTaskCompletedRequest.newBuilder()
+            .setNamespace("default")
+            .setTaskToken(task.getTaskToken())
+            .setIdentity("eager-worker")
+            .addCommands(scheduleActivity("a-eager", queue, true))
+            .addCommands(complete())
+            .build());
+
+    assertThat(response.getActivityTasksList()).isEmpty();
   }
 }

@@ -27,6 +27,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,12 +49,15 @@ public final class SqliteStore implements Store {
       "namespace, workflow_id, run_id, version, state, workflow_type, task_queue, status, start_time,"
           + " close_time, execution_time, history_length, first_run_id, memo, search_attributes";
 
+  private static final String FIND_EXECUTION = "SELECT " + EXECUTION_COLUMNS
+      + " FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ?";
+
   private final String url;
   private final Connection keepAlive;
-  private final Connection writer;
+  private final Session writer;
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
-  private final List<Connection> allReaders = new ArrayList<>();
+  private final BlockingQueue<Session> readers = new ArrayBlockingQueue<>(READERS);
+  private final List<Session> allReaders = new ArrayList<>();
   private final String description;
   private Path deleteOnClose;
 
@@ -67,9 +71,9 @@ public final class SqliteStore implements Store {
           s.execute("PRAGMA journal_mode=WAL");
         }
       }
-      this.writer = open();
+      this.writer = new Session(open());
       for (int i = 0; i < READERS; i++) {
-        Connection reader = open();
+        Session reader = new Session(open());
         allReaders.add(reader);
         readers.add(reader);
       }
@@ -120,12 +124,36 @@ public final class SqliteStore implements Store {
 
   // ---- plumbing -----------------------------------------------------------------------------
 
+  /**
+   * A connection with its prepared statements: the fixed statements of the hot path are prepared
+   * once per connection and reused, since preparing them took as long as running them. A session
+   * is used by one thread at a time (the reader pool and the write lock see to that).
+   */
+  private static final class Session {
+    final Connection connection;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+    Session(Connection connection) {
+      this.connection = connection;
+    }
+
+    /** The statement for a fixed SQL text; owned by the session, so callers do not close it. */
+    PreparedStatement prepared(String sql) throws SQLException {
+      PreparedStatement statement = statements.get(sql);
+      if (statement == null) {
+        statement = connection.prepareStatement(sql);
+        statements.put(sql, statement);
+      }
+      return statement;
+    }
+  }
+
   private interface ReadBody<T> {
-    T read(Connection c) throws SQLException;
+    T read(Session c) throws SQLException;
   }
 
   private <T> T read(String what, ReadBody<T> body) {
-    Connection c;
+    Session c;
     try {
       c = readers.poll(WAIT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -153,17 +181,18 @@ public final class SqliteStore implements Store {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting to " + what, e);
     }
+    Connection w = writer.connection;
     try {
-      writer.setAutoCommit(false);
+      w.setAutoCommit(false);
       try {
         T result = body.read(writer);
-        writer.commit();
+        w.commit();
         return result;
       } catch (SQLException | RuntimeException e) {
-        writer.rollback();
+        w.rollback();
         throw e;
       } finally {
-        writer.setAutoCommit(true);
+        w.setAutoCommit(true);
       }
     } catch (SQLException e) {
       throw new StoreException("cannot " + what + ": " + e.getMessage(), e);
@@ -180,7 +209,7 @@ public final class SqliteStore implements Store {
   @Override
   public void migrate() {
     write("create the schema version table", c -> {
-      try (Statement s = c.createStatement()) {
+      try (Statement s = c.connection.createStatement()) {
         s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
       }
       return null;
@@ -189,7 +218,7 @@ public final class SqliteStore implements Store {
       int version = i + 1;
       String name = MIGRATIONS.get(i);
       write("apply migration " + name, c -> {
-        try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM schema_version WHERE version = ?")) {
+        try (PreparedStatement q = c.connection.prepareStatement("SELECT 1 FROM schema_version WHERE version = ?")) {
           q.setInt(1, version);
           try (ResultSet rs = q.executeQuery()) {
             if (rs.next()) {
@@ -197,14 +226,14 @@ public final class SqliteStore implements Store {
             }
           }
         }
-        try (Statement s = c.createStatement()) {
+        try (Statement s = c.connection.createStatement()) {
           for (String statement : migrationText(name).split(";")) {
             if (!statement.isBlank()) {
               s.execute(statement);
             }
           }
         }
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO schema_version VALUES (?, ?, ?)")) {
+        try (PreparedStatement insert = c.connection.prepareStatement("INSERT INTO schema_version VALUES (?, ?, ?)")) {
           insert.setInt(1, version);
           insert.setString(2, name);
           insert.setLong(3, System.currentTimeMillis());
@@ -242,7 +271,7 @@ public final class SqliteStore implements Store {
   @Override
   public Optional<NamespaceRecord> findNamespace(String name) {
     return read("read namespace " + name, c -> {
-      try (PreparedStatement q = c.prepareStatement("SELECT * FROM namespaces WHERE name = ?")) {
+      try (PreparedStatement q = c.connection.prepareStatement("SELECT * FROM namespaces WHERE name = ?")) {
         q.setString(1, name);
         try (ResultSet rs = q.executeQuery()) {
           return rs.next() ? Optional.of(namespace(rs)) : Optional.empty();
@@ -255,7 +284,7 @@ public final class SqliteStore implements Store {
   public List<NamespaceRecord> listNamespaces() {
     return read("list namespaces", c -> {
       List<NamespaceRecord> all = new ArrayList<>();
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM namespaces ORDER BY name")) {
+      try (Statement s = c.connection.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM namespaces ORDER BY name")) {
         while (rs.next()) {
           all.add(namespace(rs));
         }
@@ -267,7 +296,7 @@ public final class SqliteStore implements Store {
   @Override
   public boolean insertNamespace(NamespaceRecord ns) {
     return write("register namespace " + ns.name(), c -> {
-      try (PreparedStatement q = c.prepareStatement(
+      try (PreparedStatement q = c.connection.prepareStatement(
           "INSERT INTO namespaces VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING")) {
         q.setString(1, ns.name());
         q.setString(2, ns.id());
@@ -290,13 +319,12 @@ public final class SqliteStore implements Store {
   @Override
   public Optional<String> findCurrentRunId(String namespace, String workflowId) {
     return read("find the current run of " + workflowId, c -> {
-      try (PreparedStatement q = c.prepareStatement(
-          "SELECT run_id FROM current_executions WHERE namespace = ? AND workflow_id = ?")) {
-        q.setString(1, namespace);
-        q.setString(2, workflowId);
-        try (ResultSet rs = q.executeQuery()) {
-          return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-        }
+      PreparedStatement q =
+          c.prepared("SELECT run_id FROM current_executions WHERE namespace = ? AND workflow_id = ?");
+      q.setString(1, namespace);
+      q.setString(2, workflowId);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
       }
     });
   }
@@ -312,12 +340,10 @@ public final class SqliteStore implements Store {
   @Override
   public Optional<ExecutionRow> findExecution(ExecutionKey key) {
     return read("read execution " + key, c -> {
-      try (PreparedStatement q = c.prepareStatement("SELECT " + EXECUTION_COLUMNS
-          + " FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ?")) {
-        bindKey(q, 1, key);
-        try (ResultSet rs = q.executeQuery()) {
-          return rs.next() ? Optional.of(execution(rs)) : Optional.empty();
-        }
+      PreparedStatement q = c.prepared(FIND_EXECUTION);
+      bindKey(q, 1, key);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? Optional.of(execution(rs)) : Optional.empty();
       }
     });
   }
@@ -332,15 +358,14 @@ public final class SqliteStore implements Store {
   public List<EventRow> readEvents(ExecutionKey key, long fromEventId, int maxEvents) {
     return read("read history of " + key, c -> {
       List<EventRow> events = new ArrayList<>();
-      try (PreparedStatement q = c.prepareStatement("SELECT event_id, data FROM history_events"
-          + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND event_id >= ? ORDER BY event_id LIMIT ?")) {
-        bindKey(q, 1, key);
-        q.setLong(4, fromEventId);
-        q.setInt(5, maxEvents);
-        try (ResultSet rs = q.executeQuery()) {
-          while (rs.next()) {
-            events.add(new EventRow(rs.getLong(1), rs.getBytes(2)));
-          }
+      PreparedStatement q = c.prepared("SELECT event_id, data FROM history_events"
+          + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND event_id >= ? ORDER BY event_id LIMIT ?");
+      bindKey(q, 1, key);
+      q.setLong(4, fromEventId);
+      q.setInt(5, maxEvents);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          events.add(new EventRow(rs.getLong(1), rs.getBytes(2)));
         }
       }
       return events;
@@ -353,120 +378,129 @@ public final class SqliteStore implements Store {
       return;
     }
     write("commit " + writes.size() + " changes", c -> {
-      try (PreparedStatement insert = c.prepareStatement("INSERT INTO executions (" + EXECUTION_COLUMNS
+      PreparedStatement insert = c.prepared("INSERT INTO executions (" + EXECUTION_COLUMNS
               + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-          PreparedStatement update = c.prepareStatement("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"
+      PreparedStatement update = c.prepared("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"
               + " task_queue = ?, status = ?, start_time = ?, close_time = ?, execution_time = ?, history_length = ?,"
               + " first_run_id = ?, memo = ?, search_attributes = ?"
               + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
-          PreparedStatement current = c.prepareStatement("INSERT INTO current_executions VALUES (?, ?, ?)"
+      PreparedStatement current = c.prepared("INSERT INTO current_executions VALUES (?, ?, ?)"
               + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id");
-          PreparedStatement clearTasks = c.prepareStatement(
+      PreparedStatement clearTasks = c.prepared(
               "DELETE FROM tasks WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
-          PreparedStatement clearTimers = c.prepareStatement(
+      PreparedStatement clearTimers = c.prepared(
               "DELETE FROM timers WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
-          PreparedStatement event = c.prepareStatement("INSERT INTO history_events VALUES (?, ?, ?, ?, ?)");
-          PreparedStatement putTask = c.prepareStatement("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      PreparedStatement event = c.prepared("INSERT INTO history_events VALUES (?, ?, ?, ?, ?)");
+      PreparedStatement putTask = c.prepared("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
               + " ON CONFLICT (namespace, workflow_id, run_id, kind, scheduled_event_id) DO UPDATE SET"
               + " task_queue = excluded.task_queue, attempt = excluded.attempt, priority_key = excluded.priority_key,"
               + " fairness_key = excluded.fairness_key, fairness_weight = excluded.fairness_weight,"
               + " created_at = excluded.created_at");
-          PreparedStatement deleteTask = c.prepareStatement("DELETE FROM tasks WHERE namespace = ? AND workflow_id = ?"
+      PreparedStatement deleteTask = c.prepared("DELETE FROM tasks WHERE namespace = ? AND workflow_id = ?"
               + " AND run_id = ? AND kind = ? AND scheduled_event_id = ?");
-          PreparedStatement putTimer = c.prepareStatement("INSERT INTO timers VALUES (?, ?, ?, ?, ?)"
+      PreparedStatement putTimer = c.prepared("INSERT INTO timers VALUES (?, ?, ?, ?, ?)"
               + " ON CONFLICT (namespace, workflow_id, run_id, timer_key) DO UPDATE SET fire_at = excluded.fire_at");
-          PreparedStatement deleteTimer = c.prepareStatement("DELETE FROM timers WHERE namespace = ? AND workflow_id = ?"
-              + " AND run_id = ? AND timer_key = ?")) {
-        for (ExecutionWrite w : writes) {
-          ExecutionRow row = w.row();
-          ExecutionKey key = row.key();
-          VisibilityRow v = row.visibility();
-          if (w.expectedVersion() == 0) {
-            bindKey(insert, 1, key);
-            insert.setLong(4, row.version());
-            insert.setBytes(5, row.state());
-            insert.setString(6, v.workflowType());
-            insert.setString(7, v.taskQueue());
-            insert.setInt(8, v.status());
-            insert.setLong(9, v.startTimeMillis());
-            insert.setLong(10, v.closeTimeMillis());
-            insert.setLong(11, v.executionTimeMillis());
-            insert.setLong(12, v.historyLength());
-            insert.setString(13, v.firstRunId());
-            insert.setBytes(14, v.memo());
-            insert.setBytes(15, v.searchAttributes());
-            if (insert.executeUpdate() != 1) {
-              throw new ConcurrentUpdateException("execution " + key + " already exists");
-            }
-          } else {
-            update.setLong(1, row.version());
-            update.setBytes(2, row.state());
-            update.setString(3, v.workflowType());
-            update.setString(4, v.taskQueue());
-            update.setInt(5, v.status());
-            update.setLong(6, v.startTimeMillis());
-            update.setLong(7, v.closeTimeMillis());
-            update.setLong(8, v.executionTimeMillis());
-            update.setLong(9, v.historyLength());
-            update.setString(10, v.firstRunId());
-            update.setBytes(11, v.memo());
-            update.setBytes(12, v.searchAttributes());
-            bindKey(update, 13, key);
-            update.setLong(16, w.expectedVersion());
-            if (update.executeUpdate() != 1) {
-              throw new ConcurrentUpdateException(
-                  "execution " + key + " is no longer at version " + w.expectedVersion());
-            }
+      PreparedStatement deleteTimer = c.prepared("DELETE FROM timers WHERE namespace = ? AND workflow_id = ?"
+              + " AND run_id = ? AND timer_key = ?");
+      for (ExecutionWrite w : writes) {
+        ExecutionRow row = w.row();
+        ExecutionKey key = row.key();
+        VisibilityRow v = row.visibility();
+        if (w.expectedVersion() == 0) {
+          bindKey(insert, 1, key);
+          insert.setLong(4, row.version());
+          insert.setBytes(5, row.state());
+          insert.setString(6, v.workflowType());
+          insert.setString(7, v.taskQueue());
+          insert.setInt(8, v.status());
+          insert.setLong(9, v.startTimeMillis());
+          insert.setLong(10, v.closeTimeMillis());
+          insert.setLong(11, v.executionTimeMillis());
+          insert.setLong(12, v.historyLength());
+          insert.setString(13, v.firstRunId());
+          insert.setBytes(14, v.memo());
+          insert.setBytes(15, v.searchAttributes());
+          if (insert.executeUpdate() != 1) {
+            throw new ConcurrentUpdateException("execution " + key + " already exists");
           }
-          if (w.makeCurrent()) {
-            bindKey(current, 1, key);
-            current.executeUpdate();
+        } else {
+          update.setLong(1, row.version());
+          update.setBytes(2, row.state());
+          update.setString(3, v.workflowType());
+          update.setString(4, v.taskQueue());
+          update.setInt(5, v.status());
+          update.setLong(6, v.startTimeMillis());
+          update.setLong(7, v.closeTimeMillis());
+          update.setLong(8, v.executionTimeMillis());
+          update.setLong(9, v.historyLength());
+          update.setString(10, v.firstRunId());
+          update.setBytes(11, v.memo());
+          update.setBytes(12, v.searchAttributes());
+          bindKey(update, 13, key);
+          update.setLong(16, w.expectedVersion());
+          if (update.executeUpdate() != 1) {
+            throw new ConcurrentUpdateException(
+                "execution " + key + " is no longer at version " + w.expectedVersion());
           }
-          if (w.clearTasksAndTimers()) {
-            bindKey(clearTasks, 1, key);
-            clearTasks.executeUpdate();
-            bindKey(clearTimers, 1, key);
-            clearTimers.executeUpdate();
-          }
-          for (EventRow e : w.events()) {
-            bindKey(event, 1, key);
-            event.setLong(4, e.eventId());
-            event.setBytes(5, e.data());
-            event.addBatch();
-          }
+        }
+        if (w.makeCurrent()) {
+          bindKey(current, 1, key);
+          current.executeUpdate();
+        }
+        if (w.clearTasksAndTimers()) {
+          bindKey(clearTasks, 1, key);
+          clearTasks.executeUpdate();
+          bindKey(clearTimers, 1, key);
+          clearTimers.executeUpdate();
+        }
+        for (EventRow e : w.events()) {
+          bindKey(event, 1, key);
+          event.setLong(4, e.eventId());
+          event.setBytes(5, e.data());
+          event.addBatch();
+        }
+        if (!w.events().isEmpty()) {
           event.executeBatch();
-          for (TaskRow t : w.putTasks()) {
-            bindKey(putTask, 1, key);
-            putTask.setString(4, t.kind().name());
-            putTask.setLong(5, t.scheduledEventId());
-            putTask.setString(6, t.taskQueue());
-            putTask.setInt(7, t.attempt());
-            putTask.setInt(8, t.priorityKey());
-            putTask.setString(9, t.fairnessKey());
-            putTask.setFloat(10, t.fairnessWeight());
-            putTask.setLong(11, t.createdAtMillis());
-            putTask.addBatch();
-          }
+        }
+        for (TaskRow t : w.putTasks()) {
+          bindKey(putTask, 1, key);
+          putTask.setString(4, t.kind().name());
+          putTask.setLong(5, t.scheduledEventId());
+          putTask.setString(6, t.taskQueue());
+          putTask.setInt(7, t.attempt());
+          putTask.setInt(8, t.priorityKey());
+          putTask.setString(9, t.fairnessKey());
+          putTask.setFloat(10, t.fairnessWeight());
+          putTask.setLong(11, t.createdAtMillis());
+          putTask.addBatch();
+        }
+        if (!w.putTasks().isEmpty()) {
           putTask.executeBatch();
-          for (TaskRow t : w.deleteTasks()) {
-            bindKey(deleteTask, 1, key);
-            deleteTask.setString(4, t.kind().name());
-            deleteTask.setLong(5, t.scheduledEventId());
-            deleteTask.addBatch();
-          }
+        }
+        for (TaskRow t : w.deleteTasks()) {
+          bindKey(deleteTask, 1, key);
+          deleteTask.setString(4, t.kind().name());
+          deleteTask.setLong(5, t.scheduledEventId());
+          deleteTask.addBatch();
+        }
+        if (!w.deleteTasks().isEmpty()) {
           deleteTask.executeBatch();
-          for (TimerRow t : w.putTimers()) {
-            bindKey(putTimer, 1, key);
-            putTimer.setString(4, t.timerKey());
-            putTimer.setLong(5, t.fireAtMillis());
-            putTimer.addBatch();
-          }
+        }
+        for (TimerRow t : w.putTimers()) {
+          bindKey(putTimer, 1, key);
+          putTimer.setString(4, t.timerKey());
+          putTimer.setLong(5, t.fireAtMillis());
+          putTimer.addBatch();
+        }
+        if (!w.putTimers().isEmpty()) {
           putTimer.executeBatch();
-          for (String timerKey : w.deleteTimerKeys()) {
-            bindKey(deleteTimer, 1, key);
-            deleteTimer.setString(4, timerKey);
-            deleteTimer.addBatch();
-          }
+        }
+        for (String timerKey : w.deleteTimerKeys()) {
+          bindKey(deleteTimer, 1, key);
+          deleteTimer.setString(4, timerKey);
+          deleteTimer.addBatch();
+        }
+        if (!w.deleteTimerKeys().isEmpty()) {
           deleteTimer.executeBatch();
         }
       }
@@ -478,7 +512,7 @@ public final class SqliteStore implements Store {
   public List<TaskRow> loadTasks() {
     return read("load task backlog", c -> {
       List<TaskRow> tasks = new ArrayList<>();
-      try (Statement s = c.createStatement();
+      try (Statement s = c.connection.createStatement();
           ResultSet rs = s.executeQuery("SELECT * FROM tasks ORDER BY created_at")) {
         while (rs.next()) {
           tasks.add(new TaskRow(
@@ -496,7 +530,7 @@ public final class SqliteStore implements Store {
   public List<TimerRow> loadTimers() {
     return read("load timers", c -> {
       List<TimerRow> timers = new ArrayList<>();
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM timers")) {
+      try (Statement s = c.connection.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM timers")) {
         while (rs.next()) {
           timers.add(new TimerRow(
               new ExecutionKey(rs.getString("namespace"), rs.getString("workflow_id"), rs.getString("run_id")),
@@ -519,7 +553,7 @@ public final class SqliteStore implements Store {
   public List<ExecutionRow> listExecutions(String namespace, VisibilityFilter filter, int offset, int limit) {
     return read("list executions", c -> {
       List<ExecutionRow> rows = new ArrayList<>();
-      try (PreparedStatement q = c.prepareStatement("SELECT " + EXECUTION_COLUMNS + " FROM executions WHERE namespace = ? AND ("
+      try (PreparedStatement q = c.connection.prepareStatement("SELECT " + EXECUTION_COLUMNS + " FROM executions WHERE namespace = ? AND ("
           + filter.where() + ") ORDER BY " + filter.orderBy() + " LIMIT ? OFFSET ?")) {
         q.setString(1, namespace);
         bindParams(q, 2, filter.params());
@@ -538,7 +572,7 @@ public final class SqliteStore implements Store {
   @Override
   public long countExecutions(String namespace, VisibilityFilter filter) {
     return read("count executions", c -> {
-      try (PreparedStatement q = c.prepareStatement(
+      try (PreparedStatement q = c.connection.prepareStatement(
           "SELECT COUNT(*) FROM executions WHERE namespace = ? AND (" + filter.where() + ")")) {
         q.setString(1, namespace);
         bindParams(q, 2, filter.params());
@@ -554,10 +588,10 @@ public final class SqliteStore implements Store {
   public void close() {
     writeLock.lock();
     try {
-      for (Connection c : allReaders) {
-        closeQuietly(c);
+      for (Session c : allReaders) {
+        closeQuietly(c.connection);
       }
-      closeQuietly(writer);
+      closeQuietly(writer.connection);
       closeQuietly(keepAlive);
     } finally {
       writeLock.unlock();

@@ -1,0 +1,119 @@
+package dev.perdura.server.history;
+
+import dev.perdura.server.store.ExecutionKey;
+import io.temporal.api.history.v1.HistoryEvent;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The complete histories of recently active runs, as parsed events, so that workflow-task polls,
+ * activity-task polls and clients waiting for a result do not read events back from the store and
+ * parse them again.
+ *
+ * <p>Only runs whose every event passed through this process are held: an entry starts when a run
+ * is created and grows with each committed change; a run that was evicted, or that this process
+ * only loaded from the store, is not held and its readers go to the store. Entries are added after
+ * the commit is durable, so whatever a reader finds here is committed. Bounded by the serialized
+ * size of the events held (least recently used first out) and by the length of one run's history.
+ */
+final class HistoryCache {
+  /** A run's status and last event id as of its latest committed change. */
+  record Head(int status, long lastEventId) {}
+
+  private final long maxBytes;
+  private final int maxEventsPerRun;
+  private final Map<ExecutionKey, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+  private long bytes;
+
+  private static final class Entry {
+    final List<HistoryEvent> events = new ArrayList<>();
+    int status;
+    long bytes;
+  }
+
+  HistoryCache(long maxBytes, int maxEventsPerRun) {
+    this.maxBytes = maxBytes;
+    this.maxEventsPerRun = maxEventsPerRun;
+  }
+
+  /**
+   * A committed change of a run: the events it appended (ids contiguous) and the run's status
+   * after it. A new run ({@code created}) starts an entry; a change to a run that is not held, or
+   * whose events do not follow on from what is held, leaves it unheld.
+   */
+  synchronized void committed(ExecutionKey key, boolean created, int status, List<HistoryEvent> appended) {
+    Entry entry = entries.get(key);
+    if (created) {
+      if (entry != null) {
+        remove(key);
+      }
+      if (appended.isEmpty() || appended.get(0).getEventId() != 1) {
+        return;
+      }
+      entry = new Entry();
+      entries.put(key, entry);
+    } else if (entry == null) {
+      return;
+    } else if (!appended.isEmpty() && appended.get(0).getEventId() != entry.events.size() + 1) {
+      remove(key);
+      return;
+    }
+    if (entry.events.size() + appended.size() > maxEventsPerRun) {
+      remove(key);
+      return;
+    }
+    entry.status = status;
+    for (HistoryEvent event : appended) {
+      entry.events.add(event);
+      int size = event.getSerializedSize();
+      entry.bytes += size;
+      bytes += size;
+    }
+    Iterator<Map.Entry<ExecutionKey, Entry>> eldest = entries.entrySet().iterator();
+    while (bytes > maxBytes && eldest.hasNext()) {
+      Map.Entry<ExecutionKey, Entry> next = eldest.next();
+      bytes -= next.getValue().bytes;
+      eldest.remove();
+    }
+  }
+
+  /** Events {@code from..to} (inclusive ids), when all of them are held. */
+  synchronized Optional<List<HistoryEvent>> events(ExecutionKey key, long from, long to) {
+    Entry entry = entries.get(key);
+    if (entry == null || from < 1 || to > entry.events.size() || from > to + 1) {
+      return Optional.empty();
+    }
+    return Optional.of(List.copyOf(entry.events.subList((int) from - 1, (int) to)));
+  }
+
+  /** Up to {@code max} events from {@code from}, when the run is held; fewer at its end. */
+  synchronized Optional<List<HistoryEvent>> eventsFrom(ExecutionKey key, long from, int max) {
+    Entry entry = entries.get(key);
+    if (entry == null || from < 1) {
+      return Optional.empty();
+    }
+    int start = (int) Math.min(from - 1, entry.events.size());
+    int end = (int) Math.min((long) start + max, entry.events.size());
+    return Optional.of(List.copyOf(entry.events.subList(start, end)));
+  }
+
+  synchronized Optional<Head> head(ExecutionKey key) {
+    Entry entry = entries.get(key);
+    return entry == null ? Optional.empty() : Optional.of(new Head(entry.status, entry.events.size()));
+  }
+
+  synchronized long bytes() {
+    return bytes;
+  }
+
+  private void remove(ExecutionKey key) {
+    Entry removed = entries.remove(key);
+    if (removed != null) {
+      bytes -= removed.bytes;
+    }
+  }
+}

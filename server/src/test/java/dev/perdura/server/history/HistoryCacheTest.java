@@ -1,0 +1,91 @@
+package dev.perdura.server.history;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.perdura.server.store.ExecutionKey;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HistoryCacheTest {
+  private static final ExecutionKey RUN = new ExecutionKey("ns", "wf", "run-1");
+  private static final ExecutionKey OTHER = new ExecutionKey("ns", "wf-2", "run-2");
+
+  private static List<HistoryEvent> events(long from, long to) {
+    List<HistoryEvent> events = new ArrayList<>();
+    for (long id = from; id <= to; id++) {
+      events.add(HistoryEvent.newBuilder().setEventId(id).setEventType(EventType.EVENT_TYPE_TIMER_FIRED).build());
+    }
+    return events;
+  }
+
+  private static List<Long> ids(List<HistoryEvent> events) {
+    return events.stream().map(HistoryEvent::getEventId).toList();
+  }
+
+  @Test
+  void aRunCreatedHereIsServedFromItsFirstEventAsItGrows() {
+    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
+    cache.committed(RUN, false, Statuses.RUNNING, events(4, 5));
+    cache.committed(RUN, false, Statuses.RUNNING, List.of());
+
+    assertThat(ids(cache.events(RUN, 1, 5).orElseThrow())).containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(ids(cache.events(RUN, 4, 5).orElseThrow())).containsExactly(4L, 5L);
+    assertThat(ids(cache.eventsFrom(RUN, 3, 2).orElseThrow())).containsExactly(3L, 4L);
+    assertThat(cache.eventsFrom(RUN, 6, 10).orElseThrow()).isEmpty();
+    assertThat(cache.events(RUN, 4, 6)).as("event 6 is not committed yet").isEmpty();
+    assertThat(cache.head(RUN)).contains(new HistoryCache.Head(Statuses.RUNNING, 5));
+
+    cache.committed(RUN, false, Statuses.COMPLETED, events(6, 6));
+    assertThat(cache.head(RUN)).contains(new HistoryCache.Head(Statuses.COMPLETED, 6));
+  }
+
+  @Test
+  void aRunNotCreatedHereIsLeftToTheStore() {
+    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    cache.committed(RUN, false, Statuses.RUNNING, events(7, 8));
+
+    assertThat(cache.events(RUN, 7, 8)).isEmpty();
+    assertThat(cache.head(RUN)).isEmpty();
+  }
+
+  @Test
+  void aGapInTheEventsDropsTheRun() {
+    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
+    cache.committed(RUN, false, Statuses.RUNNING, events(5, 6));
+
+    assertThat(cache.head(RUN)).isEmpty();
+    assertThat(cache.bytes()).isZero();
+  }
+
+  @Test
+  void longHistoriesAreNotHeld() {
+    HistoryCache cache = new HistoryCache(1 << 20, 10);
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 8));
+    cache.committed(RUN, false, Statuses.RUNNING, events(9, 11));
+
+    assertThat(cache.head(RUN)).isEmpty();
+    assertThat(cache.bytes()).isZero();
+  }
+
+  @Test
+  void theLeastRecentlyUsedRunGoesFirstWhenTheByteBoundIsReached() {
+    long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    HistoryCache cache = new HistoryCache(oneRun * 2, 100);
+    ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
+    cache.committed(OTHER, true, Statuses.RUNNING, events(1, 10));
+    assertThat(cache.head(RUN)).isPresent(); // RUN is now the most recently used
+
+    cache.committed(third, true, Statuses.RUNNING, events(1, 10));
+
+    assertThat(cache.head(OTHER)).isEmpty();
+    assertThat(cache.head(RUN)).isPresent();
+    assertThat(cache.head(third)).isPresent();
+    assertThat(cache.bytes()).isLessThanOrEqualTo(oneRun * 2);
+  }
+}
