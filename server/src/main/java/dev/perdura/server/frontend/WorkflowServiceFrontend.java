@@ -335,7 +335,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       long waitUntil = System.currentTimeMillis() + remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
       boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
       while (true) {
-        CompletableFuture<Void> change = r.getWaitNewEvent() ? history.nextChange(key) : null;
+        CompletableFuture<Void> change = r.getWaitNewEvent() ? history.nextChange(key, from - 1, closeOnly) : null;
         HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
         boolean running = head.running();
         long last = head.lastEventId();

@@ -119,15 +119,20 @@ public final class HistoryService implements AutoCloseable {
     cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), events);
     if (write.clearTasksAndTimers()) {
       matching.removeExecution(key);
+      timers.cancelAll(key);
     }
     for (TaskRow task : write.putTasks()) {
       matching.add(task);
     }
+    // In the store's order: timers put, then timers deleted.
     for (TimerRow timer : write.putTimers()) {
       timers.schedule(timer);
     }
+    for (String timerKey : write.deleteTimerKeys()) {
+      timers.cancel(key, timerKey);
+    }
     if (!write.events().isEmpty()) {
-      waiters.changed(key);
+      waiters.changed(key, write.row().visibility().status(), write.row().visibility().historyLength());
     }
   }
 
@@ -607,9 +612,12 @@ public final class HistoryService implements AutoCloseable {
     return events;
   }
 
-  /** Completes at the run's next committed change. */
-  public CompletableFuture<Void> nextChange(ExecutionKey key) {
-    return waiters.next(key);
+  /**
+   * Completes once the run has committed an event after {@code lastSeenEventId} (with {@code
+   * closeOnly}: once it has closed), or has closed.
+   */
+  public CompletableFuture<Void> nextChange(ExecutionKey key, long lastSeenEventId, boolean closeOnly) {
+    return waiters.next(key, lastSeenEventId, closeOnly);
   }
 
   // ---- queries ------------------------------------------------------------------------------

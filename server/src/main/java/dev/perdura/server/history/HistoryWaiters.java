@@ -8,33 +8,66 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Long-polling readers of a run's history wait here for its next committed change. A reader
- * registers before it re-reads the store, so a change between its read and its wait is not missed.
+ * Long-polling readers of a run's history wait here until the run has an event they have not
+ * seen, or closes. A reader registers before it re-reads, so a change between its read and its
+ * wait is not missed. A reader waiting only for the close event is not woken by the run's other
+ * changes.
  */
 final class HistoryWaiters {
-  private final Map<ExecutionKey, List<CompletableFuture<Void>>> waiting = new ConcurrentHashMap<>();
-
-  CompletableFuture<Void> next(ExecutionKey key) {
-    CompletableFuture<Void> future = new CompletableFuture<>();
-    waiting.compute(
-        key,
-        (k, list) -> {
-          List<CompletableFuture<Void>> updated = list == null ? new ArrayList<>() : list;
-          updated.removeIf(CompletableFuture::isDone);
-          updated.add(future);
-          return updated;
-        });
-    return future;
-  }
-
-  void changed(ExecutionKey key) {
-    List<CompletableFuture<Void>> list = waiting.remove(key);
-    if (list != null) {
-      list.forEach(f -> f.complete(null));
+  private record Waiter(long lastSeenEventId, boolean closeOnly, CompletableFuture<Void> future) {
+    boolean wantedBy(int status, long lastEventId) {
+      return status != Statuses.RUNNING || (!closeOnly && lastEventId > lastSeenEventId);
     }
   }
 
+  private final Map<ExecutionKey, List<Waiter>> waiting = new ConcurrentHashMap<>();
+
+  /**
+   * Completes when the run has an event after {@code lastSeenEventId} (any event when {@code
+   * closeOnly} is false) or when it closes.
+   */
+  CompletableFuture<Void> next(ExecutionKey key, long lastSeenEventId, boolean closeOnly) {
+    Waiter waiter = new Waiter(lastSeenEventId, closeOnly, new CompletableFuture<>());
+    waiting.compute(
+        key,
+        (k, list) -> {
+          List<Waiter> updated = list == null ? new ArrayList<>() : list;
+          updated.removeIf(w -> w.future().isDone());
+          updated.add(waiter);
+          return updated;
+        });
+    return waiter.future();
+  }
+
+  /** The run committed a change; it now has this status and last event id. */
+  void changed(ExecutionKey key, int status, long lastEventId) {
+    List<CompletableFuture<Void>> woken = new ArrayList<>();
+    waiting.computeIfPresent(
+        key,
+        (k, list) -> {
+          list.removeIf(
+              w -> {
+                if (w.future().isDone()) {
+                  return true;
+                }
+                if (w.wantedBy(status, lastEventId)) {
+                  woken.add(w.future());
+                  return true;
+                }
+                return false;
+              });
+          return list.isEmpty() ? null : list;
+        });
+    // Outside the map's lock: completing runs whatever waits on the future.
+    woken.forEach(f -> f.complete(null));
+  }
+
   void wakeAll() {
-    waiting.keySet().forEach(this::changed);
+    for (ExecutionKey key : waiting.keySet()) {
+      List<Waiter> list = waiting.remove(key);
+      if (list != null) {
+        list.forEach(w -> w.future().complete(null));
+      }
+    }
   }
 }

@@ -1,11 +1,14 @@
 package dev.perdura.server.timers;
 
+import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.TimerRow;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -16,8 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Fires durable timers at their time. The rows live in the store (written in the same transaction
  * as the change that armed them); this queue is their in-memory index, rebuilt from the store at
- * start, so a restart loses none. Firing only hands the row to the history layer, which decides
- * from the run's state whether it is still meaningful (a moved or stale timer is ignored there).
+ * start, so a restart loses none. It mirrors the store: a timer written again under its key moves,
+ * and a timer deleted from the store (or every timer of a run that closed) is cancelled here, so
+ * the index holds only pending timers and nothing fires for work that is already done. Firing
+ * only hands the row to the history layer, which still decides from the run's state whether it is
+ * meaningful.
  */
 public final class TimerQueue implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TimerQueue.class);
@@ -26,8 +32,14 @@ public final class TimerQueue implements AutoCloseable {
   private final Consumer<TimerRow> onFire;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final PriorityQueue<TimerRow> due =
-      new PriorityQueue<>(Comparator.comparingLong(TimerRow::fireAtMillis));
+  /** Pending timers by fire time; the sequence number orders equal times and tells entries apart. */
+  private final TreeSet<Entry> due =
+      new TreeSet<>(Comparator.comparingLong(Entry::fireAtMillis).thenComparingLong(Entry::sequence));
+  /** The same entries by run and timer key. */
+  private final Map<ExecutionKey, Map<String, Entry>> byExecution = new HashMap<>();
+  private long sequence;
+
+  private record Entry(TimerRow timer, long fireAtMillis, long sequence) {}
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -41,12 +53,52 @@ public final class TimerQueue implements AutoCloseable {
     thread.start();
   }
 
+  /** Arms a timer, replacing the run's timer with the same key. */
   public void schedule(TimerRow timer) {
     lock.lock();
     try {
-      due.add(timer);
-      if (due.peek() == timer) {
+      Entry entry = new Entry(timer, timer.fireAtMillis(), sequence++);
+      Entry replaced =
+          byExecution.computeIfAbsent(timer.execution(), k -> new HashMap<>()).put(timer.timerKey(), entry);
+      if (replaced != null) {
+        due.remove(replaced);
+      }
+      due.add(entry);
+      if (due.first() == entry) {
         changed.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Disarms one timer of a run; nothing happens when it is not armed. */
+  public void cancel(ExecutionKey execution, String timerKey) {
+    lock.lock();
+    try {
+      Map<String, Entry> timers = byExecution.get(execution);
+      if (timers == null) {
+        return;
+      }
+      Entry removed = timers.remove(timerKey);
+      if (removed != null) {
+        due.remove(removed);
+      }
+      if (timers.isEmpty()) {
+        byExecution.remove(execution);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Disarms every timer of a run. */
+  public void cancelAll(ExecutionKey execution) {
+    lock.lock();
+    try {
+      Map<String, Entry> timers = byExecution.remove(execution);
+      if (timers != null) {
+        due.removeAll(timers.values());
       }
     } finally {
       lock.unlock();
@@ -68,11 +120,17 @@ public final class TimerQueue implements AutoCloseable {
       lock.lock();
       try {
         long now = clock.millis();
-        while (!due.isEmpty() && due.peek().fireAtMillis() <= now) {
-          fired.add(due.poll());
+        while (!due.isEmpty() && due.first().fireAtMillis() <= now) {
+          Entry entry = due.pollFirst();
+          TimerRow timer = entry.timer();
+          Map<String, Entry> timers = byExecution.get(timer.execution());
+          if (timers != null && timers.remove(timer.timerKey(), entry) && timers.isEmpty()) {
+            byExecution.remove(timer.execution());
+          }
+          fired.add(timer);
         }
         if (fired.isEmpty()) {
-          long wait = due.isEmpty() ? 1000 : Math.min(1000, due.peek().fireAtMillis() - now);
+          long wait = due.isEmpty() ? 1000 : Math.min(1000, due.first().fireAtMillis() - now);
           changed.await(Math.max(1, wait), TimeUnit.MILLISECONDS);
           continue;
         }
