@@ -65,6 +65,13 @@ public final class ServerProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     if (kind == Kind.PERDURA) {
       command.add("--enable-native-access=ALL-UNNAMED");
+      // As the launcher runs the server (it exports these); flags given to the bench come later and win.
+      String launcherOptions = System.getenv().getOrDefault("PERDURA_SERVER_JAVA_OPTS", "");
+      for (String option : launcherOptions.trim().split("\\s+")) {
+        if (!option.isEmpty()) {
+          command.add(option);
+        }
+      }
     }
     command.addAll(jvmArgs);
     command.add("-cp");

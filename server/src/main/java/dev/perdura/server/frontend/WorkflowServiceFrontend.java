@@ -336,36 +336,42 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
       while (true) {
         CompletableFuture<Void> change = r.getWaitNewEvent() ? history.nextChange(key, from - 1, closeOnly) : null;
-        HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
-        boolean running = head.running();
-        long last = head.lastEventId();
-        GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
-        if (closeOnly) {
-          if (!running) {
-            return response.setHistory(History.newBuilder().addAllEvents(history.readEvents(key, last, 1))).build();
+        try {
+          HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
+          boolean running = head.running();
+          long last = head.lastEventId();
+          GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
+          if (closeOnly) {
+            if (!running) {
+              return response.setHistory(History.newBuilder().addAllEvents(history.readEvents(key, last, 1))).build();
+            }
+          } else {
+            List<HistoryEvent> events = history.readEvents(key, from, pageSize);
+            if (!events.isEmpty() || !r.getWaitNewEvent() || !running) {
+              long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
+              response.setHistory(History.newBuilder().addAllEvents(events));
+              if (next <= last || (r.getWaitNewEvent() && running)) {
+                response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), next)));
+              }
+              return response.build();
+            }
           }
-        } else {
-          List<HistoryEvent> events = history.readEvents(key, from, pageSize);
-          if (!events.isEmpty() || !r.getWaitNewEvent() || !running) {
-            long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
-            response.setHistory(History.newBuilder().addAllEvents(events));
-            if (next <= last || (r.getWaitNewEvent() && running)) {
-              response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), next)));
+          if (!r.getWaitNewEvent()) {
+            return response.build();
+          }
+          long wait = waitUntil - System.currentTimeMillis();
+          if (wait <= 0 || !await(change, wait)) {
+            if (!closeOnly) {
+              response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), from)));
+            } else {
+              response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), last + 1)));
             }
             return response.build();
           }
-        }
-        if (!r.getWaitNewEvent()) {
-          return response.build();
-        }
-        long wait = waitUntil - System.currentTimeMillis();
-        if (wait <= 0 || !await(change, wait)) {
-          if (!closeOnly) {
-            response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), from)));
-          } else {
-            response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), last + 1)));
+        } finally {
+          if (change != null) {
+            change.cancel(false);
           }
-          return response.build();
         }
       }
     });

@@ -49,8 +49,11 @@ public final class HistoryService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HistoryService.class);
   /** Upper bound for waiting on a shard; a change normally commits in milliseconds. */
   private static final long CHANGE_TIMEOUT_SECONDS = 30;
-  /** Serialized size of the events the history cache holds, over all runs. */
-  private static final long HISTORY_CACHE_BYTES = 16L << 20;
+  /**
+   * Serialized size of the events the history cache holds, over all runs (parsed, they take about
+   * five times as much heap): thousands of runs, far more than are active at once.
+   */
+  private static final long HISTORY_CACHE_BYTES = 2L << 20;
   /** Longer histories are read from the store. */
   private static final int HISTORY_CACHE_EVENTS_PER_RUN = 2000;
 

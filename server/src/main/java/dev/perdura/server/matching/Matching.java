@@ -4,6 +4,7 @@ import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.TaskKind;
 import dev.perdura.server.store.TaskRow;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -16,6 +17,11 @@ public final class Matching implements AutoCloseable {
   private record QueueId(String namespace, String taskQueue, TaskKind kind) {}
 
   private final ConcurrentMap<QueueId, TaskQueueDispatcher> queues = new ConcurrentHashMap<>();
+  /**
+   * The queues each execution has had tasks in since it last left matching, so that dropping a
+   * closed run's backlog visits those queues only, not every queue of the namespace.
+   */
+  private final ConcurrentMap<ExecutionKey, Set<QueueId>> queuesOf = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /** The dispatcher of a queue, created if this is the first time the queue is named. */
@@ -37,14 +43,22 @@ public final class Matching implements AutoCloseable {
 
   /** Routes a task to its queue: the execution's namespace, the task's queue name and kind. */
   public void add(TaskRow task) {
+    queuesOf
+        .computeIfAbsent(task.execution(), k -> ConcurrentHashMap.newKeySet())
+        .add(new QueueId(task.execution().namespace(), task.taskQueue(), task.kind()));
     queue(task.execution().namespace(), task.taskQueue(), task.kind()).add(task);
   }
 
-  /** Drops an execution's backlog tasks from every queue of its namespace; returns how many. */
+  /** Drops an execution's backlog tasks from every queue it had tasks in; returns how many. */
   public int removeExecution(ExecutionKey execution) {
+    Set<QueueId> used = queuesOf.remove(execution);
+    if (used == null) {
+      return 0;
+    }
     int removed = 0;
-    for (TaskQueueDispatcher queue : queues.values()) {
-      if (queue.namespace().equals(execution.namespace())) {
+    for (QueueId id : used) {
+      TaskQueueDispatcher queue = queues.get(id);
+      if (queue != null) {
         removed += queue.removeExecution(execution);
       }
     }

@@ -45,4 +45,17 @@ class HistoryWaitersTest {
     assertThat(closeReader).isDone();
     assertThat(eventReader).isDone();
   }
+
+  @Test
+  void aReaderThatStopsWaitingIsForgottenEvenIfTheRunNeverChangesAgain() {
+    CompletableFuture<Void> first = waiters.next(RUN, 0, true);
+    CompletableFuture<Void> second = waiters.next(RUN, 0, true);
+    assertThat(waiters.runsWaitedOn()).isEqualTo(1);
+
+    first.cancel(false);
+    assertThat(waiters.runsWaitedOn()).isEqualTo(1);
+    second.cancel(false);
+
+    assertThat(waiters.runsWaitedOn()).isZero();
+  }
 }
