@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perdura.bench.internal.CancelScenario;
 import dev.perdura.bench.internal.SequentialScenario;
 import dev.perdura.bench.internal.Stats;
-import dev.perdura.bench.internal.TemporalSdkClient;
+import dev.perdura.bench.internal.Commands.ClientKind;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
@@ -20,29 +20,25 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Each scenario, tiny, against an in-process Perdura server on a SQLite file. */
+/** Each scenario, tiny, against an in-process Perdura server on a SQLite file, with each client SDK. */
 @Timeout(60)
 class BenchSmokeTest {
   @TempDir static Path dir;
   static PerduraServer server;
-  static TemporalSdkClient client;
 
   @BeforeAll
   static void start() {
     server = PerduraServer.start(new ServerConfig("127.0.0.1", 0, dir.resolve("perdura.db"), List.of()));
-    client = TemporalSdkClient.connect(server.target(), "default");
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-    }
     if (server != null) {
       server.close();
     }
@@ -55,15 +51,16 @@ class BenchSmokeTest {
     assertThat(stats.p99Ms()).isLessThanOrEqualTo(stats.maxMs());
   }
 
-  @Test
-  void throughputThroughTheCommandLineWritesJson() throws IOException {
+  @ParameterizedTest
+  @EnumSource(ClientKind.class)
+  void throughputThroughTheCommandLineWritesJson(ClientKind kind) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
     Path json = dir.resolve("throughput.json");
     int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(progress, true, StandardCharsets.UTF_8)))
         .execute("throughput", "--address", server.target(), "--workflows", "20", "--concurrency", "5",
-            "--json", json.toString());
+            "--client", kind.name(), "--json", json.toString());
 
     assertThat(status).as("exit status; output:%n%s", out).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("throughput", "workflows/s", "p99");
@@ -75,9 +72,13 @@ class BenchSmokeTest {
     assertThat(latency.get("p50Ms").asDouble()).isPositive().isLessThanOrEqualTo(latency.get("p99Ms").asDouble());
   }
 
-  @Test
-  void sequentialTimesEachStepBetweenActivities() {
-    SequentialScenario.Result result = SequentialScenario.run(client, 5);
+  @ParameterizedTest
+  @EnumSource(ClientKind.class)
+  void sequentialTimesEachStepBetweenActivities(ClientKind kind) {
+    SequentialScenario.Result result;
+    try (BenchClient client = kind.connect(server.target(), "default")) {
+      result = SequentialScenario.run(client, 5);
+    }
 
     assertThat(result.activities()).isEqualTo(5);
     assertSensible(result.step(), 4);
@@ -85,11 +86,15 @@ class BenchSmokeTest {
     assertThat(result.meanPerActivityMs()).isCloseTo(result.totalMs() / 5, offset(1e-9));
   }
 
-  @Test
-  void cancelMeasuresTheTimeUntilTheActivityLearnsOfIt() throws InterruptedException {
+  @ParameterizedTest
+  @EnumSource(ClientKind.class)
+  void cancelMeasuresTheTimeUntilTheActivityLearnsOfIt(ClientKind kind) throws InterruptedException {
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
-    CancelScenario.Result result = CancelScenario.run(client, Duration.ofSeconds(2), 2,
-        new PrintStream(progress, true, StandardCharsets.UTF_8));
+    CancelScenario.Result result;
+    try (BenchClient client = kind.connect(server.target(), "default")) {
+      result = CancelScenario.run(client, Duration.ofSeconds(2), 2,
+          new PrintStream(progress, true, StandardCharsets.UTF_8));
+    }
 
     assertThat(result.heartbeatTimeoutMs()).isEqualTo(2000);
     assertThat(result.latency().count()).isEqualTo(2);

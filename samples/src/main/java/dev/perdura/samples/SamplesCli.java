@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 public final class SamplesCli implements Callable<Integer> {
   static final List<Sample> SAMPLES = List.of(
       new CancellationSample(), new DynamicActivitySample(), new AsyncCompletionSample(), new ShieldSample(),
-      new TrackedActivitySample(), new LocalActivitySample(), new WorkerShutdownSample(), new MonitoringSample());
+      new TrackedActivitySample(), new LocalActivitySample(), new WorkerShutdownSample(), new MonitoringSample(),
+      new LoggingSample());
 
   @Parameters(arity = "0..1", paramLabel = "NAME", description = "The sample to run; see --list.")
   String name;

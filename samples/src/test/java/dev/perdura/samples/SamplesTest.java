@@ -21,7 +21,7 @@ class SamplesTest {
 
   @Test
   void theListNamesEverySample() {
-    assertThat(run("--list")).contains("cancellation", "dynamic-activity", "async-completion", "shield",
+    assertThat(run("--list")).contains("logging", "cancellation", "dynamic-activity", "async-completion", "shield",
         "tracked-activity", "local-activity");
   }
 
@@ -84,5 +84,18 @@ class SamplesTest {
     // It returned normally, so it completed: the workflow sees its result, not a cancellation.
     assertThat(output).contains("Workflow result: monitor returned: Cancelled during monitoring",
         "work_units recorded: more than one");
+  }
+
+  @Test
+  void theContextualLoggerPutsTheActivitysContextOnTheMessageOrOnlyInTheMdc() {
+    String output = run("logging");
+    assertThat(output).contains("Workflow result: Hello, Perdura!");
+    assertThat(output).containsPattern(
+        "\\[dev\\.perdura\\.activity\\] Greeting Perdura \\(\\{activity_id=1, activity_type=greet, attempt=1, .*workflow_type=LoggingWorkflow\\}\\)");
+    assertThat(output).contains(
+        "MDC keys: [activity_id, activity_type, attempt, namespace, task_queue, workflow_id, workflow_run_id, workflow_type]");
+    // The custom logger: nothing appended to the message, every info field in the MDC.
+    assertThat(output).containsPattern("\\[dev\\.perdura\\.samples\\.custom\\] custom logging with full activity info in the MDC\\R");
+    assertThat(output).containsPattern("MDC keys: \\[activity_current_attempt_scheduled_time, .*activity_start_to_close_timeout.*\\]");
   }
 }

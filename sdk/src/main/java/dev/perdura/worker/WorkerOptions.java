@@ -64,6 +64,13 @@ public record WorkerOptions(
         workflowCacheSize, shutdownGracePeriod, activityExecutor, metricMeter);
   }
 
+  /** Long polls for workflow tasks kept open at once; at most {@link #maxConcurrentWorkflowTasks}. */
+  public WorkerOptions withWorkflowPollers(int pollers) {
+    return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks,
+        Math.min(pollers, maxConcurrentWorkflowTasks), workflowCacheSize, shutdownGracePeriod, activityExecutor,
+        metricMeter);
+  }
+
   public WorkerOptions withWorkflowCacheSize(int size) {
     return new WorkerOptions(maxConcurrentActivities, activityPollers, maxConcurrentWorkflowTasks, workflowPollers, size,
         shutdownGracePeriod, activityExecutor, metricMeter);

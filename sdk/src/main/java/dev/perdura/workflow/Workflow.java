@@ -1,6 +1,5 @@
 package dev.perdura.workflow;
 
-import dev.perdura.internal.workflow.DeterministicScheduler;
 import dev.perdura.internal.workflow.WorkflowRun;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,20 +33,53 @@ public final class Workflow {
     return WorkflowRun.current().now();
   }
 
-  /** Sleeps on a durable timer: survives worker and server restarts. */
+  /**
+   * Sleeps on a durable timer: survives worker and server restarts.
+   *
+   * @throws dev.perdura.failure.CanceledFailure the current {@link CancellationScope} was cancelled
+   *     (the timer is cancelled too)
+   */
   public static void sleep(Duration duration) {
     WorkflowRun.current().sleep(duration);
   }
 
-  /** Blocks until the condition, which must read only workflow state, holds. */
+  /**
+   * Blocks until the condition, which must read only workflow state, holds.
+   *
+   * @throws dev.perdura.failure.CanceledFailure the current {@link CancellationScope} was cancelled
+   *     before the condition held
+   */
   public static void await(BooleanSupplier condition) {
-    WorkflowRun.current();
-    DeterministicScheduler.await(condition);
+    WorkflowRun.current().await(condition);
   }
 
-  /** Whether cancellation of this workflow has been requested. */
+  /**
+   * Whether cancellation of this workflow has been requested. The request also cancels the
+   * workflow's root {@link CancellationScope}; cleanup runs in a detached scope.
+   */
   public static boolean isCancelRequested() {
     return WorkflowRun.current().isCancelRequested();
+  }
+
+  /**
+   * A scope for {@code body}, a child of the current scope: cancelled with it, or alone by {@link
+   * CancellationScope#cancel()}. The body runs when {@link CancellationScope#run()} is called.
+   */
+  public static CancellationScope newCancellationScope(Runnable body) {
+    return WorkflowRun.current().newCancellationScope(body, false);
+  }
+
+  /**
+   * A scope for {@code body} that the current scope's cancellation does not reach: for cleanup
+   * after the workflow was cancelled, such as an activity that undoes what was done.
+   */
+  public static CancellationScope newDetachedCancellationScope(Runnable body) {
+    return WorkflowRun.current().newCancellationScope(body, true);
+  }
+
+  /** The scope the calling workflow code runs in (the workflow's root scope outside any other). */
+  public static CancellationScope currentCancellationScope() {
+    return WorkflowRun.current().currentCancellationScope();
   }
 
   /** A random UUID that replays identically. */

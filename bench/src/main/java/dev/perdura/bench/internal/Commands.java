@@ -23,11 +23,14 @@ public final class Commands {
   /** Which client SDK drives the scenarios. */
   public enum ClientKind {
     /** The official Temporal Java SDK. */
-    TEMPORAL_SDK;
+    TEMPORAL_SDK,
+    /** Perdura's own Java SDK. */
+    PERDURA_SDK;
 
-    BenchClient connect(String target, String namespace) {
+    public BenchClient connect(String target, String namespace) {
       return switch (this) {
         case TEMPORAL_SDK -> TemporalSdkClient.connect(target, namespace);
+        case PERDURA_SDK -> PerduraSdkClient.connect(target, namespace);
       };
     }
   }

@@ -11,6 +11,7 @@ import dev.perdura.internal.failure.Failures;
 import dev.perdura.workflow.ActivityCancellationType;
 import dev.perdura.workflow.ActivityHandle;
 import dev.perdura.workflow.ActivityOptions;
+import dev.perdura.workflow.CancellationScope;
 import dev.perdura.workflow.WorkflowInfo;
 import io.temporal.api.command.v1.CancelWorkflowExecutionCommandAttributes;
 import io.temporal.api.command.v1.Command;
@@ -58,6 +59,9 @@ public final class WorkflowRun {
   private Object instance;
   private Instant now = Instant.EPOCH;
   private boolean cancelRequested;
+  /** A cancel request arrived in the events being applied; the root scope is cancelled before the code runs. */
+  private boolean cancelPending;
+  private final Scope root = new Scope(null, false, null);
   private boolean closed;
   private Random random;
   private LocalActivities locals;
@@ -127,6 +131,7 @@ public final class WorkflowRun {
             if (current) {
               startLostLocalActivities();
             }
+            applyCancelRequest();
             runCode();
             if (!current) {
               settleReplayedLocalActivities(nextTaskStart(events, i + 1));
@@ -154,8 +159,11 @@ public final class WorkflowRun {
                 c.getRecordMarkerCommandAttributes().getDetailsMap()));
         case EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW -> match(event,
             CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, "", c -> "");
-        case EVENT_TYPE_TIMER_STARTED -> match(event, CommandType.COMMAND_TYPE_START_TIMER,
-            event.getTimerStartedEventAttributes().getTimerId(), c -> c.getStartTimerCommandAttributes().getTimerId());
+        case EVENT_TYPE_TIMER_STARTED -> ((TimerState) match(event, CommandType.COMMAND_TYPE_START_TIMER,
+            event.getTimerStartedEventAttributes().getTimerId(), c -> c.getStartTimerCommandAttributes().getTimerId()))
+            .started = true;
+        case EVENT_TYPE_TIMER_CANCELED -> match(event, CommandType.COMMAND_TYPE_CANCEL_TIMER,
+            event.getTimerCanceledEventAttributes().getTimerId(), c -> c.getCancelTimerCommandAttributes().getTimerId());
         case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> match(event,
             CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, "", c -> "");
         case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> match(event, CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, "", c -> "");
@@ -187,7 +195,10 @@ public final class WorkflowRun {
         }
         case EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED -> signal(event.getWorkflowExecutionSignaledEventAttributes()
             .getSignalName(), Protos.payloads(event.getWorkflowExecutionSignaledEventAttributes().getInput()));
-        case EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED -> cancelRequested = true;
+        case EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED -> {
+          cancelRequested = true;
+          cancelPending = true;
+        }
         default -> {
           // scheduling, starts and completions of workflow tasks, activity starts: nothing to replay
         }
@@ -313,7 +324,8 @@ public final class WorkflowRun {
     if (closed) {
       return;
     }
-    if (error instanceof CanceledFailure && cancelRequested) {
+    if (cancelRequested && (error instanceof CanceledFailure
+        || (error instanceof ActivityFailure activity && activity.getCause() instanceof CanceledFailure))) {
       closed = true;
       add(Command.newBuilder()
           .setCommandType(CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION)
@@ -504,6 +516,7 @@ public final class WorkflowRun {
       // marker it was still running when the history ends, and runs again when replay catches up.
       local.marker = markers.get(LOCAL_ACTIVITY_MARKER + ":" + activityId);
       pendingLocals.add(local);
+      local.enterScope();
       return local;
     }
     if (locals == null) {
@@ -513,6 +526,7 @@ public final class WorkflowRun {
         local.input, options);
     pendingLocals.add(local);
     local.running.outcome().whenComplete((outcome, error) -> finishedLocals.add(local));
+    local.enterScope();
     return local;
   }
 
@@ -604,10 +618,12 @@ public final class WorkflowRun {
    * The outcome side of an activity handle, shared by task-queue and local activities: resolved once,
    * with a result or an {@link ActivityFailure}; {@link #result()} blocks the workflow until then.
    */
-  private abstract class ActivityOutcome<R> implements ActivityHandle<R> {
+  private abstract class ActivityOutcome<R> implements ActivityHandle<R>, Cancellable {
     final String type;
     final String activityId;
     final Type resultType;
+    /** The scope it was started in; cancelling that scope cancels it. */
+    Scope scope;
     boolean done;
     private Object result;
     private RuntimeException failure;
@@ -623,6 +639,9 @@ public final class WorkflowRun {
         return;
       }
       done = true;
+      if (scope != null) {
+        scope.finished(this);
+      }
       result = payloads.getPayloadsCount() == 0 || resultType == Void.class || resultType == void.class
           ? null : converter.fromPayload(Protos.fromProto(payloads.getPayloads(0)), resultType);
     }
@@ -632,6 +651,9 @@ public final class WorkflowRun {
         return;
       }
       done = true;
+      if (scope != null) {
+        scope.finished(this);
+      }
       failure = new ActivityFailure(type, activityId, cause);
     }
 
@@ -648,6 +670,17 @@ public final class WorkflowRun {
     @Override
     public boolean isDone() {
       return done;
+    }
+
+    @Override
+    public void cancelFromScope() {
+      cancel();
+    }
+
+    /** Registers with the current scope, which may cancel it at once. */
+    void enterScope() {
+      scope = currentScope();
+      scope.started(this);
     }
   }
 
@@ -721,14 +754,30 @@ public final class WorkflowRun {
       return;
     }
     String timerId = Integer.toString(++sequence);
-    TimerState timer = new TimerState();
+    TimerState timer = new TimerState(timerId);
     timersById.put(timerId, timer);
-    add(Command.newBuilder()
+    timer.command = Command.newBuilder()
         .setCommandType(CommandType.COMMAND_TYPE_START_TIMER)
         .setStartTimerCommandAttributes(StartTimerCommandAttributes.newBuilder()
             .setTimerId(timerId).setStartToFireTimeout(Protos.toProto(duration)))
-        .build(), timer);
-    DeterministicScheduler.await(() -> timer.fired);
+        .build();
+    add(timer.command, timer);
+    Scope scope = currentScope();
+    scope.started(timer);
+    DeterministicScheduler.await(() -> timer.fired || timer.cancelled);
+    scope.finished(timer);
+    if (!timer.fired) {
+      throw new CanceledFailure("sleep cancelled: its cancellation scope was cancelled");
+    }
+  }
+
+  /** Blocks until the condition holds; throws when the current scope is cancelled first. */
+  public void await(java.util.function.BooleanSupplier condition) {
+    Scope scope = currentScope();
+    DeterministicScheduler.await(() -> condition.getAsBoolean() || scope.cancelRequested);
+    if (!condition.getAsBoolean()) {
+      throw new CanceledFailure("await cancelled: its cancellation scope was cancelled");
+    }
   }
 
   public <R> ActivityHandle<R> startActivity(String type, Type resultType, ActivityOptions options, Object[] args) {
@@ -762,6 +811,7 @@ public final class WorkflowRun {
         .build();
     activity.scheduleCommand = command;
     add(command, activity);
+    activity.enterScope();
     return activity;
   }
 
@@ -779,8 +829,36 @@ public final class WorkflowRun {
     return builder.build();
   }
 
-  private static final class TimerState {
+  /** A timer the code started, for {@link #sleep}. */
+  private final class TimerState implements Cancellable {
+    final String timerId;
+    Command command;
+    /** Its StartTimer command has been matched to a TimerStarted event. */
+    boolean started;
     boolean fired;
+    boolean cancelled;
+
+    TimerState(String timerId) {
+      this.timerId = timerId;
+    }
+
+    @Override
+    public void cancelFromScope() {
+      if (fired || cancelled) {
+        return;
+      }
+      cancelled = true;
+      if (!started) {
+        // Not sent yet: take the command back; the server never hears of this timer.
+        produced.removeIf(p -> p.command() == command);
+        return;
+      }
+      add(Command.newBuilder()
+          .setCommandType(CommandType.COMMAND_TYPE_CANCEL_TIMER)
+          .setCancelTimerCommandAttributes(io.temporal.api.command.v1.CancelTimerCommandAttributes.newBuilder()
+              .setTimerId(timerId))
+          .build(), this);
+    }
   }
 
   /** An activity the code started, as its handle. */
@@ -816,6 +894,132 @@ public final class WorkflowRun {
       }
       if (cancellationType != ActivityCancellationType.WAIT_CANCELLATION_COMPLETED) {
         failed(new CanceledFailure("activity cancelled"));
+      }
+    }
+  }
+
+  // ---- cancellation scopes ---------------------------------------------------------------------
+
+  /** Something started in a scope that the scope's cancellation must cancel. */
+  private interface Cancellable {
+    void cancelFromScope();
+  }
+
+  /** The scope of each workflow thread (its virtual thread); the root when none was entered. */
+  private static final ThreadLocal<Scope> CURRENT_SCOPE = new ThreadLocal<>();
+
+  private Scope currentScope() {
+    Scope scope = CURRENT_SCOPE.get();
+    return scope == null ? root : scope;
+  }
+
+  public CancellationScope currentCancellationScope() {
+    return currentScope();
+  }
+
+  public CancellationScope newCancellationScope(Runnable body, boolean detached) {
+    return new Scope(currentScope(), detached, body);
+  }
+
+  /** A cancel request for the workflow cancels its root scope, once the task's events are applied. */
+  private void applyCancelRequest() {
+    if (cancelPending) {
+      cancelPending = false;
+      root.cancel();
+    }
+  }
+
+  /**
+   * A node of the run's scope tree. It holds what was started in it and is not finished, and its
+   * children while they have anything left to cancel, so finished work does not pile up in a
+   * long-running workflow.
+   */
+  private final class Scope implements CancellationScope {
+    private final Scope parent;
+    private final boolean detached;
+    private final Runnable body;
+    private final java.util.Set<Cancellable> pending = new java.util.LinkedHashSet<>();
+    private final java.util.Set<Scope> children = new java.util.LinkedHashSet<>();
+    private boolean running;
+    private boolean ran;
+    private boolean cancelRequested;
+
+    Scope(Scope parent, boolean detached, Runnable body) {
+      this.parent = parent;
+      this.detached = detached;
+      this.body = body;
+      this.cancelRequested = parent != null && !detached && parent.cancelRequested;
+    }
+
+    @Override
+    public void run() {
+      if (body == null) {
+        throw new IllegalStateException("the workflow's root scope has no body to run");
+      }
+      if (ran) {
+        throw new IllegalStateException("a cancellation scope runs once");
+      }
+      ran = true;
+      running = true;
+      if (parent != null && !detached) {
+        parent.children.add(this);
+      }
+      Scope previous = CURRENT_SCOPE.get();
+      CURRENT_SCOPE.set(this);
+      try {
+        body.run();
+      } finally {
+        if (previous == null) {
+          CURRENT_SCOPE.remove();
+        } else {
+          CURRENT_SCOPE.set(previous);
+        }
+        running = false;
+        retireIfIdle();
+      }
+    }
+
+    @Override
+    public void cancel() {
+      if (cancelRequested) {
+        return;
+      }
+      cancelRequested = true;
+      for (Cancellable operation : List.copyOf(pending)) {
+        operation.cancelFromScope();
+      }
+      for (Scope child : List.copyOf(children)) {
+        child.cancel();
+      }
+    }
+
+    @Override
+    public boolean isCancelRequested() {
+      return cancelRequested;
+    }
+
+    @Override
+    public boolean isDetached() {
+      return detached;
+    }
+
+    void started(Cancellable operation) {
+      if (cancelRequested) {
+        operation.cancelFromScope();
+        return;
+      }
+      pending.add(operation);
+    }
+
+    void finished(Cancellable operation) {
+      pending.remove(operation);
+      retireIfIdle();
+    }
+
+    private void retireIfIdle() {
+      if (!running && pending.isEmpty() && children.isEmpty() && parent != null) {
+        parent.children.remove(this);
+        parent.retireIfIdle();
       }
     }
   }
