@@ -165,9 +165,7 @@ final class Commands {
         case COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION ->
             continueAsNew(tx, e, completedId, command.getContinueAsNewWorkflowExecutionCommandAttributes(), identity);
         case COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION ->
-            throw new BadCommandException(
-                WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-                "child workflows are not supported by this server yet");
+            Children.initiate(e, completedId, command.getStartChildWorkflowExecutionCommandAttributes());
         case COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION ->
             throw new BadCommandException(
                 WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
@@ -400,7 +398,8 @@ final class Commands {
             ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
             attributes.hasFailure() ? attributes.getFailure() : null,
             attributes.hasLastCompletionResult() ? attributes.getLastCompletionResult() : null,
-            1);
+            1,
+            Children.parentOf(s));
     WorkflowExecutionContinuedAsNewEventAttributes.Builder event =
         WorkflowExecutionContinuedAsNewEventAttributes.newBuilder()
             .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(type))

@@ -56,6 +56,13 @@ final class ExecutionState {
   long stickyScheduleToStartMillis;
   /** Run that continued this one (continue-as-new), for the closing event. */
   String continuedRunId;
+  /** The parent, when this run is a child workflow; null otherwise. */
+  String parentNamespace;
+  String parentWorkflowId;
+  String parentRunId;
+  long parentInitiatedEventId;
+  /** Child workflows initiated and not closed yet, by their initiated event id. */
+  TreeMap<Long, ChildInfo> children = new TreeMap<>();
 
   boolean isRunning() {
     return status == Statuses.RUNNING;
@@ -88,6 +95,21 @@ final class ExecutionState {
     long startToCloseMillis;
     /** Dispatched on a sticky queue: the poller gets only the events it has not seen. */
     boolean sticky;
+  }
+
+  /** A child workflow the run initiated: waiting to be started, or running. */
+  static final class ChildInfo {
+    long initiatedEventId;
+    String namespace;
+    String workflowId;
+    String workflowType;
+    /** Its first run, once started; empty before. */
+    String runId = "";
+    long startedEventId;
+    /** {@code ParentClosePolicy} number. */
+    int parentClosePolicy;
+    /** The {@code StartChildWorkflowExecutionCommandAttributes}, to start it from. */
+    byte[] command;
   }
 
   /** A user timer that has started and not yet fired or been cancelled. */

@@ -54,6 +54,7 @@ public final class HistoryService implements AutoCloseable {
    * five times as much heap): thousands of runs, far more than are active at once.
    */
   private static final long HISTORY_CACHE_BYTES = 2L << 20;
+  private static final long CROSS_SHARD_RETRY_MILLIS = 5_000;
   /** Longer histories are read from the store. */
   private static final int HISTORY_CACHE_EVENTS_PER_RUN = 2000;
 
@@ -72,6 +73,9 @@ public final class HistoryService implements AutoCloseable {
   private final HistoryWaiters waiters = new HistoryWaiters();
   private final QueryRegistry queries = new QueryRegistry();
   private final HistoryCache cache = new HistoryCache(HISTORY_CACHE_BYTES, HISTORY_CACHE_EVENTS_PER_RUN);
+  /** Runs the steps that touch two runs on different shards (child workflows), off the timer thread. */
+  private final java.util.concurrent.ExecutorService crossShard =
+      java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
   public HistoryService(Store store, Matching matching, Clock clock, int shardCount) {
     this.store = store;
@@ -183,18 +187,24 @@ public final class HistoryService implements AutoCloseable {
           if (!s.isRunning() || s.cancelRequested || s.recentRequestIds.contains(request.getRequestId())) {
             return null;
           }
-          s.cancelRequested = true;
           s.rememberRequestId(request.getRequestId());
-          e.appendOrBuffer(
-              HistoryEvent.newBuilder()
-                  .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
-                  .setWorkflowExecutionCancelRequestedEventAttributes(
-                      WorkflowExecutionCancelRequestedEventAttributes.newBuilder()
-                          .setCause(request.getReason())
-                          .setIdentity(request.getIdentity())));
-          Runs.scheduleWorkflowTask(e);
+          appendCancelRequest(e, request.getReason(), request.getIdentity());
           return null;
         });
+  }
+
+  /** Records a cancel request on a running run (once) and schedules a task for the code to see it. */
+  private static void appendCancelRequest(Execution e, String cause, String identity) {
+    if (e.state.cancelRequested) {
+      return;
+    }
+    e.state.cancelRequested = true;
+    e.appendOrBuffer(
+        HistoryEvent.newBuilder()
+            .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+            .setWorkflowExecutionCancelRequestedEventAttributes(
+                WorkflowExecutionCancelRequestedEventAttributes.newBuilder().setCause(cause).setIdentity(identity)));
+    Runs.scheduleWorkflowTask(e);
   }
 
   public void terminate(TerminateWorkflowExecutionRequest request) {
@@ -561,6 +571,27 @@ public final class HistoryService implements AutoCloseable {
 
   private void fireTimer(TimerRow timer) {
     ExecutionKey key = timer.execution();
+    String timerKey = timer.timerKey();
+    if (timerKey.startsWith(Children.START_TIMER_PREFIX + ":")
+        || timerKey.equals(Children.PARENT_NOTIFY_TIMER)
+        || timerKey.equals(Children.CHILDREN_CLOSE_TIMER)) {
+      crossShard.execute(() -> {
+        try {
+          if (timerKey.equals(Children.PARENT_NOTIFY_TIMER)) {
+            notifyParent(key);
+          } else if (timerKey.equals(Children.CHILDREN_CLOSE_TIMER)) {
+            applyParentClosePolicy(key);
+          } else {
+            startChild(key, Long.parseLong(timerKey.substring(Children.START_TIMER_PREFIX.length() + 1)));
+          }
+        } catch (RuntimeException e) {
+          // The timer row stays in the store; try again shortly (and after a restart, in any case).
+          log.warn("step {} of {} failed; retrying in {} ms", timerKey, key, CROSS_SHARD_RETRY_MILLIS, e);
+          timers.schedule(new TimerRow(key, timerKey, clock.millis() + CROSS_SHARD_RETRY_MILLIS));
+        }
+      });
+      return;
+    }
     shardOf(key.namespace(), key.workflowId())
         .submit(tx -> {
           tx.find(key).ifPresent(e -> TimerFiring.fire(e, timer.timerKey()));
@@ -571,6 +602,151 @@ public final class HistoryService implements AutoCloseable {
             log.error("firing timer {} of {} failed; it fires again after a restart", timer.timerKey(), key, error);
           }
         });
+  }
+
+  // ---- child workflows ----------------------------------------------------------------------
+
+  /** Starts the child a parent initiated, then records the outcome on the parent. */
+  private void startChild(ExecutionKey parentKey, long initiatedId) {
+    String timerKey = Children.startTimerKey(initiatedId);
+    record ToStart(NewRun run, WorkflowStarts.Policies policies) {}
+    Optional<ToStart> toStart = change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+      Optional<Execution> found = tx.find(parentKey);
+      if (found.isEmpty()) {
+        return Optional.<ToStart>empty();
+      }
+      Execution parent = found.get();
+      ExecutionState.ChildInfo child = parent.state.children.get(initiatedId);
+      if (!parent.state.isRunning() || child == null || !child.runId.isEmpty()) {
+        parent.deleteTimer(timerKey);
+        return Optional.<ToStart>empty();
+      }
+      var command = Children.command(child);
+      NewRun run = new NewRun(child.namespace, child.workflowId, child.workflowType,
+          command.getTaskQueue().getName(), command.hasInput() ? command.getInput() : null,
+          Protos.millis(command.getWorkflowExecutionTimeout()), Protos.millis(command.getWorkflowRunTimeout()),
+          Protos.millis(command.getWorkflowTaskTimeout()), "parent " + parentKey.workflowId(),
+          parentKey.runId() + ":" + initiatedId, command.hasRetryPolicy() ? command.getRetryPolicy() : null,
+          command.hasMemo() ? command.getMemo() : null,
+          command.hasSearchAttributes() ? command.getSearchAttributes() : null,
+          command.hasHeader() ? command.getHeader() : null,
+          command.hasPriority() ? command.getPriority() : null, 0, "", "", 0,
+          io.temporal.api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, null, null, 1,
+          new NewRun.ParentLink(parentKey.namespace(), parentKey.workflowId(), parentKey.runId(), initiatedId));
+      WorkflowStarts.Policies policies = WorkflowStarts.Policies.resolve(command.getWorkflowIdReusePolicy(),
+          io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
+          io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+      return Optional.of(new ToStart(run, policies));
+    });
+    if (toStart.isEmpty()) {
+      return;
+    }
+    NewRun run = toStart.get().run();
+    String childRunId = null;
+    try {
+      childRunId = change(run.namespace(), run.workflowId(),
+          tx -> WorkflowStarts.start(tx, run, toStart.get().policies())).getRunId();
+      log.info("started child workflow {} run {} of {} in {}", run.workflowId(), childRunId, parentKey.workflowId(),
+          parentKey.namespace());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != io.grpc.Status.Code.ALREADY_EXISTS) {
+        throw e;
+      }
+      log.info("child workflow {} of {} in {} not started: its id is in use", run.workflowId(), parentKey.workflowId(),
+          parentKey.namespace());
+    }
+    String started = childRunId;
+    change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+      tx.find(parentKey).ifPresent(parent -> {
+        ExecutionState.ChildInfo child = parent.state.children.get(initiatedId);
+        if (parent.state.isRunning() && child != null && child.runId.isEmpty()) {
+          if (started == null) {
+            Children.startFailed(parent, child);
+          } else {
+            Children.started(parent, child, started);
+          }
+        }
+        parent.deleteTimer(timerKey);
+      });
+      return null;
+    });
+  }
+
+  /** A child's chain closed: records it on the parent, if the parent still waits for it. */
+  private void notifyParent(ExecutionKey childKey) {
+    record Notice(NewRun.ParentLink parent, long closeEventId) {}
+    Optional<Notice> notice = change(childKey.namespace(), childKey.workflowId(), tx -> {
+      Optional<Execution> found = tx.find(childKey);
+      if (found.isEmpty()) {
+        return Optional.<Notice>empty();
+      }
+      ExecutionState s = found.get().state;
+      if (s.parentWorkflowId == null || s.isRunning()) {
+        found.get().deleteTimer(Children.PARENT_NOTIFY_TIMER);
+        return Optional.<Notice>empty();
+      }
+      return Optional.of(new Notice(Children.parentOf(s), s.nextEventId - 1));
+    });
+    if (notice.isEmpty()) {
+      return;
+    }
+    List<HistoryEvent> close = readEvents(childKey, notice.get().closeEventId(), 1);
+    if (close.isEmpty()) {
+      throw Errors.internal("closing event " + notice.get().closeEventId() + " of " + childKey + " is missing", null);
+    }
+    NewRun.ParentLink link = notice.get().parent();
+    ExecutionKey parentKey = new ExecutionKey(link.namespace(), link.workflowId(), link.runId());
+    change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+      tx.find(parentKey).ifPresent(parent -> {
+        ExecutionState.ChildInfo child = parent.state.children.get(link.initiatedEventId());
+        if (parent.state.isRunning() && child != null && child.workflowId.equals(childKey.workflowId())) {
+          Children.closed(parent, child, close.get(0));
+        }
+      });
+      return null;
+    });
+    change(childKey.namespace(), childKey.workflowId(), tx -> {
+      tx.find(childKey).ifPresent(child -> child.deleteTimer(Children.PARENT_NOTIFY_TIMER));
+      return null;
+    });
+  }
+
+  /** A parent closed: terminates or cancels the children its policy reaches. */
+  private void applyParentClosePolicy(ExecutionKey parentKey) {
+    List<ExecutionState.ChildInfo> open = change(parentKey.namespace(), parentKey.workflowId(), tx ->
+        tx.find(parentKey).map(parent -> List.copyOf(parent.state.children.values())).orElse(List.of()));
+    for (ExecutionState.ChildInfo child : open) {
+      var policy = Children.policy(child);
+      if (child.runId.isEmpty() || policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
+        continue;
+      }
+      change(child.namespace, child.workflowId, tx -> {
+        Optional<String> current = tx.currentRunId(child.namespace, child.workflowId);
+        if (current.isEmpty()) {
+          return null;
+        }
+        Execution e = tx.require(child.namespace, child.workflowId, current.get());
+        if (!e.state.isRunning() || !e.state.firstRunId.equals(child.runId)) {
+          return null;
+        }
+        String reason = "by parent close policy: parent " + parentKey.workflowId() + " closed";
+        if (policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+          appendCancelRequest(e, reason, "history-service");
+        } else {
+          Runs.terminate(e, reason, null, "history-service");
+        }
+        log.info("{} child workflow {} in {}: {}", policy, child.workflowId, child.namespace, reason);
+        return null;
+      });
+    }
+    change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+      tx.find(parentKey).ifPresent(parent -> {
+        parent.state.children.clear();
+        parent.markChanged();
+        parent.deleteTimer(Children.CHILDREN_CLOSE_TIMER);
+      });
+      return null;
+    });
   }
 
   // ---- history ------------------------------------------------------------------------------
@@ -716,6 +892,14 @@ public final class HistoryService implements AutoCloseable {
   @Override
   public void close() {
     timers.close();
+    crossShard.shutdownNow();
+    try {
+      if (!crossShard.awaitTermination(10, TimeUnit.SECONDS)) {
+        log.warn("cross-shard steps still running at shutdown; their timers run them again at the next start");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     for (HistoryShard shard : shards) {
       shard.close();
     }

@@ -15,6 +15,7 @@ import io.temporal.api.failure.v1.Failure;
  *
  * @param firstRunId the chain's first run, empty for a fresh chain
  * @param executionDeadline carried over by continue-as-new, 0 to compute from the timeout
+ * @param parent the parent of a child workflow (carried over by continue-as-new), else null
  */
 public record NewRun(
     String namespace,
@@ -39,4 +40,9 @@ public record NewRun(
     ContinueAsNewInitiator initiator,
     Failure continuedFailure,
     Payloads lastCompletionResult,
-    int attempt) {}
+    int attempt,
+    ParentLink parent) {
+
+  /** The workflow whose child this run is, null for a top-level workflow. */
+  public record ParentLink(String namespace, String workflowId, String runId, long initiatedEventId) {}
+}

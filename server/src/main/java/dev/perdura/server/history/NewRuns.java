@@ -39,7 +39,8 @@ public final class NewRuns {
         ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED,
         r.hasContinuedFailure() ? r.getContinuedFailure() : null,
         r.hasLastCompletionResult() ? r.getLastCompletionResult() : null,
-        1);
+        1,
+        null);
   }
 
   public static NewRun fromSignalWithStart(SignalWithStartWorkflowExecutionRequest r) {
@@ -66,6 +67,7 @@ public final class NewRuns {
         ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED,
         null,
         null,
-        1);
+        1,
+        null);
   }
 }

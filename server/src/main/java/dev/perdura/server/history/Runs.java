@@ -64,6 +64,12 @@ final class Runs {
     s.memo = req.memo() == null ? null : req.memo().toByteArray();
     s.searchAttributes = req.searchAttributes() == null ? null : req.searchAttributes().toByteArray();
     s.priority = req.priority() == null ? null : req.priority().toByteArray();
+    if (req.parent() != null) {
+      s.parentNamespace = req.parent().namespace();
+      s.parentWorkflowId = req.parent().workflowId();
+      s.parentRunId = req.parent().runId();
+      s.parentInitiatedEventId = req.parent().initiatedEventId();
+    }
     Execution e = tx.create(s);
 
     WorkflowExecutionStartedEventAttributes.Builder started =
@@ -111,6 +117,12 @@ final class Runs {
     }
     if (req.priority() != null) {
       started.setPriority(req.priority());
+    }
+    if (req.parent() != null) {
+      started.setParentWorkflowNamespace(req.parent().namespace())
+          .setParentWorkflowExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder()
+              .setWorkflowId(req.parent().workflowId()).setRunId(req.parent().runId()))
+          .setParentInitiatedEventId(req.parent().initiatedEventId());
     }
     e.append(
         HistoryEvent.newBuilder()
@@ -216,6 +228,16 @@ final class Runs {
     s.timers.clear();
     e.clearTasksAndTimers = true;
     e.markChanged();
+    // Written after the clear, so they survive it: the parent hears of the close, and the children
+    // the parent close policy reaches are terminated or cancelled, by the history service.
+    if (s.parentWorkflowId != null && status != Statuses.CONTINUED_AS_NEW) {
+      e.putTimer(Children.PARENT_NOTIFY_TIMER, e.now);
+    }
+    if (Children.closeReachesChildren(s)) {
+      e.putTimer(Children.CHILDREN_CLOSE_TIMER, e.now);
+    } else {
+      s.children.clear();
+    }
   }
 
   static void terminate(Execution e, String reason, Payloads details, String identity) {

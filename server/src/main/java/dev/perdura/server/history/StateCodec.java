@@ -67,6 +67,21 @@ final class StateCodec {
   private static final int STICKY_QUEUE = 30;
   private static final int STICKY_SCHEDULE_TO_START = 31;
   private static final int CONTINUED_RUN_ID = 32;
+  private static final int PARENT_NAMESPACE = 33;
+  private static final int PARENT_WORKFLOW_ID = 34;
+  private static final int PARENT_RUN_ID = 35;
+  private static final int PARENT_INITIATED_EVENT_ID = 36;
+  private static final int CHILD = 37;
+
+  // ChildInfo
+  private static final int C_INITIATED_EVENT_ID = 1;
+  private static final int C_NAMESPACE = 2;
+  private static final int C_WORKFLOW_ID = 3;
+  private static final int C_WORKFLOW_TYPE = 4;
+  private static final int C_RUN_ID = 5;
+  private static final int C_STARTED_EVENT_ID = 6;
+  private static final int C_PARENT_CLOSE_POLICY = 7;
+  private static final int C_COMMAND = 8;
 
   // WorkflowTaskInfo
   private static final int WT_SCHEDULED_EVENT_ID = 1;
@@ -164,6 +179,13 @@ final class StateCodec {
       string(out, STICKY_QUEUE, s.stickyQueue);
       int64(out, STICKY_SCHEDULE_TO_START, s.stickyScheduleToStartMillis);
       string(out, CONTINUED_RUN_ID, s.continuedRunId);
+      string(out, PARENT_NAMESPACE, s.parentNamespace);
+      string(out, PARENT_WORKFLOW_ID, s.parentWorkflowId);
+      string(out, PARENT_RUN_ID, s.parentRunId);
+      int64(out, PARENT_INITIATED_EVENT_ID, s.parentInitiatedEventId);
+      for (ExecutionState.ChildInfo c : s.children.values()) {
+        out.writeByteArray(CHILD, encode(c));
+      }
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
@@ -224,6 +246,14 @@ final class StateCodec {
           case STICKY_QUEUE -> s.stickyQueue = in.readStringRequireUtf8();
           case STICKY_SCHEDULE_TO_START -> s.stickyScheduleToStartMillis = in.readInt64();
           case CONTINUED_RUN_ID -> s.continuedRunId = in.readStringRequireUtf8();
+          case PARENT_NAMESPACE -> s.parentNamespace = in.readStringRequireUtf8();
+          case PARENT_WORKFLOW_ID -> s.parentWorkflowId = in.readStringRequireUtf8();
+          case PARENT_RUN_ID -> s.parentRunId = in.readStringRequireUtf8();
+          case PARENT_INITIATED_EVENT_ID -> s.parentInitiatedEventId = in.readInt64();
+          case CHILD -> {
+            ExecutionState.ChildInfo c = decodeChild(in.readByteArray());
+            s.children.put(c.initiatedEventId, c);
+          }
           default -> in.skipField(tag);
         }
       }
@@ -267,6 +297,40 @@ final class StateCodec {
       }
     }
     return t;
+  }
+
+  private static byte[] encode(ExecutionState.ChildInfo c) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 128);
+    int64(out, C_INITIATED_EVENT_ID, c.initiatedEventId);
+    string(out, C_NAMESPACE, c.namespace);
+    string(out, C_WORKFLOW_ID, c.workflowId);
+    string(out, C_WORKFLOW_TYPE, c.workflowType);
+    string(out, C_RUN_ID, c.runId);
+    int64(out, C_STARTED_EVENT_ID, c.startedEventId);
+    int64(out, C_PARENT_CLOSE_POLICY, c.parentClosePolicy);
+    bytes(out, C_COMMAND, c.command);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  private static ExecutionState.ChildInfo decodeChild(byte[] bytes) throws IOException {
+    ExecutionState.ChildInfo c = new ExecutionState.ChildInfo();
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case C_INITIATED_EVENT_ID -> c.initiatedEventId = in.readInt64();
+        case C_NAMESPACE -> c.namespace = in.readStringRequireUtf8();
+        case C_WORKFLOW_ID -> c.workflowId = in.readStringRequireUtf8();
+        case C_WORKFLOW_TYPE -> c.workflowType = in.readStringRequireUtf8();
+        case C_RUN_ID -> c.runId = in.readStringRequireUtf8();
+        case C_STARTED_EVENT_ID -> c.startedEventId = in.readInt64();
+        case C_PARENT_CLOSE_POLICY -> c.parentClosePolicy = (int) in.readInt64();
+        case C_COMMAND -> c.command = in.readByteArray();
+        default -> in.skipField(tag);
+      }
+    }
+    return c;
   }
 
   private static byte[] encode(ExecutionState.TimerInfo t) throws IOException {

@@ -27,6 +27,8 @@ class StateCodecTest {
       state.activities.put(a.scheduledEventId, a);
       ExecutionState.TimerInfo t = filled(ExecutionState.TimerInfo.class);
       state.timers.put(t.timerId, t);
+      ExecutionState.ChildInfo c = filled(ExecutionState.ChildInfo.class);
+      state.children.put(c.initiatedEventId, c);
     }
     state.recentRequestIds = List.of("r1", "r2");
     state.bufferedEvents = List.of(new byte[] {1, 2}, new byte[] {3});
