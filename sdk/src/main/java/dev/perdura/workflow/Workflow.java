@@ -82,6 +82,26 @@ public final class Workflow {
     return WorkflowRun.current().currentCancellationScope();
   }
 
+  /**
+   * Starts a child workflow by type name and returns its handle at once. The child runs on its own
+   * (on its task queue, by any worker that has its type); the parent hears when it starts and ends.
+   */
+  public static <R> ChildWorkflowHandle<R> startChildWorkflow(String workflowType, Class<R> resultType,
+      ChildWorkflowOptions options, Object... args) {
+    return WorkflowRun.current().startChildWorkflow(workflowType, resultType, options, args);
+  }
+
+  /**
+   * Runs a child workflow and returns its result.
+   *
+   * @throws dev.perdura.failure.ChildWorkflowFailure it failed, timed out, was cancelled or terminated,
+   *     or could not start
+   */
+  public static <R> R executeChildWorkflow(String workflowType, Class<R> resultType, ChildWorkflowOptions options,
+      Object... args) {
+    return startChildWorkflow(workflowType, resultType, options, args).result();
+  }
+
   /** A random UUID that replays identically. */
   public static UUID randomUUID() {
     var random = WorkflowRun.current().random();

@@ -12,6 +12,8 @@ import dev.perdura.workflow.ActivityCancellationType;
 import dev.perdura.workflow.ActivityHandle;
 import dev.perdura.workflow.ActivityOptions;
 import dev.perdura.workflow.CancellationScope;
+import dev.perdura.workflow.ChildWorkflowHandle;
+import dev.perdura.workflow.ChildWorkflowOptions;
 import dev.perdura.workflow.WorkflowInfo;
 import io.temporal.api.command.v1.CancelWorkflowExecutionCommandAttributes;
 import io.temporal.api.command.v1.Command;
@@ -53,6 +55,8 @@ public final class WorkflowRun {
   private final Map<String, ActivityState<?>> activitiesById = new HashMap<>();
   private final Map<Long, ActivityState<?>> activitiesByScheduledId = new HashMap<>();
   private final Map<String, TimerState> timersById = new HashMap<>();
+  private final Map<String, ChildState<?>> childrenById = new HashMap<>();
+  private final Map<Long, ChildState<?>> childrenByInitiatedId = new HashMap<>();
   private int matched;
   private int sequence;
   private WorkflowInfo info;
@@ -185,6 +189,40 @@ public final class WorkflowRun {
           var attributes = event.getActivityTaskCanceledEventAttributes();
           activity(attributes.getScheduledEventId()).failed(new CanceledFailure("activity cancelled"));
         }
+        case EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED -> {
+          var attributes = event.getStartChildWorkflowExecutionInitiatedEventAttributes();
+          ChildState<?> child = (ChildState<?>) match(event, CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+              attributes.getWorkflowId(), c -> c.getStartChildWorkflowExecutionCommandAttributes().getWorkflowId());
+          child.initiatedEventId = event.getEventId();
+          childrenByInitiatedId.put(event.getEventId(), child);
+        }
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED -> {
+          var attributes = event.getChildWorkflowExecutionStartedEventAttributes();
+          child(attributes.getInitiatedEventId()).runId = attributes.getWorkflowExecution().getRunId();
+        }
+        case EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED -> child(
+            event.getStartChildWorkflowExecutionFailedEventAttributes().getInitiatedEventId())
+            .failed(ApplicationFailure.nonRetryable("workflow id "
+                + event.getStartChildWorkflowExecutionFailedEventAttributes().getWorkflowId() + " is in use",
+                dev.perdura.failure.ChildWorkflowFailure.ALREADY_STARTED));
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED -> {
+          var attributes = event.getChildWorkflowExecutionCompletedEventAttributes();
+          child(attributes.getInitiatedEventId()).completed(attributes.getResult());
+        }
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED -> {
+          var attributes = event.getChildWorkflowExecutionFailedEventAttributes();
+          child(attributes.getInitiatedEventId()).failed(Failures.fromProto(attributes.getFailure()));
+        }
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED -> child(
+            event.getChildWorkflowExecutionCanceledEventAttributes().getInitiatedEventId())
+            .failed(new CanceledFailure("child workflow cancelled"));
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT -> child(
+            event.getChildWorkflowExecutionTimedOutEventAttributes().getInitiatedEventId())
+            .failed(new TimeoutFailure("child workflow timed out", TimeoutFailure.Type.START_TO_CLOSE, List.of()));
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED -> child(
+            event.getChildWorkflowExecutionTerminatedEventAttributes().getInitiatedEventId())
+            .failed(ApplicationFailure.nonRetryable("child workflow terminated",
+                dev.perdura.failure.ChildWorkflowFailure.TERMINATED));
         case EVENT_TYPE_TIMER_FIRED -> {
           TimerState timer = timersById.get(event.getTimerFiredEventAttributes().getTimerId());
           if (timer == null) {
@@ -255,6 +293,9 @@ public final class WorkflowRun {
       case COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK -> "ScheduleActivityTask(" + command.getScheduleActivityTaskCommandAttributes()
           .getActivityType().getName() + ", id " + command.getScheduleActivityTaskCommandAttributes().getActivityId() + ")";
       case COMMAND_TYPE_START_TIMER -> "StartTimer(id " + command.getStartTimerCommandAttributes().getTimerId() + ")";
+      case COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION -> "StartChildWorkflowExecution("
+          + command.getStartChildWorkflowExecutionCommandAttributes().getWorkflowType().getName() + ", id "
+          + command.getStartChildWorkflowExecutionCommandAttributes().getWorkflowId() + ")";
       default -> command.getCommandType().name();
     };
   }
@@ -266,6 +307,15 @@ public final class WorkflowRun {
           + scheduledEventId + ", which the code never scheduled");
     }
     return activity;
+  }
+
+  private ChildState<?> child(long initiatedEventId) {
+    ChildState<?> child = childrenByInitiatedId.get(initiatedEventId);
+    if (child == null) {
+      throw new NonDeterminismException("history has news of the child workflow initiated at event "
+          + initiatedEventId + ", which the code never started");
+    }
+    return child;
   }
 
   private void begin(HistoryEvent event, WorkflowInfo taskInfo) {
@@ -334,7 +384,7 @@ public final class WorkflowRun {
       return;
     }
     if (error instanceof ApplicationFailure || error instanceof ActivityFailure || error instanceof TimeoutFailure
-        || error instanceof CanceledFailure) {
+        || error instanceof CanceledFailure || error instanceof dev.perdura.failure.ChildWorkflowFailure) {
       closed = true;
       add(Command.newBuilder()
           .setCommandType(CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION)
@@ -615,12 +665,10 @@ public final class WorkflowRun {
   }
 
   /**
-   * The outcome side of an activity handle, shared by task-queue and local activities: resolved once,
-   * with a result or an {@link ActivityFailure}; {@link #result()} blocks the workflow until then.
+   * The outcome side of a handle (activities, local activities, child workflows): resolved once, with a
+   * result or a failure wrapped for its kind; {@link #result()} blocks the workflow until then.
    */
-  private abstract class ActivityOutcome<R> implements ActivityHandle<R>, Cancellable {
-    final String type;
-    final String activityId;
+  private abstract class Outcome<R> implements Cancellable {
     final Type resultType;
     /** The scope it was started in; cancelling that scope cancels it. */
     Scope scope;
@@ -628,11 +676,12 @@ public final class WorkflowRun {
     private Object result;
     private RuntimeException failure;
 
-    ActivityOutcome(String type, String activityId, Type resultType) {
-      this.type = type;
-      this.activityId = activityId;
+    Outcome(Type resultType) {
       this.resultType = resultType;
     }
+
+    /** The exception the code sees for a failure with this cause. */
+    abstract RuntimeException wrap(RuntimeException cause);
 
     void completed(io.temporal.api.common.v1.Payloads payloads) {
       if (done) {
@@ -654,10 +703,9 @@ public final class WorkflowRun {
       if (scope != null) {
         scope.finished(this);
       }
-      failure = new ActivityFailure(type, activityId, cause);
+      failure = wrap(cause);
     }
 
-    @Override
     @SuppressWarnings("unchecked")
     public R result() {
       DeterministicScheduler.await(() -> done);
@@ -667,20 +715,40 @@ public final class WorkflowRun {
       return (R) result;
     }
 
-    @Override
     public boolean isDone() {
       return done;
     }
 
-    @Override
-    public void cancelFromScope() {
-      cancel();
+    RuntimeException failure() {
+      return failure;
     }
 
     /** Registers with the current scope, which may cancel it at once. */
     void enterScope() {
       scope = currentScope();
       scope.started(this);
+    }
+  }
+
+  /** The outcome side of an activity handle, shared by task-queue and local activities. */
+  private abstract class ActivityOutcome<R> extends Outcome<R> implements ActivityHandle<R> {
+    final String type;
+    final String activityId;
+
+    ActivityOutcome(String type, String activityId, Type resultType) {
+      super(resultType);
+      this.type = type;
+      this.activityId = activityId;
+    }
+
+    @Override
+    RuntimeException wrap(RuntimeException cause) {
+      return new ActivityFailure(type, activityId, cause);
+    }
+
+    @Override
+    public void cancelFromScope() {
+      cancel();
     }
   }
 
@@ -813,6 +881,85 @@ public final class WorkflowRun {
     add(command, activity);
     activity.enterScope();
     return activity;
+  }
+
+  public <R> ChildWorkflowHandle<R> startChildWorkflow(String type, Type resultType, ChildWorkflowOptions options,
+      Object[] args) {
+    String workflowId = options.workflowId() != null ? options.workflowId()
+        : info.workflowId() + "-child-" + new java.util.UUID(random.nextLong(), random.nextLong());
+    var attributes = io.temporal.api.command.v1.StartChildWorkflowExecutionCommandAttributes.newBuilder()
+        .setWorkflowId(workflowId)
+        .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(type))
+        .setTaskQueue(TaskQueue.newBuilder().setName(options.taskQueue() == null ? info.taskQueue() : options.taskQueue()))
+        .setInput(Protos.encode(converter, Arrays.asList(args)))
+        .setParentClosePolicy(switch (options.parentClosePolicy()) {
+          case TERMINATE -> io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE;
+          case REQUEST_CANCEL -> io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL;
+          case ABANDON -> io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON;
+        });
+    if (options.executionTimeout() != null) {
+      attributes.setWorkflowExecutionTimeout(Protos.toProto(options.executionTimeout()));
+    }
+    if (options.runTimeout() != null) {
+      attributes.setWorkflowRunTimeout(Protos.toProto(options.runTimeout()));
+    }
+    ChildState<R> child = new ChildState<>(type, workflowId, resultType);
+    if (childrenById.putIfAbsent(workflowId, child) != null) {
+      throw new IllegalArgumentException("this run already started a child with workflow id " + workflowId);
+    }
+    child.command = Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION)
+        .setStartChildWorkflowExecutionCommandAttributes(attributes)
+        .build();
+    add(child.command, child);
+    child.enterScope();
+    return child;
+  }
+
+  /** A child workflow the code started, as its handle. */
+  private final class ChildState<R> extends Outcome<R> implements ChildWorkflowHandle<R> {
+    private final String type;
+    private final String workflowId;
+    private Command command;
+    private long initiatedEventId;
+    private String runId;
+
+    ChildState(String type, String workflowId, Type resultType) {
+      super(resultType);
+      this.type = type;
+      this.workflowId = workflowId;
+    }
+
+    @Override
+    RuntimeException wrap(RuntimeException cause) {
+      return new dev.perdura.failure.ChildWorkflowFailure(type, workflowId, cause);
+    }
+
+    @Override
+    public String workflowId() {
+      return workflowId;
+    }
+
+    @Override
+    public String awaitStarted() {
+      DeterministicScheduler.await(() -> runId != null || done);
+      if (runId == null) {
+        throw failure();
+      }
+      return runId;
+    }
+
+    /**
+     * A scope's cancellation takes back a start not sent yet; a child already started is left to its
+     * parent close policy (cancelling another workflow from a workflow is not supported yet).
+     */
+    @Override
+    public void cancelFromScope() {
+      if (!done && initiatedEventId == 0) {
+        produced.removeIf(p -> p.command() == command);
+        failed(new CanceledFailure("child workflow cancelled before it was started"));
+      }
+    }
   }
 
   private static io.temporal.api.common.v1.RetryPolicy retryPolicy(dev.perdura.common.RetryPolicy policy) {
