@@ -34,4 +34,10 @@ public interface ChildWorkflowHandle<R> {
 
   /** Whether the child has ended (or could not start). */
   boolean isDone();
+
+  /**
+   * Asks the server to cancel the child (a start not sent yet is taken back). The child decides how to
+   * end; {@link #result()} tells how it did. Cancelling the scope the child was started in does this.
+   */
+  void cancel();
 }

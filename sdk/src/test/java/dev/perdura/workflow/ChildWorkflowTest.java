@@ -53,6 +53,19 @@ class ChildWorkflowTest {
           String started = first.awaitStarted().isEmpty() ? "no run id" : "started";
           return started + ": " + first.result() + " " + second.result();
         }
+        case "cancel" -> {
+          java.util.List<ChildWorkflowHandle<String>> started = new java.util.ArrayList<>();
+          CancellationScope scope = Workflow.newCancellationScope(() ->
+              started.add(Workflow.startChildWorkflow("Greeter", String.class, options, "sleep")));
+          scope.run();
+          started.get(0).awaitStarted();
+          scope.cancel();
+          try {
+            return "child returned " + started.get(0).result();
+          } catch (ChildWorkflowFailure e) {
+            return "child ended with " + e.getCause().getClass().getSimpleName();
+          }
+        }
         case "leave" -> {
           ChildWorkflowHandle<String> sleeper = Workflow.startChildWorkflow("Greeter", String.class,
               options.withParentClosePolicy(ParentClosePolicy.ABANDON), "sleep");
@@ -120,5 +133,15 @@ class ChildWorkflowTest {
     WorkflowHandle child = perdura.client().workflowHandle(childId);
     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
         .until(() -> child.describe().status() == WorkflowStatus.RUNNING);
+  }
+
+  @ParameterizedTest(name = "cache size {0}")
+  @ValueSource(ints = {600, 0})
+  void cancellingTheScopeOfAStartedChildCancelsTheChild(int cacheSize) {
+    String queue = worker(cacheSize);
+    String childId = "greeter-" + UUID.randomUUID();
+
+    assertThat(run(queue, "cancel", childId)).isEqualTo("child ended with CanceledFailure");
+    assertThat(perdura.client().workflowHandle(childId).describe().status()).isEqualTo(WorkflowStatus.CANCELED);
   }
 }

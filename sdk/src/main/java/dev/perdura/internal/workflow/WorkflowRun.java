@@ -196,6 +196,10 @@ public final class WorkflowRun {
           child.initiatedEventId = event.getEventId();
           childrenByInitiatedId.put(event.getEventId(), child);
         }
+        case EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED -> match(event,
+            CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION,
+            event.getRequestCancelExternalWorkflowExecutionInitiatedEventAttributes().getWorkflowExecution().getWorkflowId(),
+            c -> c.getRequestCancelExternalWorkflowExecutionCommandAttributes().getWorkflowId());
         case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED -> {
           var attributes = event.getChildWorkflowExecutionStartedEventAttributes();
           child(attributes.getInitiatedEventId()).runId = attributes.getWorkflowExecution().getRunId();
@@ -293,6 +297,8 @@ public final class WorkflowRun {
       case COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK -> "ScheduleActivityTask(" + command.getScheduleActivityTaskCommandAttributes()
           .getActivityType().getName() + ", id " + command.getScheduleActivityTaskCommandAttributes().getActivityId() + ")";
       case COMMAND_TYPE_START_TIMER -> "StartTimer(id " + command.getStartTimerCommandAttributes().getTimerId() + ")";
+      case COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION -> "RequestCancelExternalWorkflowExecution(id "
+          + command.getRequestCancelExternalWorkflowExecutionCommandAttributes().getWorkflowId() + ")";
       case COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION -> "StartChildWorkflowExecution("
           + command.getStartChildWorkflowExecutionCommandAttributes().getWorkflowType().getName() + ", id "
           + command.getStartChildWorkflowExecutionCommandAttributes().getWorkflowId() + ")";
@@ -921,6 +927,7 @@ public final class WorkflowRun {
     private final String type;
     private final String workflowId;
     private Command command;
+    private boolean cancelRequested;
     private long initiatedEventId;
     private String runId;
 
@@ -950,15 +957,33 @@ public final class WorkflowRun {
     }
 
     /**
-     * A scope's cancellation takes back a start not sent yet; a child already started is left to its
-     * parent close policy (cancelling another workflow from a workflow is not supported yet).
+     * A start not sent yet is taken back; otherwise the server is asked to cancel the child, which
+     * decides how to end: {@link #result()} resolves when it has ended.
      */
     @Override
-    public void cancelFromScope() {
-      if (!done && initiatedEventId == 0) {
+    public void cancel() {
+      if (done || cancelRequested) {
+        return;
+      }
+      cancelRequested = true;
+      if (initiatedEventId == 0) {
         produced.removeIf(p -> p.command() == command);
         failed(new CanceledFailure("child workflow cancelled before it was started"));
+        return;
       }
+      add(Command.newBuilder()
+          .setCommandType(CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION)
+          .setRequestCancelExternalWorkflowExecutionCommandAttributes(
+              io.temporal.api.command.v1.RequestCancelExternalWorkflowExecutionCommandAttributes.newBuilder()
+                  .setWorkflowId(workflowId)
+                  .setChildWorkflowOnly(true)
+                  .setReason("cancelled by its parent"))
+          .build(), this);
+    }
+
+    @Override
+    public void cancelFromScope() {
+      cancel();
     }
   }
 

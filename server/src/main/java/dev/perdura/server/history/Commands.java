@@ -167,13 +167,10 @@ final class Commands {
         case COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION ->
             Children.initiate(e, completedId, command.getStartChildWorkflowExecutionCommandAttributes());
         case COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION ->
-            throw new BadCommandException(
-                WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-                "signalling other workflows is not supported by this server yet");
+            Externals.initiateSignal(e, completedId, command.getSignalExternalWorkflowExecutionCommandAttributes());
         case COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION ->
-            throw new BadCommandException(
-                WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-                "cancelling other workflows is not supported by this server yet");
+            Externals.initiateCancel(
+                e, completedId, command.getRequestCancelExternalWorkflowExecutionCommandAttributes());
         default ->
             throw new BadCommandException(
                 WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,

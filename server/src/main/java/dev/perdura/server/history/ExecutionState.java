@@ -63,6 +63,8 @@ final class ExecutionState {
   long parentInitiatedEventId;
   /** Child workflows initiated and not closed yet, by their initiated event id. */
   TreeMap<Long, ChildInfo> children = new TreeMap<>();
+  /** Signals and cancel requests to other workflows, initiated and not delivered yet. */
+  TreeMap<Long, ExternalInfo> externals = new TreeMap<>();
 
   boolean isRunning() {
     return status == Statuses.RUNNING;
@@ -109,6 +111,20 @@ final class ExecutionState {
     /** {@code ParentClosePolicy} number. */
     int parentClosePolicy;
     /** The {@code StartChildWorkflowExecutionCommandAttributes}, to start it from. */
+    byte[] command;
+  }
+
+  /** A signal or cancel request this run sends to another workflow, waiting to be delivered. */
+  static final class ExternalInfo {
+    long initiatedEventId;
+    /** True for a cancel request, false for a signal. */
+    boolean cancel;
+    String namespace;
+    String workflowId;
+    /** Empty for the workflow id's current run. */
+    String runId = "";
+    boolean childWorkflowOnly;
+    /** The command's attributes, to deliver from. */
     byte[] command;
   }
 

@@ -194,7 +194,7 @@ public final class HistoryService implements AutoCloseable {
   }
 
   /** Records a cancel request on a running run (once) and schedules a task for the code to see it. */
-  private static void appendCancelRequest(Execution e, String cause, String identity) {
+  static void appendCancelRequest(Execution e, String cause, String identity) {
     if (e.state.cancelRequested) {
       return;
     }
@@ -573,6 +573,7 @@ public final class HistoryService implements AutoCloseable {
     ExecutionKey key = timer.execution();
     String timerKey = timer.timerKey();
     if (timerKey.startsWith(Children.START_TIMER_PREFIX + ":")
+        || timerKey.startsWith(Externals.TIMER_PREFIX + ":")
         || timerKey.equals(Children.PARENT_NOTIFY_TIMER)
         || timerKey.equals(Children.CHILDREN_CLOSE_TIMER)) {
       crossShard.execute(() -> {
@@ -581,6 +582,8 @@ public final class HistoryService implements AutoCloseable {
             notifyParent(key);
           } else if (timerKey.equals(Children.CHILDREN_CLOSE_TIMER)) {
             applyParentClosePolicy(key);
+          } else if (timerKey.startsWith(Externals.TIMER_PREFIX + ":")) {
+            deliverExternal(key, Long.parseLong(timerKey.substring(Externals.TIMER_PREFIX.length() + 1)));
           } else {
             startChild(key, Long.parseLong(timerKey.substring(Children.START_TIMER_PREFIX.length() + 1)));
           }
@@ -667,6 +670,55 @@ public final class HistoryService implements AutoCloseable {
           }
         }
         parent.deleteTimer(timerKey);
+      });
+      return null;
+    });
+  }
+
+  /** Delivers a signal or cancel request a run sent to another workflow, then records the outcome. */
+  private void deliverExternal(ExecutionKey sourceKey, long initiatedId) {
+    String timerKey = Externals.timerKey(initiatedId);
+    record Pending(ExecutionState.ExternalInfo external, String requestId) {}
+    Optional<Pending> pending = change(sourceKey.namespace(), sourceKey.workflowId(), tx -> {
+      Optional<Execution> found = tx.find(sourceKey);
+      if (found.isEmpty()) {
+        return Optional.<Pending>empty();
+      }
+      Execution source = found.get();
+      ExecutionState.ExternalInfo x = source.state.externals.get(initiatedId);
+      if (!source.state.isRunning() || x == null) {
+        source.deleteTimer(timerKey);
+        return Optional.<Pending>empty();
+      }
+      return Optional.of(new Pending(x, Externals.requestId(source.state, x)));
+    });
+    if (pending.isEmpty()) {
+      return;
+    }
+    ExecutionState.ExternalInfo x = pending.get().external();
+    String targetRunId = change(x.namespace, x.workflowId, tx -> {
+      String runId = x.runId;
+      if (runId.isEmpty()) {
+        Optional<String> current = tx.currentRunId(x.namespace, x.workflowId);
+        if (current.isEmpty()) {
+          return null;
+        }
+        runId = current.get();
+      }
+      Optional<Execution> target = tx.find(new ExecutionKey(x.namespace, x.workflowId, runId));
+      boolean delivered = target.isPresent() && Externals.deliver(target.get(), sourceKey.workflowId(),
+          sourceKey.runId(), pending.get().requestId(), x, "workflow " + sourceKey.workflowId());
+      return delivered ? runId : null;
+    });
+    log.info("{} from {} to workflow {} in {}: {}", x.cancel ? "cancel request" : "signal", sourceKey.workflowId(),
+        x.workflowId, x.namespace, targetRunId == null ? "no such running workflow" : "delivered");
+    change(sourceKey.namespace(), sourceKey.workflowId(), tx -> {
+      tx.find(sourceKey).ifPresent(source -> {
+        ExecutionState.ExternalInfo still = source.state.externals.get(initiatedId);
+        if (source.state.isRunning() && still != null) {
+          Externals.delivered(source, still, targetRunId != null, targetRunId);
+        }
+        source.deleteTimer(timerKey);
       });
       return null;
     });

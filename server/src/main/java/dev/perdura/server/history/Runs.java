@@ -226,6 +226,8 @@ final class Runs {
     s.bufferedEvents.clear();
     s.activities.clear();
     s.timers.clear();
+    // Undelivered signals and cancel requests die with the run (their timers are cleared with it).
+    s.externals.clear();
     e.clearTasksAndTimers = true;
     e.markChanged();
     // Written after the clear, so they survive it: the parent hears of the close, and the children

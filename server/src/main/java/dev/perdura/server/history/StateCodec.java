@@ -72,6 +72,16 @@ final class StateCodec {
   private static final int PARENT_RUN_ID = 35;
   private static final int PARENT_INITIATED_EVENT_ID = 36;
   private static final int CHILD = 37;
+  private static final int EXTERNAL = 38;
+
+  // ExternalInfo
+  private static final int X_INITIATED_EVENT_ID = 1;
+  private static final int X_CANCEL = 2;
+  private static final int X_NAMESPACE = 3;
+  private static final int X_WORKFLOW_ID = 4;
+  private static final int X_RUN_ID = 5;
+  private static final int X_CHILD_WORKFLOW_ONLY = 6;
+  private static final int X_COMMAND = 7;
 
   // ChildInfo
   private static final int C_INITIATED_EVENT_ID = 1;
@@ -186,6 +196,9 @@ final class StateCodec {
       for (ExecutionState.ChildInfo c : s.children.values()) {
         out.writeByteArray(CHILD, encode(c));
       }
+      for (ExecutionState.ExternalInfo x : s.externals.values()) {
+        out.writeByteArray(EXTERNAL, encode(x));
+      }
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
@@ -253,6 +266,10 @@ final class StateCodec {
           case CHILD -> {
             ExecutionState.ChildInfo c = decodeChild(in.readByteArray());
             s.children.put(c.initiatedEventId, c);
+          }
+          case EXTERNAL -> {
+            ExecutionState.ExternalInfo x = decodeExternal(in.readByteArray());
+            s.externals.put(x.initiatedEventId, x);
           }
           default -> in.skipField(tag);
         }
@@ -331,6 +348,38 @@ final class StateCodec {
       }
     }
     return c;
+  }
+
+  private static byte[] encode(ExecutionState.ExternalInfo x) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 128);
+    int64(out, X_INITIATED_EVENT_ID, x.initiatedEventId);
+    bool(out, X_CANCEL, x.cancel);
+    string(out, X_NAMESPACE, x.namespace);
+    string(out, X_WORKFLOW_ID, x.workflowId);
+    string(out, X_RUN_ID, x.runId);
+    bool(out, X_CHILD_WORKFLOW_ONLY, x.childWorkflowOnly);
+    bytes(out, X_COMMAND, x.command);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  private static ExecutionState.ExternalInfo decodeExternal(byte[] bytes) throws IOException {
+    ExecutionState.ExternalInfo x = new ExecutionState.ExternalInfo();
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case X_INITIATED_EVENT_ID -> x.initiatedEventId = in.readInt64();
+        case X_CANCEL -> x.cancel = in.readBool();
+        case X_NAMESPACE -> x.namespace = in.readStringRequireUtf8();
+        case X_WORKFLOW_ID -> x.workflowId = in.readStringRequireUtf8();
+        case X_RUN_ID -> x.runId = in.readStringRequireUtf8();
+        case X_CHILD_WORKFLOW_ONLY -> x.childWorkflowOnly = in.readBool();
+        case X_COMMAND -> x.command = in.readByteArray();
+        default -> in.skipField(tag);
+      }
+    }
+    return x;
   }
 
   private static byte[] encode(ExecutionState.TimerInfo t) throws IOException {

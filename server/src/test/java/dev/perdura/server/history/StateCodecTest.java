@@ -29,6 +29,8 @@ class StateCodecTest {
       state.timers.put(t.timerId, t);
       ExecutionState.ChildInfo c = filled(ExecutionState.ChildInfo.class);
       state.children.put(c.initiatedEventId, c);
+      ExecutionState.ExternalInfo x = filled(ExecutionState.ExternalInfo.class);
+      state.externals.put(x.initiatedEventId, x);
     }
     state.recentRequestIds = List.of("r1", "r2");
     state.bufferedEvents = List.of(new byte[] {1, 2}, new byte[] {3});

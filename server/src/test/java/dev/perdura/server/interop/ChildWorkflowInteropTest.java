@@ -83,11 +83,74 @@ class ChildWorkflowInteropTest {
     }
   }
 
+  /** Starts a sleeping child in a scope, cancels the scope, and reports how the child ended. */
+  public static class CancellingParentImpl implements Parent {
+    @Override
+    public String run(String mode, String childId, String policy) {
+      Child child = Workflow.newChildWorkflowStub(Child.class,
+          ChildWorkflowOptions.newBuilder().setWorkflowId(childId).build());
+      java.util.List<Promise<String>> result = new java.util.ArrayList<>();
+      io.temporal.workflow.CancellationScope scope =
+          Workflow.newCancellationScope(() -> result.add(Async.function(child::run, "sleep")));
+      scope.run();
+      Workflow.getWorkflowExecution(child).get();
+      scope.cancel();
+      try {
+        return "child returned " + result.get(0).get();
+      } catch (ChildWorkflowFailure e) {
+        return "child ended with " + e.getCause().getClass().getSimpleName();
+      }
+    }
+  }
+
+  @WorkflowInterface
+  public interface Receiver {
+    @WorkflowMethod
+    String run();
+
+    @io.temporal.workflow.SignalMethod
+    void tell(String message);
+  }
+
+  public static class ReceiverImpl implements Receiver {
+    private String message;
+
+    @Override
+    public String run() {
+      Workflow.await(() -> message != null);
+      return "received " + message;
+    }
+
+    @Override
+    public void tell(String message) {
+      this.message = message;
+    }
+  }
+
+  @WorkflowInterface
+  public interface Sender {
+    @WorkflowMethod
+    String run(String receiverId);
+  }
+
+  public static class SenderImpl implements Sender {
+    @Override
+    public String run(String receiverId) {
+      try {
+        Workflow.newExternalWorkflowStub(Receiver.class, receiverId).tell("hello from " + Workflow.getInfo().getWorkflowId());
+        return "signalled";
+      } catch (ApplicationFailure e) {
+        // How this SDK reports SignalExternalWorkflowExecutionFailed.
+        return "no receiver: " + e.getType();
+      }
+    }
+  }
+
   private String startWorker() {
     String queue = PerduraServerExtension.uniqueQueue("child");
     WorkerFactory factory = perdura.newWorkerFactory();
     Worker worker = factory.newWorker(queue);
-    worker.registerWorkflowImplementationTypes(ParentImpl.class, ChildImpl.class);
+    worker.registerWorkflowImplementationTypes(ParentImpl.class, ChildImpl.class, ReceiverImpl.class, SenderImpl.class);
     factory.start();
     return queue;
   }
@@ -202,5 +265,47 @@ class ChildWorkflowInteropTest {
     // Give a wrongly applied policy time to act, then check the child still runs.
     Thread.sleep(1500);
     assertThat(status(childId)).isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
+  }
+
+  @Test
+  void aParentCancelsItsRunningChildThroughACancellationScope() {
+    String queue = PerduraServerExtension.uniqueQueue("cancel-child");
+    WorkerFactory factory = perdura.newWorkerFactory();
+    factory.newWorker(queue).registerWorkflowImplementationTypes(CancellingParentImpl.class, ChildImpl.class);
+    factory.start();
+    String parentId = "parent-" + UUID.randomUUID();
+    String childId = "child-" + UUID.randomUUID();
+
+    assertThat(runParent(queue, parentId, "cancel", childId, "PARENT_CLOSE_POLICY_TERMINATE"))
+        .isEqualTo("child ended with CanceledFailure");
+    assertThat(status(childId)).isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED);
+    assertThat(history(parentId)).containsSubsequence(
+        EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED);
+  }
+
+  @Test
+  void aWorkflowSignalsAnotherOneAndLearnsWhenThereIsNone() {
+    String queue = startWorker();
+    String receiverId = "receiver-" + UUID.randomUUID();
+    Receiver receiver = perdura.client().newWorkflowStub(Receiver.class, WorkflowOptions.newBuilder()
+        .setTaskQueue(queue).setWorkflowId(receiverId).build());
+    io.temporal.client.WorkflowClient.start(receiver::run);
+    String senderId = "sender-" + UUID.randomUUID();
+    Sender sender = perdura.client().newWorkflowStub(Sender.class, WorkflowOptions.newBuilder()
+        .setTaskQueue(queue).setWorkflowId(senderId).build());
+
+    assertThat(sender.run(receiverId)).isEqualTo("signalled");
+    assertThat(io.temporal.client.WorkflowStub.fromTyped(receiver).getResult(String.class))
+        .isEqualTo("received hello from " + senderId);
+    assertThat(history(senderId)).containsSubsequence(
+        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED);
+
+    Sender lonely = perdura.client().newWorkflowStub(Sender.class, WorkflowOptions.newBuilder()
+        .setTaskQueue(queue).setWorkflowId("sender-" + UUID.randomUUID()).build());
+    assertThat(lonely.run("nobody-" + UUID.randomUUID()))
+        .isEqualTo("no receiver: SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND");
   }
 }
