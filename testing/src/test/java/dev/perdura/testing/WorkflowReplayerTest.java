@@ -8,8 +8,11 @@ import dev.perdura.client.StartWorkflowOptions;
 import dev.perdura.workflow.ActivityOptions;
 import dev.perdura.workflow.Workflow;
 import dev.perdura.workflow.WorkflowMethod;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class WorkflowReplayerTest {
   public static class Steps {
@@ -49,5 +52,31 @@ class WorkflowReplayerTest {
           .isInstanceOf(WorkflowReplayer.ReplayMismatchException.class)
           .hasMessageContaining("ACTIVITY_TASK_SCHEDULED").hasMessageContaining("StartTimer");
     }
+  }
+
+  @Test
+  void aHistoryExportedToAFileReplaysFromItAndCatchesTheReorderedCode(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("p-2.json");
+    try (WorkflowEnvironment env = WorkflowEnvironment.start()) {
+      env.newWorker("pipelines-file").registerWorkflows(Original.class).registerActivities(new Steps()).start();
+      env.client().executeWorkflow("Pipeline", String.class, StartWorkflowOptions.of("p-2", "pipelines-file"));
+      WorkflowReplayer.exportHistory(env.client(), "p-2", file);
+    }
+    // The server is gone: the file is all there is.
+    assertThat(Files.readString(file)).contains("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "\"workflowId\": \"p-2\"");
+
+    WorkflowReplayer.replayFile(file, Original.class);
+    assertThatThrownBy(() -> WorkflowReplayer.replayFile(file, Reordered.class))
+        .isInstanceOf(WorkflowReplayer.ReplayMismatchException.class)
+        .hasMessageContaining("p-2").hasMessageContaining("StartTimer");
+  }
+
+  @Test
+  void aFileThatHoldsNoHistoryIsRefusedWithItsName(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("empty.json");
+    Files.writeString(file, "{}");
+
+    assertThatThrownBy(() -> WorkflowReplayer.replayFile(file, Original.class))
+        .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("empty.json");
   }
 }
