@@ -99,7 +99,7 @@ public final class Worker implements AutoCloseable {
         scheduler, options.metricMeter());
     this.workflowTasks = new WorkflowTaskHandler(client, connection, workflows, taskQueue, stickyQueue,
         options.workflowCacheSize(), new LocalActivityRunner(client, registry, runner, shutdownSignal, scheduler,
-            options.metricMeter(), taskQueue));
+            options.metricMeter(), taskQueue), new EagerSlots());
   }
 
   public static Worker create(PerduraClient client, String taskQueue, WorkerOptions options) {
@@ -284,6 +284,26 @@ public final class Worker implements AutoCloseable {
       options.activityExecutor().execute(body);
     }
     return true;
+  }
+
+  /** The activity slots, offered to the activities this worker's workflow tasks schedule on its own queue. */
+  private final class EagerSlots implements dev.perdura.internal.workflow.EagerActivities {
+    @Override
+    public boolean tryReserve(String activityType) {
+      return started && !stopping && registry.lookup(activityType).isPresent() && slots.tryAcquire();
+    }
+
+    @Override
+    public void run(PollActivityTaskQueueResponse task) {
+      if (!dispatch(task)) {
+        slots.release();
+      }
+    }
+
+    @Override
+    public void release(int count) {
+      slots.release(count);
+    }
   }
 
   private void changeInFlight(int delta) {

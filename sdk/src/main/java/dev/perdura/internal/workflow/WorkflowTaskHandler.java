@@ -34,14 +34,18 @@ public final class WorkflowTaskHandler {
   private final String stickyQueue;
   private final WorkflowCache cache;
   private final LocalActivities locals;
+  private final EagerActivities eager;
+  /** Activities one completion asks to start eagerly, at most (the server's own limit is 8). */
+  private static final int MAX_EAGER_ACTIVITIES = 8;
 
   /**
    * @param stickyQueue this worker's own queue, where the server sends the tasks of cached runs; null to
    *     cache nothing
    */
   public WorkflowTaskHandler(PerduraClient client, ServiceConnection connection, WorkflowRegistry registry,
-      String taskQueue, String stickyQueue, int cacheSize, LocalActivities locals) {
+      String taskQueue, String stickyQueue, int cacheSize, LocalActivities locals, EagerActivities eager) {
     this.locals = locals;
+    this.eager = eager;
     this.client = client;
     this.connection = connection;
     this.registry = registry;
@@ -81,6 +85,8 @@ public final class WorkflowTaskHandler {
     }
     WorkflowRun run = null;
     boolean keep = false;
+    // Activity slots held for eager starts; those no task came back for are given back at the end.
+    int reserved = 0;
     try {
       List<HistoryEvent> events = pages(task);
       long firstEventId = events.isEmpty() ? 0 : events.getFirst().getEventId();
@@ -100,13 +106,20 @@ public final class WorkflowTaskHandler {
       }
       run.keepAliveAcrossTasks(stickyQueue != null);
       List<Command> commands = run.replay(events, task.getStartedEventId(), info);
+      boolean closes = commands.stream().anyMatch(WorkflowTaskHandler::closesRun);
+      List<Command> sent = new java.util.ArrayList<>(commands.size());
+      for (Command command : commands) {
+        sent.add(closes || reserved >= MAX_EAGER_ACTIVITIES ? command : withEagerRequest(command));
+        if (sent.getLast() != command) {
+          reserved++;
+        }
+      }
       RespondWorkflowTaskCompletedRequest.Builder response = RespondWorkflowTaskCompletedRequest.newBuilder()
           .setNamespace(client.namespace())
           .setTaskToken(task.getTaskToken())
-          .addAllCommands(commands)
+          .addAllCommands(sent)
           .setForceCreateNewWorkflowTask(run.needsNewTask())
           .setIdentity(client.options().identity());
-      boolean closes = commands.stream().anyMatch(WorkflowTaskHandler::closesRun);
       if (stickyQueue != null && !closes) {
         response.setStickyAttributes(io.temporal.api.taskqueue.v1.StickyExecutionAttributes.newBuilder()
             .setWorkerTaskQueue(io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
@@ -118,7 +131,11 @@ public final class WorkflowTaskHandler {
       for (var query : task.getQueriesMap().entrySet()) {
         response.putQueryResults(query.getKey(), answer(run, query.getValue()));
       }
-      connection.call().respondWorkflowTaskCompleted(response.build());
+      var completed = connection.call().respondWorkflowTaskCompleted(response.build());
+      for (var activityTask : completed.getActivityTasksList()) {
+        reserved--;
+        eager.run(activityTask);
+      }
       keep = stickyQueue != null && !closes;
       if (keep) {
         cache.put(runId, run, task.getStartedEventId()).forEach(WorkflowRun::close);
@@ -137,10 +154,31 @@ public final class WorkflowTaskHandler {
       log.error("workflow {} ({}) run {}: workflow code failed; the task is retried", workflowId, type, runId, e);
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE, e);
     } finally {
+      if (reserved > 0) {
+        eager.release(reserved);
+      }
       if (!keep && run != null) {
         run.close();
       }
     }
+  }
+
+  /**
+   * The command with {@code request_eager_execution} when it schedules an activity on this worker's
+   * own queue and a slot is reserved for it here; else the command as it was.
+   */
+  private Command withEagerRequest(Command command) {
+    if (command.getCommandType() != io.temporal.api.enums.v1.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK) {
+      return command;
+    }
+    var attributes = command.getScheduleActivityTaskCommandAttributes();
+    if (!attributes.getTaskQueue().getName().equals(taskQueue)
+        || !eager.tryReserve(attributes.getActivityType().getName())) {
+      return command;
+    }
+    return command.toBuilder()
+        .setScheduleActivityTaskCommandAttributes(attributes.toBuilder().setRequestEagerExecution(true))
+        .build();
   }
 
   /** The server keeps a task on the sticky queue this long before giving it to any worker. */
