@@ -102,6 +102,19 @@ public final class Workflow {
     return startChildWorkflow(workflowType, resultType, options, args).result();
   }
 
+  /**
+   * Signals another workflow (its current run) and blocks until the server has delivered the signal.
+   *
+   * @throws dev.perdura.failure.ApplicationFailure of type {@value #EXTERNAL_WORKFLOW_NOT_FOUND} when no
+   *     workflow with that id is running
+   */
+  public static void signalExternalWorkflow(String workflowId, String signalName, Object... args) {
+    WorkflowRun.current().signalExternalWorkflow(workflowId, null, signalName, args);
+  }
+
+  /** Failure type of {@link #signalExternalWorkflow} when the target is not running. */
+  public static final String EXTERNAL_WORKFLOW_NOT_FOUND = WorkflowRun.EXTERNAL_WORKFLOW_NOT_FOUND;
+
   /** A random UUID that replays identically. */
   public static UUID randomUUID() {
     var random = WorkflowRun.current().random();

@@ -40,6 +40,21 @@ class ChildWorkflowTest {
     }
   }
 
+  public static class Listener {
+    private String heard;
+
+    @WorkflowMethod
+    public String run() {
+      Workflow.await(() -> heard != null);
+      return "heard " + heard;
+    }
+
+    @SignalMethod(name = "tell")
+    public void tell(String message) {
+      heard = message;
+    }
+  }
+
   public static class Family {
     @WorkflowMethod
     public String run(String mode, String childId) {
@@ -66,6 +81,15 @@ class ChildWorkflowTest {
             return "child ended with " + e.getCause().getClass().getSimpleName();
           }
         }
+        case "signal" -> {
+          Workflow.signalExternalWorkflow(childId, "tell", "hi from " + Workflow.info().workflowId());
+          try {
+            Workflow.signalExternalWorkflow(childId + "-nobody", "tell", "anyone?");
+            return "signalled nobody?";
+          } catch (ApplicationFailure e) {
+            return "signalled; the other one: " + e.type();
+          }
+        }
         case "leave" -> {
           ChildWorkflowHandle<String> sleeper = Workflow.startChildWorkflow("Greeter", String.class,
               options.withParentClosePolicy(ParentClosePolicy.ABANDON), "sleep");
@@ -87,7 +111,7 @@ class ChildWorkflowTest {
     String queue = PerduraTestServer.uniqueQueue("family");
     Worker worker = Worker.create(perdura.client(), queue, WorkerOptions.DEFAULTS.withWorkflowCacheSize(cacheSize));
     perdura.closeAfterTest(worker);
-    worker.registerWorkflows(Family.class, Greeter.class).start();
+    worker.registerWorkflows(Family.class, Greeter.class, Listener.class).start();
     return queue;
   }
 
@@ -143,5 +167,17 @@ class ChildWorkflowTest {
 
     assertThat(run(queue, "cancel", childId)).isEqualTo("child ended with CanceledFailure");
     assertThat(perdura.client().workflowHandle(childId).describe().status()).isEqualTo(WorkflowStatus.CANCELED);
+  }
+
+  @ParameterizedTest(name = "cache size {0}")
+  @ValueSource(ints = {600, 0})
+  void aWorkflowSignalsAnotherAndLearnsWhenThereIsNone(int cacheSize) {
+    String queue = worker(cacheSize);
+    String listenerId = "listener-" + UUID.randomUUID();
+    WorkflowHandle listener = perdura.client().startWorkflow("Listener", StartWorkflowOptions.of(listenerId, queue));
+
+    assertThat(run(queue, "signal", listenerId))
+        .isEqualTo("signalled; the other one: " + Workflow.EXTERNAL_WORKFLOW_NOT_FOUND);
+    assertThat(listener.result(String.class)).startsWith("heard hi from family-");
   }
 }

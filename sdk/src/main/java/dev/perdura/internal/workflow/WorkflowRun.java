@@ -57,6 +57,7 @@ public final class WorkflowRun {
   private final Map<String, TimerState> timersById = new HashMap<>();
   private final Map<String, ChildState<?>> childrenById = new HashMap<>();
   private final Map<Long, ChildState<?>> childrenByInitiatedId = new HashMap<>();
+  private final Map<Long, SignalState> signalsByInitiatedId = new HashMap<>();
   private int matched;
   private int sequence;
   private WorkflowInfo info;
@@ -200,6 +201,21 @@ public final class WorkflowRun {
             CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION,
             event.getRequestCancelExternalWorkflowExecutionInitiatedEventAttributes().getWorkflowExecution().getWorkflowId(),
             c -> c.getRequestCancelExternalWorkflowExecutionCommandAttributes().getWorkflowId());
+        case EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED -> {
+          @SuppressWarnings("deprecation") // control carries the id that pairs command and event
+          String control = event.getSignalExternalWorkflowExecutionInitiatedEventAttributes().getControl();
+          SignalState signal = (SignalState) match(event, CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+              control, c -> signalControl(c));
+          signalsByInitiatedId.put(event.getEventId(), signal);
+        }
+        case EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED -> sentSignal(
+            event.getExternalWorkflowExecutionSignaledEventAttributes().getInitiatedEventId())
+            .completed(io.temporal.api.common.v1.Payloads.getDefaultInstance());
+        case EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED -> sentSignal(
+            event.getSignalExternalWorkflowExecutionFailedEventAttributes().getInitiatedEventId())
+            .failed(ApplicationFailure.nonRetryable("no running workflow "
+                + event.getSignalExternalWorkflowExecutionFailedEventAttributes().getWorkflowExecution().getWorkflowId()
+                + " to signal", EXTERNAL_WORKFLOW_NOT_FOUND));
         case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED -> {
           var attributes = event.getChildWorkflowExecutionStartedEventAttributes();
           child(attributes.getInitiatedEventId()).runId = attributes.getWorkflowExecution().getRunId();
@@ -299,6 +315,9 @@ public final class WorkflowRun {
       case COMMAND_TYPE_START_TIMER -> "StartTimer(id " + command.getStartTimerCommandAttributes().getTimerId() + ")";
       case COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION -> "RequestCancelExternalWorkflowExecution(id "
           + command.getRequestCancelExternalWorkflowExecutionCommandAttributes().getWorkflowId() + ")";
+      case COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION -> "SignalExternalWorkflowExecution("
+          + command.getSignalExternalWorkflowExecutionCommandAttributes().getSignalName() + " to "
+          + command.getSignalExternalWorkflowExecutionCommandAttributes().getExecution().getWorkflowId() + ")";
       case COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION -> "StartChildWorkflowExecution("
           + command.getStartChildWorkflowExecutionCommandAttributes().getWorkflowType().getName() + ", id "
           + command.getStartChildWorkflowExecutionCommandAttributes().getWorkflowId() + ")";
@@ -313,6 +332,20 @@ public final class WorkflowRun {
           + scheduledEventId + ", which the code never scheduled");
     }
     return activity;
+  }
+
+  @SuppressWarnings("deprecation")
+  private static String signalControl(Command command) {
+    return command.getSignalExternalWorkflowExecutionCommandAttributes().getControl();
+  }
+
+  private SignalState sentSignal(long initiatedEventId) {
+    SignalState signal = signalsByInitiatedId.remove(initiatedEventId);
+    if (signal == null) {
+      throw new NonDeterminismException("history has news of the signal initiated at event " + initiatedEventId
+          + ", which the code never sent");
+    }
+    return signal;
   }
 
   private ChildState<?> child(long initiatedEventId) {
@@ -920,6 +953,52 @@ public final class WorkflowRun {
     add(child.command, child);
     child.enterScope();
     return child;
+  }
+
+  /** Type of the {@link ApplicationFailure} when a signalled workflow is not running. */
+  public static final String EXTERNAL_WORKFLOW_NOT_FOUND = "ExternalWorkflowExecutionNotFound";
+
+  /** Sends a signal to another workflow and blocks until the server has delivered it. */
+  @SuppressWarnings("deprecation") // control pairs the command with its event
+  public void signalExternalWorkflow(String workflowId, String runId, String signalName, Object[] args) {
+    String id = Integer.toString(++sequence);
+    SignalState signal = new SignalState();
+    signal.command = Command.newBuilder()
+        .setCommandType(CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION)
+        .setSignalExternalWorkflowExecutionCommandAttributes(
+            io.temporal.api.command.v1.SignalExternalWorkflowExecutionCommandAttributes.newBuilder()
+                .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder()
+                    .setWorkflowId(workflowId).setRunId(runId == null ? "" : runId))
+                .setSignalName(signalName)
+                .setInput(Protos.encode(converter, Arrays.asList(args)))
+                .setControl(id))
+        .build();
+    add(signal.command, signal);
+    signal.enterScope();
+    signal.result();
+  }
+
+  /** A signal the code sent to another workflow: resolved when delivered, or failed. */
+  private final class SignalState extends Outcome<Void> {
+    private Command command;
+
+    SignalState() {
+      super(Void.class);
+    }
+
+    @Override
+    RuntimeException wrap(RuntimeException cause) {
+      return cause;
+    }
+
+    /** A signal not sent yet is taken back; one already sent is left to arrive. */
+    @Override
+    public void cancelFromScope() {
+      if (!done && produced.stream().skip(matched).anyMatch(p -> p.command() == command)) {
+        produced.removeIf(p -> p.command() == command);
+        failed(new CanceledFailure("signal cancelled before it was sent"));
+      }
+    }
   }
 
   /** A child workflow the code started, as its handle. */
