@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kills the server (SIGKILL) while 100 workflows are between activities and timers, restarts it on
- * the same SQLite file, and checks that every workflow finishes once with the right result: nothing
- * the server acknowledged is lost, nothing is applied twice.
+ * Kills the server (SIGKILL) while 100 workflows are between activities and timers (and, in a second
+ * test, while 60 parents are between starting their children and hearing of their end), restarts it
+ * on the same SQLite file, and checks that every workflow finishes once with the right result:
+ * nothing the server acknowledged is lost, nothing is applied twice.
  */
 class CrashRecoveryTest {
   private static final int WORKFLOWS = 100;
@@ -54,7 +55,11 @@ class CrashRecoveryTest {
     @Override
     public String step(String workflowId, String name) {
       executions.computeIfAbsent(workflowId + "/" + name, k -> new AtomicInteger()).incrementAndGet();
-      (name.equals("a") ? firstSteps : secondSteps).incrementAndGet();
+      switch (name) {
+        case "a" -> firstSteps.incrementAndGet();
+        case "b" -> secondSteps.incrementAndGet();
+        default -> {}
+      }
       return name + ":" + workflowId;
     }
   }
@@ -76,6 +81,105 @@ class CrashRecoveryTest {
       String first = steps.step(workflowId, "a");
       Workflow.sleep(Duration.ofSeconds(seconds));
       return first + "+" + steps.step(workflowId, "b");
+    }
+  }
+
+  static final AtomicInteger childSteps = new AtomicInteger();
+
+  @WorkflowInterface
+  public interface Child {
+    @WorkflowMethod
+    String run(String parentId);
+  }
+
+  public static class ChildImpl implements Child {
+    @Override
+    public String run(String parentId) {
+      Steps steps = Workflow.newActivityStub(Steps.class, ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(10))
+          .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofMillis(200)).build())
+          .build());
+      String step = steps.step(Workflow.getInfo().getWorkflowId(), "child");
+      childSteps.incrementAndGet();
+      Workflow.sleep(Duration.ofSeconds(1));
+      return step;
+    }
+  }
+
+  @WorkflowInterface
+  public interface Parent {
+    @WorkflowMethod
+    String run();
+  }
+
+  public static class ParentImpl implements Parent {
+    @Override
+    public String run() {
+      String id = Workflow.getInfo().getWorkflowId();
+      Child child = Workflow.newChildWorkflowStub(Child.class,
+          io.temporal.workflow.ChildWorkflowOptions.newBuilder().setWorkflowId(id + "-child").build());
+      return "parent got " + child.run(id);
+    }
+  }
+
+  /**
+   * The steps between a parent and its child go through durable timers; killing the server among
+   * them must neither lose a child nor start one twice.
+   */
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void childWorkflowsInFlightWhenTheServerIsKilledFinishOnceAfterARestart(@TempDir Path dir) throws Exception {
+    int parents = 60;
+    String queue = "crash-children-" + UUID.randomUUID();
+    try (ServerProcess server = new ServerProcess(dir)) {
+      server.start();
+      WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+          WorkflowServiceStubsOptions.newBuilder().setTarget(server.target()).build());
+      WorkflowClient client = WorkflowClient.newInstance(service,
+          WorkflowClientOptions.newBuilder().setNamespace("default").build());
+      WorkerFactory factory = WorkerFactory.newInstance(client);
+      try {
+        var worker = factory.newWorker(queue);
+        worker.registerWorkflowImplementationTypes(ParentImpl.class, ChildImpl.class);
+        worker.registerActivitiesImplementations(new StepsImpl());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < parents; i++) {
+          String id = "crash-parent-" + i + "-" + UUID.randomUUID();
+          ids.add(id);
+          WorkflowClient.start(client.newWorkflowStub(Parent.class, WorkflowOptions.newBuilder()
+              .setTaskQueue(queue).setWorkflowId(id).build())::run);
+        }
+        factory.start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+            .until(() -> childSteps.get() >= parents / 2);
+        server.kill();
+        System.out.printf("killed the server after %d children ran their step%n", childSteps.get());
+
+        server.start();
+        for (String id : ids) {
+          String result = client.newUntypedWorkflowStub(id).getResult(3, TimeUnit.MINUTES, String.class);
+          assertThat(result).isEqualTo("parent got child:" + id + "-child");
+        }
+        for (String id : ids) {
+          List<EventType> events = client.fetchHistory(id).getHistory().getEventsList().stream()
+              .map(HistoryEvent::getEventType).toList();
+          assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED))
+              .as("child initiations of %s", id).hasSize(1);
+          assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED))
+              .as("child starts of %s", id).hasSize(1);
+          assertThat(events.stream().filter(t -> t == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED))
+              .as("child completions of %s", id).hasSize(1);
+        }
+        long runs = service.blockingStub().countWorkflowExecutions(CountWorkflowExecutionsRequest.newBuilder()
+            .setNamespace("default").setQuery("TaskQueue = '" + queue + "'").build()).getCount();
+        assertThat(runs).as("one run per parent and per child").isEqualTo(2L * parents);
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n--- server log ---\n" + server.logText(), e);
+      } finally {
+        factory.shutdownNow();
+        factory.awaitTermination(10, TimeUnit.SECONDS);
+        service.shutdownNow();
+      }
     }
   }
 
