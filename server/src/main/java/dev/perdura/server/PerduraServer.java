@@ -44,6 +44,7 @@ public final class PerduraServer implements AutoCloseable {
   private final Store store;
   private final Matching matching;
   private final HistoryService history;
+  private final dev.perdura.server.history.RetentionSweeper retention;
   private final HealthStatusManager health;
   private final ExecutorService calls;
   private final Server grpc;
@@ -59,6 +60,8 @@ public final class PerduraServer implements AutoCloseable {
       config.namespaces().forEach(namespaces::ensure);
       this.matching = new Matching();
       this.history = new HistoryService(store, matching, clock, SHARDS);
+      this.retention = new dev.perdura.server.history.RetentionSweeper(store, history, clock,
+          config.retentionSweepInterval());
       this.health = new HealthStatusManager();
       this.calls = Executors.newVirtualThreadPerTaskExecutor();
       this.grpc =
@@ -71,6 +74,7 @@ public final class PerduraServer implements AutoCloseable {
               .addService(health.getHealthService())
               .build();
       history.start();
+      retention.start();
       grpc.start();
     } catch (IOException e) {
       store.close();
@@ -120,6 +124,7 @@ public final class PerduraServer implements AutoCloseable {
     health.enterTerminalState();
     grpc.shutdown();
     matching.close();
+    retention.close();
     history.close();
     try {
       if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -1,6 +1,7 @@
 package dev.perdura.server;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -11,9 +12,21 @@ import java.util.List;
  * @param dbFile the SQLite file holding all data; {@code null} keeps everything in memory (lost
  *     at exit)
  * @param namespaces namespaces to create at start besides {@code default}
+ * @param retentionSweepInterval how often closed workflows past their namespace's retention are
+ *     deleted
  */
-public record ServerConfig(String host, int port, Path dbFile, List<String> namespaces) {
+public record ServerConfig(String host, int port, Path dbFile, List<String> namespaces,
+    Duration retentionSweepInterval) {
+  public static final Duration DEFAULT_RETENTION_SWEEP_INTERVAL = Duration.ofMinutes(1);
+
+  public ServerConfig(String host, int port, Path dbFile, List<String> namespaces) {
+    this(host, port, dbFile, namespaces, DEFAULT_RETENTION_SWEEP_INTERVAL);
+  }
+
   public ServerConfig {
+    if (retentionSweepInterval == null || retentionSweepInterval.isNegative() || retentionSweepInterval.isZero()) {
+      throw new IllegalArgumentException("retentionSweepInterval must be positive, was " + retentionSweepInterval);
+    }
     if (host == null || host.isBlank()) {
       throw new IllegalArgumentException("host must not be blank");
     }

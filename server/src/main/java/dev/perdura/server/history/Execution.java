@@ -35,6 +35,8 @@ final class Execution {
   /** Activities this change started for the worker completing a workflow task (not persisted). */
   final List<Activities.EagerStart> eagerStarts = new ArrayList<>();
   boolean clearTasksAndTimers;
+  /** Delete the run altogether (retention). */
+  boolean purge;
   boolean makeCurrent;
   private boolean changed;
 
@@ -188,6 +190,7 @@ final class Execution {
         deleteTasks,
         putTimers,
         deleteTimers,
-        clearTasksAndTimers);
+        clearTasksAndTimers,
+        purge);
   }
 }

@@ -106,6 +106,11 @@ final class HistoryCache {
     return entry == null ? Optional.empty() : Optional.of(new Head(entry.status, entry.events.size()));
   }
 
+  /** Drops a run (deleted by retention). */
+  synchronized void forget(ExecutionKey key) {
+    remove(key);
+  }
+
   synchronized long bytes() {
     return bytes;
   }

@@ -122,6 +122,10 @@ public final class HistoryService implements AutoCloseable {
 
   private void committed(ExecutionWrite write, List<HistoryEvent> events) {
     ExecutionKey key = write.row().key();
+    if (write.purge()) {
+      cache.forget(key);
+      return;
+    }
     // First, so that whoever is told about this change below finds its events in the cache.
     cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), events);
     if (write.clearTasksAndTimers()) {
@@ -605,6 +609,28 @@ public final class HistoryService implements AutoCloseable {
             log.error("firing timer {} of {} failed; it fires again after a restart", timer.timerKey(), key, error);
           }
         });
+  }
+
+  // ---- retention ----------------------------------------------------------------------------
+
+  /**
+   * Deletes a run that closed before {@code closedBeforeMillis}, with its history; false when it is
+   * gone already, still running, or closed later (checked in its shard, so it cannot race a change).
+   */
+  public boolean purge(ExecutionKey key, long closedBeforeMillis) {
+    return change(key.namespace(), key.workflowId(), tx -> {
+      Optional<Execution> found = tx.find(key);
+      if (found.isEmpty()) {
+        return false;
+      }
+      ExecutionState s = found.get().state;
+      if (s.isRunning() || s.closeTime == 0 || s.closeTime >= closedBeforeMillis) {
+        return false;
+      }
+      found.get().purge = true;
+      found.get().markChanged();
+      return true;
+    });
   }
 
   // ---- child workflows ----------------------------------------------------------------------

@@ -47,6 +47,8 @@ final class HistoryShard implements AutoCloseable {
   private final Map<String, String> currentRuns = lru(CACHE_SIZE);
   private final Map<ExecutionKey, ExecutionRow> batchRows = new HashMap<>();
   private final Map<String, String> batchCurrentRuns = new HashMap<>();
+  /** Runs deleted by the batch being computed (retention): gone for the batch's later changes. */
+  private final java.util.Set<ExecutionKey> batchPurged = new java.util.HashSet<>();
 
   private record Change<R>(Function<Tx, R> body, CompletableFuture<R> result) {}
 
@@ -81,6 +83,9 @@ final class HistoryShard implements AutoCloseable {
   }
 
   Optional<ExecutionRow> readRow(ExecutionKey key) {
+    if (batchPurged.contains(key)) {
+      return Optional.empty();
+    }
     ExecutionRow row = batchRows.get(key);
     if (row == null) {
       row = rows.get(key);
@@ -97,6 +102,9 @@ final class HistoryShard implements AutoCloseable {
   Optional<String> readCurrentRunId(String namespace, String workflowId) {
     String key = currentKey(namespace, workflowId);
     String runId = batchCurrentRuns.get(key);
+    if (runId == null && batchPurged.contains(new ExecutionKey(namespace, workflowId, currentRuns.getOrDefault(key, "")))) {
+      return Optional.empty();
+    }
     if (runId == null) {
       runId = currentRuns.get(key);
     }
@@ -143,6 +151,7 @@ final class HistoryShard implements AutoCloseable {
   private void process(List<Change<?>> batch) {
     batchRows.clear();
     batchCurrentRuns.clear();
+    batchPurged.clear();
     List<ExecutionWrite> writes = new ArrayList<>();
     List<List<HistoryEvent>> writtenEvents = new ArrayList<>();
     List<Runnable> effects = new ArrayList<>();
@@ -156,7 +165,12 @@ final class HistoryShard implements AutoCloseable {
             ExecutionWrite write = execution.toWrite();
             writes.add(write);
             writtenEvents.add(execution.appendedEvents);
-            batchRows.put(execution.key, write.row());
+            if (write.purge()) {
+              batchRows.remove(execution.key);
+              batchPurged.add(execution.key);
+            } else {
+              batchRows.put(execution.key, write.row());
+            }
           }
         }
         batchCurrentRuns.putAll(tx.currentRuns());
@@ -180,6 +194,7 @@ final class HistoryShard implements AutoCloseable {
         currentRuns.clear();
         batchRows.clear();
         batchCurrentRuns.clear();
+        batchPurged.clear();
         for (Outcome outcome : outcomes) {
           outcome.change().result().completeExceptionally(
               Errors.unavailable("could not persist the change, try again", e));
@@ -188,9 +203,14 @@ final class HistoryShard implements AutoCloseable {
       }
       rows.putAll(batchRows);
       currentRuns.putAll(batchCurrentRuns);
+      for (ExecutionKey purged : batchPurged) {
+        rows.remove(purged);
+        currentRuns.remove(currentKey(purged.namespace(), purged.workflowId()), purged.runId());
+      }
     }
     batchRows.clear();
     batchCurrentRuns.clear();
+    batchPurged.clear();
     for (int i = 0; i < writes.size(); i++) {
       ExecutionWrite write = writes.get(i);
       try {

@@ -15,6 +15,8 @@ import java.util.List;
  * @param putTimers timers to insert or move
  * @param deleteTimerKeys timers of this execution to remove
  * @param clearTasksAndTimers remove every task and timer of this execution first (the run closed)
+ * @param purge delete the execution, its history and its current-run pointer (retention); the
+ *     row's version is checked as for an update, and nothing else of the write applies
  */
 public record ExecutionWrite(
     ExecutionRow row,
@@ -25,7 +27,8 @@ public record ExecutionWrite(
     List<TaskRow> deleteTasks,
     List<TimerRow> putTimers,
     List<String> deleteTimerKeys,
-    boolean clearTasksAndTimers) {
+    boolean clearTasksAndTimers,
+    boolean purge) {
   public ExecutionWrite {
     events = List.copyOf(events);
     putTasks = List.copyOf(putTasks);

@@ -6,7 +6,7 @@ import java.util.Map;
  * A registered namespace.
  *
  * @param id stable UUID string, reported by DescribeNamespace
- * @param retentionSeconds how long closed workflows are kept (informational for now)
+ * @param retentionSeconds how long closed workflows are kept before the retention sweeper deletes them
  */
 public record NamespaceRecord(
     String name,

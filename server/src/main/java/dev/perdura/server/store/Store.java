@@ -44,6 +44,9 @@ public interface Store extends AutoCloseable {
   /** Every pending timer, for rebuilding the timer queue at start. */
   List<TimerRow> loadTimers();
 
+  /** Up to {@code limit} closed runs of the namespace that closed before {@code closedBeforeMillis}. */
+  List<ExecutionKey> findClosedBefore(String namespace, long closedBeforeMillis, int limit);
+
   /** One page of executions of a namespace matching a filter, starting at {@code offset}. */
   List<ExecutionRow> listExecutions(String namespace, VisibilityFilter filter, int offset, int limit);
 

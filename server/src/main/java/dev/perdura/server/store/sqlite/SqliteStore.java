@@ -406,6 +406,10 @@ public final class SqliteStore implements Store {
         ExecutionRow row = w.row();
         ExecutionKey key = row.key();
         VisibilityRow v = row.visibility();
+        if (w.purge()) {
+          purge(c, w);
+          continue;
+        }
         if (w.expectedVersion() == 0) {
           bindKey(insert, 1, key);
           insert.setLong(4, row.version());
@@ -505,6 +509,41 @@ public final class SqliteStore implements Store {
         }
       }
       return null;
+    });
+  }
+
+  private static void purge(Session c, ExecutionWrite w) throws SQLException {
+    ExecutionKey key = w.row().key();
+    PreparedStatement execution = c.prepared(
+        "DELETE FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
+    bindKey(execution, 1, key);
+    execution.setLong(4, w.expectedVersion());
+    if (execution.executeUpdate() != 1) {
+      throw new ConcurrentUpdateException("execution " + key + " is no longer at version " + w.expectedVersion());
+    }
+    for (String table : List.of("history_events", "tasks", "timers", "current_executions")) {
+      PreparedStatement delete = c.prepared(
+          "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
+      bindKey(delete, 1, key);
+      delete.executeUpdate();
+    }
+  }
+
+  @Override
+  public List<ExecutionKey> findClosedBefore(String namespace, long closedBeforeMillis, int limit) {
+    return read("find closed executions of " + namespace, c -> {
+      PreparedStatement q = c.prepared("SELECT workflow_id, run_id FROM executions"
+          + " WHERE namespace = ? AND close_time > 0 AND close_time < ? ORDER BY close_time LIMIT ?");
+      q.setString(1, namespace);
+      q.setLong(2, closedBeforeMillis);
+      q.setInt(3, limit);
+      List<ExecutionKey> keys = new ArrayList<>();
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          keys.add(new ExecutionKey(namespace, rs.getString(1), rs.getString(2)));
+        }
+      }
+      return keys;
     });
   }
 
