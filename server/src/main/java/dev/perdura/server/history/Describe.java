@@ -37,6 +37,16 @@ public final class Describe {
     for (ActivityInfo a : s.activities.values()) {
       response.addPendingActivities(pendingActivity(a));
     }
+    for (ExecutionState.ChildInfo child : s.children.values()) {
+      io.temporal.api.workflow.v1.PendingChildExecutionInfo.Builder pending =
+          io.temporal.api.workflow.v1.PendingChildExecutionInfo.newBuilder()
+              .setWorkflowId(child.workflowId)
+              .setRunId(child.runId)
+              .setWorkflowTypeName(child.workflowType)
+              .setInitiatedId(child.initiatedEventId)
+              .setParentClosePolicy(Children.policy(child));
+      response.addPendingChildren(pending);
+    }
     if (s.workflowTask != null) {
       ExecutionState.WorkflowTaskInfo wft = s.workflowTask;
       PendingWorkflowTaskInfo.Builder task =
@@ -115,6 +125,11 @@ public final class Describe {
             .setTaskQueue(s.taskQueue)
             .setFirstRunId(s.firstRunId)
             .setPriority(Protos.priority(s.priority));
+    if (s.parentWorkflowId != null) {
+      info.setParentNamespaceId(java.util.UUID.nameUUIDFromBytes(
+              s.parentNamespace.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString())
+          .setParentExecution(WorkflowExecution.newBuilder().setWorkflowId(s.parentWorkflowId).setRunId(s.parentRunId));
+    }
     if (s.closeTime > 0) {
       info.setCloseTime(Protos.timestamp(s.closeTime));
       info.setExecutionDuration(Protos.duration(s.closeTime - s.executionTime));

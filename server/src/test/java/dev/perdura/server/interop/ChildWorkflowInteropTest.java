@@ -69,6 +69,11 @@ class ChildWorkflowInteropTest {
           .setWorkflowId(childId)
           .setParentClosePolicy(ParentClosePolicy.valueOf(policy))
           .build());
+      if (mode.equals("hold")) {
+        Async.function(child::run, "sleep");
+        Workflow.getWorkflowExecution(child).get();
+        Workflow.await(() -> false);
+      }
       if (mode.equals("sleep")) {
         // Start it, wait until it runs, and close without waiting for it.
         Promise<String> result = Async.function(child::run, mode);
@@ -307,5 +312,35 @@ class ChildWorkflowInteropTest {
         .setTaskQueue(queue).setWorkflowId("sender-" + UUID.randomUUID()).build());
     assertThat(lonely.run("nobody-" + UUID.randomUUID()))
         .isEqualTo("no receiver: SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND");
+  }
+
+  @Test
+  void describeShowsTheParentsPendingChildAndTheChildsParent() {
+    String queue = startWorker();
+    String parentId = "parent-" + UUID.randomUUID();
+    String childId = "child-" + UUID.randomUUID();
+    Parent parent = perdura.client().newWorkflowStub(Parent.class, WorkflowOptions.newBuilder()
+        .setTaskQueue(queue).setWorkflowId(parentId).build());
+    io.temporal.client.WorkflowClient.start(parent::run, "hold", childId, "PARENT_CLOSE_POLICY_TERMINATE");
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> history(parentId)
+        .contains(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED));
+    var described = perdura.service().blockingStub().describeWorkflowExecution(DescribeWorkflowExecutionRequest
+        .newBuilder().setNamespace("default").setExecution(WorkflowExecution.newBuilder().setWorkflowId(parentId))
+        .build());
+    assertThat(described.getPendingChildrenList()).singleElement().satisfies(child -> {
+      assertThat(child.getWorkflowId()).isEqualTo(childId);
+      assertThat(child.getWorkflowTypeName()).isEqualTo("Child");
+      assertThat(child.getRunId()).isNotEmpty();
+      assertThat(child.getParentClosePolicy()).isEqualTo(ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE);
+    });
+    var child = perdura.service().blockingStub().describeWorkflowExecution(DescribeWorkflowExecutionRequest
+        .newBuilder().setNamespace("default").setExecution(WorkflowExecution.newBuilder().setWorkflowId(childId))
+        .build());
+    assertThat(child.getWorkflowExecutionInfo().getParentExecution().getWorkflowId()).isEqualTo(parentId);
+
+    io.temporal.client.WorkflowStub.fromTyped(parent).terminate("done looking");
+    await().atMost(Duration.ofSeconds(20))
+        .until(() -> status(childId) == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED);
   }
 }
