@@ -3,6 +3,7 @@ package dev.perdura.server.frontend;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.HistoryPageToken;
 import dev.perdura.server.common.TaskToken;
 import dev.perdura.server.history.Describe;
 import dev.perdura.server.history.HistoryService;
@@ -306,11 +307,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     return Math.max(0, cap);
   }
 
-  private static byte[] historyToken(String runId, long nextEventId) {
-    byte[] run = runId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(8 + run.length).putLong(nextEventId).put(run).array();
-  }
-
   @Override
   public void getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest r,
       StreamObserver<GetWorkflowExecutionHistoryResponse> observer) {
@@ -319,23 +315,22 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       requireExecution("execution", r.hasExecution(), r.getExecution());
       ExecutionKey key = history.resolve(r.getNamespace(), r.getExecution());
       long from = 1;
+      // A bounded token (a workflow task's history, in pages) ends at its last event and never waits.
+      long upTo = 0;
       if (!r.getNextPageToken().isEmpty()) {
-        ByteBuffer token = r.getNextPageToken().asReadOnlyByteBuffer();
-        if (token.remaining() < 8) {
-          throw Errors.invalidArgument("next_page_token is malformed");
-        }
-        from = token.getLong();
-        byte[] run = new byte[token.remaining()];
-        token.get(run);
-        if (!new String(run, java.nio.charset.StandardCharsets.UTF_8).equals(key.runId()) || from < 1) {
-          throw Errors.invalidArgument("next_page_token belongs to another run");
-        }
+        HistoryPageToken token = HistoryPageToken.decode(r.getNextPageToken().toByteArray(), key.runId());
+        from = token.nextEventId();
+        upTo = token.lastEventId();
       }
+      boolean waitNewEvent = r.getWaitNewEvent() && upTo == 0;
       int pageSize = r.getMaximumPageSize() <= 0 ? 1000 : Math.min(r.getMaximumPageSize(), 1000);
+      if (upTo > 0) {
+        pageSize = (int) Math.max(0, Math.min(pageSize, upTo - from + 1));
+      }
       long waitUntil = System.currentTimeMillis() + remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
       boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
       while (true) {
-        CompletableFuture<Void> change = r.getWaitNewEvent() ? history.nextChange(key, from - 1, closeOnly) : null;
+        CompletableFuture<Void> change = waitNewEvent ? history.nextChange(key, from - 1, closeOnly) : null;
         try {
           HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
           boolean running = head.running();
@@ -346,25 +341,26 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
               return response.setHistory(History.newBuilder().addAllEvents(history.readEvents(key, last, 1))).build();
             }
           } else {
-            List<HistoryEvent> events = history.readEvents(key, from, pageSize);
-            if (!events.isEmpty() || !r.getWaitNewEvent() || !running) {
+            List<HistoryEvent> events = pageSize == 0 ? List.of() : history.readEvents(key, from, pageSize);
+            if (!events.isEmpty() || !waitNewEvent || !running) {
               long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
               response.setHistory(History.newBuilder().addAllEvents(events));
-              if (next <= last || (r.getWaitNewEvent() && running)) {
-                response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), next)));
+              boolean more = upTo > 0 ? next <= Math.min(upTo, last) : next <= last || (waitNewEvent && running);
+              if (more) {
+                response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), next, upTo).encode()));
               }
               return response.build();
             }
           }
-          if (!r.getWaitNewEvent()) {
+          if (!waitNewEvent) {
             return response.build();
           }
           long wait = waitUntil - System.currentTimeMillis();
           if (wait <= 0 || !await(change, wait)) {
             if (!closeOnly) {
-              response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), from)));
+              response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), from, 0).encode()));
             } else {
-              response.setNextPageToken(ByteString.copyFrom(historyToken(key.runId(), last + 1)));
+              response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), last + 1, 0).encode()));
             }
             return response.build();
           }

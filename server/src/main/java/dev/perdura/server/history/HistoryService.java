@@ -55,6 +55,8 @@ public final class HistoryService implements AutoCloseable {
    */
   private static final long HISTORY_CACHE_BYTES = 2L << 20;
   private static final long CROSS_SHARD_RETRY_MILLIS = 5_000;
+  /** Events in a workflow task's response; a longer history comes in pages. */
+  static final int WORKFLOW_TASK_PAGE_EVENTS = 1000;
   /** Longer histories are read from the store. */
   private static final int HISTORY_CACHE_EVENTS_PER_RUN = 2000;
 
@@ -259,6 +261,7 @@ public final class HistoryService implements AutoCloseable {
       return Optional.empty();
     }
     WorkflowTasks.Started s = start.get().started();
+    long from = s.sticky() ? s.previousStartedEventId() + 1 : 1;
     PollWorkflowTaskQueueResponse.Builder response =
         PollWorkflowTaskQueueResponse.newBuilder()
             .setTaskToken(com.google.protobuf.ByteString.copyFrom(s.token().encode()))
@@ -267,13 +270,18 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.previousStartedEventId())
             .setStartedEventId(s.startedEventId())
             .setAttempt(s.attempt())
-            .setHistory(readHistory(key, s.sticky() ? s.previousStartedEventId() + 1 : 1, s.startedEventId()))
+            .setHistory(readHistory(key, from, Math.min(s.startedEventId(), from + WORKFLOW_TASK_PAGE_EVENTS - 1)))
             .setWorkflowExecutionTaskQueue(
                 io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
                     .setName(s.taskQueue())
                     .setKind(io.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
             .setScheduledTime(Protos.timestamp(s.scheduledTime()))
             .setStartedTime(Protos.timestamp(s.startedTime()));
+    if (s.startedEventId() - from + 1 > WORKFLOW_TASK_PAGE_EVENTS) {
+      // The worker reads the rest with GetWorkflowExecutionHistory, up to this task's started event.
+      response.setNextPageToken(com.google.protobuf.ByteString.copyFrom(new dev.perdura.server.common.HistoryPageToken(
+          key.runId(), from + WORKFLOW_TASK_PAGE_EVENTS, s.startedEventId()).encode()));
+    }
     for (QueryRegistry.PendingQuery query : start.get().queries()) {
       response.putQueries(query.id(), query.query());
     }
@@ -943,7 +951,11 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.lastCompletedWftStartedId)
             .setStartedEventId(0)
             .setAttempt(1)
-            .setHistory(readHistory(key, 1, s.nextEventId - 1))
+            .setHistory(readHistory(key, 1, Math.min(s.nextEventId - 1, WORKFLOW_TASK_PAGE_EVENTS)))
+            .setNextPageToken(s.nextEventId - 1 > WORKFLOW_TASK_PAGE_EVENTS
+                ? com.google.protobuf.ByteString.copyFrom(new dev.perdura.server.common.HistoryPageToken(
+                    key.runId(), WORKFLOW_TASK_PAGE_EVENTS + 1, s.nextEventId - 1).encode())
+                : com.google.protobuf.ByteString.EMPTY)
             .setQuery(pending.query())
             .setWorkflowExecutionTaskQueue(
                 io.temporal.api.taskqueue.v1.TaskQueue.newBuilder().setName(s.taskQueue)

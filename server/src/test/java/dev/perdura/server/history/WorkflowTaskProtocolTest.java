@@ -420,4 +420,31 @@ class WorkflowTaskProtocolTest {
 
     assertThat(response.getActivityTasksList()).isEmpty();
   }
+
+  @Test
+  void aWorkflowTaskLongerThanOnePageComesWithATokenForTheRestUpToItsStartedEvent() {
+    String queue = "paged-" + UUID.randomUUID();
+    String workflowId = "paged-wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+    for (int i = 0; i < 1200; i++) {
+      signal(workflowId, "s" + i);
+    }
+
+    PollWorkflowTaskQueueResponse task = poll(queue);
+    // Arrives after the task started: buffered, not part of this task's history.
+    signal(workflowId, "late");
+
+    assertThat(task.getHistory().getEventsCount()).isEqualTo(1000);
+    assertThat(task.getNextPageToken()).isNotEmpty();
+    var rest = stub.getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
+        .setNamespace("default")
+        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+        .setNextPageToken(task.getNextPageToken())
+        .build());
+    List<HistoryEvent> events = rest.getHistory().getEventsList();
+    assertThat(events.getFirst().getEventId()).isEqualTo(1001);
+    assertThat(events.getLast().getEventId()).isEqualTo(task.getStartedEventId());
+    assertThat(events.getLast().getEventType()).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    assertThat(rest.getNextPageToken()).isEmpty();
+  }
 }
