@@ -142,7 +142,12 @@ final class Children {
 
   /** The policy in effect: TERMINATE when unspecified, as in Temporal. */
   static ParentClosePolicy policy(ExecutionState.ChildInfo child) {
-    ParentClosePolicy policy = ParentClosePolicy.forNumber(child.parentClosePolicy);
+    return policy(child.parentClosePolicy);
+  }
+
+  /** The policy in effect for a {@code ParentClosePolicy} number: TERMINATE when unspecified. */
+  static ParentClosePolicy policy(int number) {
+    ParentClosePolicy policy = ParentClosePolicy.forNumber(number);
     return policy == null || policy == ParentClosePolicy.PARENT_CLOSE_POLICY_UNSPECIFIED
         ? ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE
         : policy;

@@ -646,7 +646,7 @@ public final class HistoryService implements AutoCloseable {
   /** Starts the child a parent initiated, then records the outcome on the parent. */
   private void startChild(ExecutionKey parentKey, long initiatedId) {
     String timerKey = Children.startTimerKey(initiatedId);
-    record ToStart(NewRun run, WorkflowStarts.Policies policies) {}
+    record ToStart(NewRun run, WorkflowStarts.Policies policies, int policy) {}
     Optional<ToStart> toStart = change(parentKey.namespace(), parentKey.workflowId(), tx -> {
       Optional<Execution> found = tx.find(parentKey);
       if (found.isEmpty()) {
@@ -673,7 +673,7 @@ public final class HistoryService implements AutoCloseable {
       WorkflowStarts.Policies policies = WorkflowStarts.Policies.resolve(command.getWorkflowIdReusePolicy(),
           io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
           io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
-      return Optional.of(new ToStart(run, policies));
+      return Optional.of(new ToStart(run, policies, child.parentClosePolicy));
     });
     if (toStart.isEmpty()) {
       return;
@@ -693,20 +693,28 @@ public final class HistoryService implements AutoCloseable {
           parentKey.namespace());
     }
     String started = childRunId;
-    change(parentKey.namespace(), parentKey.workflowId(), tx -> {
-      tx.find(parentKey).ifPresent(parent -> {
-        ExecutionState.ChildInfo child = parent.state.children.get(initiatedId);
-        if (parent.state.isRunning() && child != null && child.runId.isEmpty()) {
-          if (started == null) {
-            Children.startFailed(parent, child);
-          } else {
-            Children.started(parent, child, started);
-          }
+    boolean parentClosed = change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+      Optional<Execution> found = tx.find(parentKey);
+      if (found.isEmpty()) {
+        return true;
+      }
+      Execution parent = found.get();
+      ExecutionState.ChildInfo child = parent.state.children.get(initiatedId);
+      if (parent.state.isRunning() && child != null && child.runId.isEmpty()) {
+        if (started == null) {
+          Children.startFailed(parent, child);
+        } else {
+          Children.started(parent, child, started);
         }
-        parent.deleteTimer(timerKey);
-      });
-      return null;
+      }
+      parent.deleteTimer(timerKey);
+      return !parent.state.isRunning();
     });
+    if (parentClosed && started != null) {
+      // The parent closed while its child was being started: the close policy reaches this child too.
+      applyPolicyToChild(parentKey, run.namespace(), run.workflowId(), started,
+          Children.policy(toStart.get().policy()));
+    }
   }
 
   /** Delivers a signal or cancel request a run sent to another workflow, then records the outcome. */
@@ -797,6 +805,32 @@ public final class HistoryService implements AutoCloseable {
     });
   }
 
+  /** Terminates or cancels (by its policy) the child chain started as {@code firstRunId}, if it still runs. */
+  private void applyPolicyToChild(ExecutionKey parentKey, String namespace, String workflowId, String firstRunId,
+      io.temporal.api.enums.v1.ParentClosePolicy policy) {
+    if (policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
+      return;
+    }
+    change(namespace, workflowId, tx -> {
+      Optional<String> current = tx.currentRunId(namespace, workflowId);
+      if (current.isEmpty()) {
+        return null;
+      }
+      Execution e = tx.require(namespace, workflowId, current.get());
+      if (!e.state.isRunning() || !e.state.firstRunId.equals(firstRunId)) {
+        return null;
+      }
+      String reason = "by parent close policy: parent " + parentKey.workflowId() + " closed";
+      if (policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+        appendCancelRequest(e, reason, "history-service");
+      } else {
+        Runs.terminate(e, reason, null, "history-service");
+      }
+      log.info("{} child workflow {} in {}: {}", policy, workflowId, namespace, reason);
+      return null;
+    });
+  }
+
   /** A parent closed: terminates or cancels the children its policy reaches. */
   private void applyParentClosePolicy(ExecutionKey parentKey) {
     List<ExecutionState.ChildInfo> open = change(parentKey.namespace(), parentKey.workflowId(), tx ->
@@ -806,24 +840,7 @@ public final class HistoryService implements AutoCloseable {
       if (child.runId.isEmpty() || policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
         continue;
       }
-      change(child.namespace, child.workflowId, tx -> {
-        Optional<String> current = tx.currentRunId(child.namespace, child.workflowId);
-        if (current.isEmpty()) {
-          return null;
-        }
-        Execution e = tx.require(child.namespace, child.workflowId, current.get());
-        if (!e.state.isRunning() || !e.state.firstRunId.equals(child.runId)) {
-          return null;
-        }
-        String reason = "by parent close policy: parent " + parentKey.workflowId() + " closed";
-        if (policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
-          appendCancelRequest(e, reason, "history-service");
-        } else {
-          Runs.terminate(e, reason, null, "history-service");
-        }
-        log.info("{} child workflow {} in {}: {}", policy, child.workflowId, child.namespace, reason);
-        return null;
-      });
+      applyPolicyToChild(parentKey, child.namespace, child.workflowId, child.runId, policy);
     }
     change(parentKey.namespace(), parentKey.workflowId(), tx -> {
       tx.find(parentKey).ifPresent(parent -> {
