@@ -23,12 +23,13 @@ package dev.perdura.workflow;
  *   throw e;
  * }
  *
+ * List<ActivityHandle<String>> racers = new ArrayList<>();
  * CancellationScope race = Workflow.newCancellationScope(() -> {
- *   fast = Workflow.startActivity("fast", String.class, options);
- *   slow = Workflow.startActivity("slow", String.class, options);
+ *   racers.add(Workflow.startActivity("fast", String.class, options));
+ *   racers.add(Workflow.startActivity("slow", String.class, options));
  * });
  * race.run();
- * Workflow.await(() -> fast.isDone() || slow.isDone());
+ * Workflow.await(() -> racers.stream().anyMatch(ActivityHandle::isDone));
  * race.cancel(); // the loser is cancelled
  * }</pre>
  *

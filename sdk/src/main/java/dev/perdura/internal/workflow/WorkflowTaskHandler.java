@@ -109,10 +109,11 @@ public final class WorkflowTaskHandler {
       boolean closes = commands.stream().anyMatch(WorkflowTaskHandler::closesRun);
       List<Command> sent = new java.util.ArrayList<>(commands.size());
       for (Command command : commands) {
-        sent.add(closes || reserved >= MAX_EAGER_ACTIVITIES ? command : withEagerRequest(command));
-        if (sent.getLast() != command) {
+        Command toSend = closes || reserved >= MAX_EAGER_ACTIVITIES ? command : withEagerRequest(command);
+        if (toSend != command) {
           reserved++;
         }
+        sent.add(toSend);
       }
       RespondWorkflowTaskCompletedRequest.Builder response = RespondWorkflowTaskCompletedRequest.newBuilder()
           .setNamespace(client.namespace())

@@ -8,8 +8,8 @@ import java.util.TreeMap;
 
 /**
  * The mutable state of one workflow run: everything needed to decide what happens next without
- * reading its history. Persisted as JSON in the execution row; owned by the history shard thread
- * while a change is computed (never shared across threads).
+ * reading its history. Persisted in the execution row by {@link StateCodec}; owned by the history
+ * shard thread while a change is computed (never shared across threads).
  */
 final class ExecutionState {
   String namespace;

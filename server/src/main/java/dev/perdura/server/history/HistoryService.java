@@ -16,7 +16,10 @@ import dev.perdura.server.timers.TimerQueue;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.ContinueAsNewInitiator;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.history.v1.ActivityTaskScheduledEventAttributes;
 import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -668,11 +671,11 @@ public final class HistoryService implements AutoCloseable {
           command.hasSearchAttributes() ? command.getSearchAttributes() : null,
           command.hasHeader() ? command.getHeader() : null,
           command.hasPriority() ? command.getPriority() : null, 0, "", "", 0,
-          io.temporal.api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, null, null, 1,
+          ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, null, null, 1,
           new NewRun.ParentLink(parentKey.namespace(), parentKey.workflowId(), parentKey.runId(), initiatedId));
       WorkflowStarts.Policies policies = WorkflowStarts.Policies.resolve(command.getWorkflowIdReusePolicy(),
-          io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
-          io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+          WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
+          WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
       return Optional.of(new ToStart(run, policies, child.parentClosePolicy));
     });
     if (toStart.isEmpty()) {
@@ -807,8 +810,8 @@ public final class HistoryService implements AutoCloseable {
 
   /** Terminates or cancels (by its policy) the child chain started as {@code firstRunId}, if it still runs. */
   private void applyPolicyToChild(ExecutionKey parentKey, String namespace, String workflowId, String firstRunId,
-      io.temporal.api.enums.v1.ParentClosePolicy policy) {
-    if (policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
+      ParentClosePolicy policy) {
+    if (policy == ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
       return;
     }
     change(namespace, workflowId, tx -> {
@@ -821,7 +824,7 @@ public final class HistoryService implements AutoCloseable {
         return null;
       }
       String reason = "by parent close policy: parent " + parentKey.workflowId() + " closed";
-      if (policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+      if (policy == ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
         appendCancelRequest(e, reason, "history-service");
       } else {
         Runs.terminate(e, reason, null, "history-service");
@@ -836,11 +839,9 @@ public final class HistoryService implements AutoCloseable {
     List<ExecutionState.ChildInfo> open = change(parentKey.namespace(), parentKey.workflowId(), tx ->
         tx.find(parentKey).map(parent -> List.copyOf(parent.state.children.values())).orElse(List.of()));
     for (ExecutionState.ChildInfo child : open) {
-      var policy = Children.policy(child);
-      if (child.runId.isEmpty() || policy == io.temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
-        continue;
+      if (!child.runId.isEmpty()) {
+        applyPolicyToChild(parentKey, child.namespace, child.workflowId, child.runId, Children.policy(child));
       }
-      applyPolicyToChild(parentKey, child.namespace, child.workflowId, child.runId, policy);
     }
     change(parentKey.namespace(), parentKey.workflowId(), tx -> {
       tx.find(parentKey).ifPresent(parent -> {
@@ -862,10 +863,6 @@ public final class HistoryService implements AutoCloseable {
           .orElseThrow(() -> Errors.notFound("workflow execution not found: workflowId=" + execution.getWorkflowId()));
     }
     return new ExecutionKey(namespace, execution.getWorkflowId(), runId);
-  }
-
-  public Optional<ExecutionRow> findExecution(ExecutionKey key) {
-    return store.findExecution(key);
   }
 
   /**

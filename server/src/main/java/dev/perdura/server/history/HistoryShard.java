@@ -102,9 +102,6 @@ final class HistoryShard implements AutoCloseable {
   Optional<String> readCurrentRunId(String namespace, String workflowId) {
     String key = currentKey(namespace, workflowId);
     String runId = batchCurrentRuns.get(key);
-    if (runId == null && batchPurged.contains(new ExecutionKey(namespace, workflowId, currentRuns.getOrDefault(key, "")))) {
-      return Optional.empty();
-    }
     if (runId == null) {
       runId = currentRuns.get(key);
     }
@@ -113,6 +110,10 @@ final class HistoryShard implements AutoCloseable {
       if (runId != null) {
         currentRuns.put(key, runId);
       }
+    }
+    // A run this batch deleted leaves its workflow id without a current run.
+    if (runId != null && batchPurged.contains(new ExecutionKey(namespace, workflowId, runId))) {
+      return Optional.empty();
     }
     return Optional.ofNullable(runId);
   }

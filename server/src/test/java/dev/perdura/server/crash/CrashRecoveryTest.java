@@ -86,6 +86,30 @@ class CrashRecoveryTest {
 
   static final AtomicInteger childSteps = new AtomicInteger();
 
+  /** A client of the server process and a worker factory on it, closed together. */
+  private record Connection(WorkflowServiceStubs service, WorkflowClient client, WorkerFactory factory)
+      implements AutoCloseable {
+    Connection(String target) {
+      this(WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(target).build()));
+    }
+
+    private Connection(WorkflowServiceStubs service) {
+      this(service, WorkflowClient.newInstance(service,
+          WorkflowClientOptions.newBuilder().setNamespace("default").build()));
+    }
+
+    private Connection(WorkflowServiceStubs service, WorkflowClient client) {
+      this(service, client, WorkerFactory.newInstance(client));
+    }
+
+    @Override
+    public void close() {
+      factory.shutdownNow();
+      factory.awaitTermination(10, TimeUnit.SECONDS);
+      service.shutdownNow();
+    }
+  }
+
   @WorkflowInterface
   public interface Child {
     @WorkflowMethod
@@ -133,12 +157,10 @@ class CrashRecoveryTest {
     String queue = "crash-children-" + UUID.randomUUID();
     try (ServerProcess server = new ServerProcess(dir)) {
       server.start();
-      WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-          WorkflowServiceStubsOptions.newBuilder().setTarget(server.target()).build());
-      WorkflowClient client = WorkflowClient.newInstance(service,
-          WorkflowClientOptions.newBuilder().setNamespace("default").build());
-      WorkerFactory factory = WorkerFactory.newInstance(client);
-      try {
+      try (Connection connection = new Connection(server.target())) {
+        WorkflowServiceStubs service = connection.service();
+        WorkflowClient client = connection.client();
+        WorkerFactory factory = connection.factory();
         var worker = factory.newWorker(queue);
         worker.registerWorkflowImplementationTypes(ParentImpl.class, ChildImpl.class);
         worker.registerActivitiesImplementations(new StepsImpl());
@@ -175,10 +197,6 @@ class CrashRecoveryTest {
         assertThat(runs).as("one run per parent and per child").isEqualTo(2L * parents);
       } catch (AssertionError | RuntimeException e) {
         throw new AssertionError(e.getMessage() + "\n--- server log ---\n" + server.logText(), e);
-      } finally {
-        factory.shutdownNow();
-        factory.awaitTermination(10, TimeUnit.SECONDS);
-        service.shutdownNow();
       }
     }
   }
@@ -189,12 +207,10 @@ class CrashRecoveryTest {
     String queue = "crash-" + UUID.randomUUID();
     try (ServerProcess server = new ServerProcess(dir)) {
       server.start();
-      WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-          WorkflowServiceStubsOptions.newBuilder().setTarget(server.target()).build());
-      WorkflowClient client = WorkflowClient.newInstance(service,
-          WorkflowClientOptions.newBuilder().setNamespace("default").build());
-      WorkerFactory factory = WorkerFactory.newInstance(client);
-      try {
+      try (Connection connection = new Connection(server.target())) {
+        WorkflowServiceStubs service = connection.service();
+        WorkflowClient client = connection.client();
+        WorkerFactory factory = connection.factory();
         var worker = factory.newWorker(queue);
         worker.registerWorkflowImplementationTypes(TwoStepsImpl.class);
         worker.registerActivitiesImplementations(new StepsImpl());
@@ -244,10 +260,6 @@ class CrashRecoveryTest {
         assertThat(ids).allSatisfy(id -> assertThat(executions.get(id + "/b")).isNotNull());
       } catch (AssertionError | RuntimeException e) {
         throw new AssertionError(e.getMessage() + "\n--- server log ---\n" + server.logText(), e);
-      } finally {
-        factory.shutdownNow();
-        factory.awaitTermination(10, TimeUnit.SECONDS);
-        service.shutdownNow();
       }
     }
   }
