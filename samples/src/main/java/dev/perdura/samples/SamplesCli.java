@@ -5,6 +5,7 @@ import dev.perdura.client.ClientOptions;
 import dev.perdura.client.PerduraClient;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
+import dev.perdura.server.Storage;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.UUID;
@@ -61,7 +62,7 @@ public final class SamplesCli implements Callable<Integer> {
     PerduraServer embedded = null;
     String target = address;
     if (target == null) {
-      embedded = PerduraServer.start(new ServerConfig("127.0.0.1", 0, null, List.of()));
+      embedded = PerduraServer.start(new ServerConfig("127.0.0.1", 0, Storage.inMemory(), List.of()));
       target = embedded.target();
       out.println("(embedded Perdura server on " + target + ")");
     }

@@ -5,6 +5,7 @@ import dev.perdura.server.frontend.WorkflowServiceFrontend;
 import dev.perdura.server.history.HistoryService;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.store.Store;
+import dev.perdura.server.store.postgres.PostgresStore;
 import dev.perdura.server.store.sqlite.SqliteStore;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -51,7 +52,7 @@ public final class PerduraServer implements AutoCloseable {
 
   private PerduraServer(ServerConfig config) {
     this.config = config;
-    this.store = config.dbFile() == null ? SqliteStore.inMemory() : SqliteStore.open(config.dbFile());
+    this.store = openStore(config.storage());
     try {
       store.migrate();
       Clock clock = Clock.systemUTC();
@@ -86,8 +87,15 @@ public final class PerduraServer implements AutoCloseable {
     }
     health.setStatus(WORKFLOW_SERVICE, ServingStatus.SERVING);
     health.setStatus("", ServingStatus.SERVING);
-    log.info("Perdura server listening on {} (data: {})", target(),
-        config.dbFile() == null ? "in memory" : config.dbFile().toAbsolutePath());
+    log.info("Perdura server listening on {} (data: {})", target(), config.storage().describe());
+  }
+
+  private static Store openStore(Storage storage) {
+    return switch (storage) {
+      case Storage.SqliteFile f -> SqliteStore.open(f.file());
+      case Storage.InMemory m -> SqliteStore.inMemory();
+      case Storage.Postgres p -> PostgresStore.open(p);
+    };
   }
 
   /** Starts a server; fails when the address cannot be bound or the store cannot be opened. */

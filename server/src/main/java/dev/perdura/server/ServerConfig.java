@@ -9,18 +9,33 @@ import java.util.List;
  *
  * @param host address to bind, e.g. {@code 127.0.0.1}
  * @param port TCP port; 0 picks a free one (see {@link PerduraServer#port()})
- * @param dbFile the SQLite file holding all data; {@code null} keeps everything in memory (lost
- *     at exit)
+ * @param storage where the data lives (see {@link Storage})
  * @param namespaces namespaces to create at start besides {@code default}
  * @param retentionSweepInterval how often closed workflows past their namespace's retention are
  *     deleted
  */
-public record ServerConfig(String host, int port, Path dbFile, List<String> namespaces,
+public record ServerConfig(String host, int port, Storage storage, List<String> namespaces,
     Duration retentionSweepInterval) {
   public static final Duration DEFAULT_RETENTION_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
+  /** A server on a SQLite file ({@code null}: in memory). */
   public ServerConfig(String host, int port, Path dbFile, List<String> namespaces) {
     this(host, port, dbFile, namespaces, DEFAULT_RETENTION_SWEEP_INTERVAL);
+  }
+
+  /** A server on a SQLite file ({@code null}: in memory). */
+  public ServerConfig(String host, int port, Path dbFile, List<String> namespaces, Duration retentionSweepInterval) {
+    this(host, port, dbFile == null ? Storage.inMemory() : Storage.sqlite(dbFile), namespaces,
+        retentionSweepInterval);
+  }
+
+  public ServerConfig(String host, int port, Storage storage, List<String> namespaces) {
+    this(host, port, storage, namespaces, DEFAULT_RETENTION_SWEEP_INTERVAL);
+  }
+
+  /** The SQLite file, or null when the data is in memory or in PostgreSQL. */
+  public Path dbFile() {
+    return storage instanceof Storage.SqliteFile f ? f.file() : null;
   }
 
   public ServerConfig {
@@ -33,6 +48,7 @@ public record ServerConfig(String host, int port, Path dbFile, List<String> name
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
+    java.util.Objects.requireNonNull(storage, "storage");
     namespaces = List.copyOf(namespaces);
   }
 }

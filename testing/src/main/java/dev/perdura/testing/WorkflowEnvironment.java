@@ -4,6 +4,7 @@ import dev.perdura.client.ClientOptions;
 import dev.perdura.client.PerduraClient;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
+import dev.perdura.server.Storage;
 import dev.perdura.worker.Worker;
 import dev.perdura.worker.WorkerOptions;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ public final class WorkflowEnvironment implements AutoCloseable {
 
   /** Starts the server; close the environment to stop it. */
   public static WorkflowEnvironment start() {
-    return new WorkflowEnvironment(PerduraServer.start(new ServerConfig("127.0.0.1", 0, null, List.of())));
+    return new WorkflowEnvironment(PerduraServer.start(new ServerConfig("127.0.0.1", 0, Storage.inMemory(), List.of())));
   }
 
   /** {@code host:port} of the server, for clients of other SDKs. */

@@ -34,7 +34,7 @@ public final class PerduraCli implements Runnable {
       name = "server",
       mixinStandardHelpOptions = true,
       description = "Run a Perdura server.",
-      subcommands = {StartDev.class})
+      subcommands = {StartDev.class, Start.class})
   static final class Server implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -231,9 +231,9 @@ public final class ListFilterParser {
         if (field.kind() != Kind.KEYWORD) {
           throw error("STARTS_WITH needs a text field, not " + op.describe());
         }
-        Object prefix = value(field);
-        return guardClose(field, field.column() + " LIKE ? ESCAPE '\\'",
-            ((String) prefix).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
+        String prefix = (String) value(field);
+        // Not LIKE: SQLite's LIKE ignores case, and a prefix match is case-sensitive everywhere else.
+        return guardClose(field, "substr(" + field.column() + ", 1, ?) = ?", prefix.codePointCount(0, prefix.length()), prefix);
       }
       throw error("expected an operator after the field, found " + op.describe());
     }

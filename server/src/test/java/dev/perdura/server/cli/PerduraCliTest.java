@@ -1,7 +1,9 @@
 package dev.perdura.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.perdura.server.Storage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -11,10 +13,17 @@ import picocli.CommandLine;
 /** The command line parses into the right server configuration, without starting a server. */
 class PerduraCliTest {
 
-  private static StartDev parse(String... args) {
+  private static ServerCommand parse(String... args) {
     CommandLine cli = new CommandLine(new PerduraCli());
     CommandLine.ParseResult result = cli.parseArgs(args);
-    return (StartDev) result.subcommand().subcommand().commandSpec().userObject();
+    return (ServerCommand) result.subcommand().subcommand().commandSpec().userObject();
+  }
+
+  private static String failure(String... args) {
+    StringWriter err = new StringWriter();
+    int code = new CommandLine(new PerduraCli()).setErr(new PrintWriter(err)).execute(args);
+    assertThat(code).isEqualTo(2);
+    return err.toString();
   }
 
   @Test
@@ -43,11 +52,41 @@ class PerduraCliTest {
 
   @Test
   void inMemoryAndDbFileExcludeEachOther() {
-    StringWriter err = new StringWriter();
-    int code = new CommandLine(new PerduraCli()).setErr(new PrintWriter(err))
-        .execute("server", "start-dev", "--in-memory", "--db-file", "a.db");
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString()).contains("mutually exclusive");
+    assertThat(failure("server", "start-dev", "--in-memory", "--db-file", "a.db")).contains("mutually exclusive");
+  }
+
+  @Test
+  void startOnPostgresNamesTheDatabaseAndUser() {
+    var config = parse("server", "start", "--postgres-url", "jdbc:postgresql://db:5432/perdura",
+        "--postgres-user", "perdura", "--postgres-max-connections", "4", "--port", "7000").config();
+    assertThat(config.storage()).isInstanceOfSatisfying(Storage.Postgres.class, p -> {
+      assertThat(p.jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/perdura");
+      assertThat(p.user()).isEqualTo("perdura");
+      assertThat(p.maxConnections()).isEqualTo(4);
+    });
+    assertThat(config.dbFile()).isNull();
+    assertThat(config.port()).isEqualTo(7000);
+  }
+
+  @Test
+  void startOnAFile() {
+    assertThat(parse("server", "start", "--db-file", "d/p.db").config().storage())
+        .isEqualTo(Storage.sqlite(Path.of("d/p.db")));
+  }
+
+  @Test
+  void startNeedsExactlyOneStore() {
+    assertThat(failure("server", "start")).contains("--db-file", "--postgres-url");
+    assertThat(failure("server", "start", "--db-file", "a.db", "--postgres-url", "jdbc:postgresql://h/d"))
+        .contains("mutually exclusive");
+    assertThat(failure("server", "start", "--postgres-user", "u")).contains("--postgres-url");
+  }
+
+  @Test
+  void aUrlOfAnotherDatabaseIsRefusedByName() {
+    assertThatThrownBy(() -> parse("server", "start", "--postgres-url", "jdbc:mysql://h/d").config())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("jdbc:postgresql:");
   }
 
   @Test

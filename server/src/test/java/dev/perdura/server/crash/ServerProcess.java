@@ -2,6 +2,7 @@ package dev.perdura.server.crash;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.perdura.server.Storage;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -17,18 +18,28 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Perdura server in its own JVM ({@code server start-dev} on a SQLite file), so a test can kill it
- * the way a power cut would and start it again on the same file and port.
+ * A Perdura server in its own JVM (on a SQLite file or a PostgreSQL database), so a test can kill
+ * it the way a power cut would and start it again on the same data and port.
  */
 final class ServerProcess implements AutoCloseable {
   private final int port;
-  private final Path dbFile;
+  private final List<String> storageOptions;
   private final Path log;
   private Process process;
 
+  /** A server on a SQLite file in {@code dir}. */
   ServerProcess(Path dir) {
+    this(dir, List.of("start-dev", "--db-file", dir.resolve("perdura.db").toString()));
+  }
+
+  /** A server on a PostgreSQL database. */
+  ServerProcess(Path dir, Storage.Postgres database) {
+    this(dir, List.of("start", "--postgres-url", database.jdbcUrl(), "--postgres-user", database.user()));
+  }
+
+  private ServerProcess(Path dir, List<String> storageOptions) {
     this.port = freePort();
-    this.dbFile = dir.resolve("perdura.db");
+    this.storageOptions = storageOptions;
     this.log = dir.resolve("server.log");
   }
 
@@ -47,11 +58,13 @@ final class ServerProcess implements AutoCloseable {
   /** Starts the server and waits until its health service answers SERVING. */
   void start() {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(List.of(
+    List<String> command = new java.util.ArrayList<>(List.of(
         java, "--enable-native-access=ALL-UNNAMED",
         "-cp", System.getProperty("java.class.path"),
-        "dev.perdura.server.cli.PerduraCli", "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", Integer.toString(port), "--db-file", dbFile.toString()))
+        "dev.perdura.server.cli.PerduraCli", "server"));
+    command.addAll(storageOptions);
+    command.addAll(List.of("--ip", "127.0.0.1", "--port", Integer.toString(port)));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     try {

@@ -8,6 +8,9 @@ import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.VisibilityFilter;
 import dev.perdura.server.store.VisibilityRow;
+import dev.perdura.server.store.Store;
+import dev.perdura.server.store.TestPostgres;
+import dev.perdura.server.store.postgres.PostgresStore;
 import dev.perdura.server.store.sqlite.SqliteStore;
 import java.time.Instant;
 import java.util.List;
@@ -20,24 +23,30 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ListFilterParserTest {
 
   private static final long T0 = Instant.parse("2026-03-01T00:00:00Z").toEpochMilli();
+  /** The same rows in both stores: a filter must select the same executions in each. */
   private static SqliteStore store;
+  private static PostgresStore postgres;
 
   /** Five executions: wf-1..wf-3 of type Order (wf-3 still running), wf-4 Refund, wf-5 in another namespace. */
   @BeforeAll
   static void seed() {
     store = SqliteStore.inMemory();
-    store.migrate();
-    store.commit(List.of(
+    postgres = PostgresStore.open(TestPostgres.get().newDatabase("filters"));
+    for (Store s : List.of(store, postgres)) {
+      s.migrate();
+      s.commit(List.of(
         write("ns", "wf-1", "Order", "q1", 2, T0, T0 + 60_000, 10),
         write("ns", "wf-2", "Order", "q2", 3, T0 + 1_000, T0 + 120_000, 20),
         write("ns", "wf-3", "Order", "q1", 1, T0 + 2_000, 0, 5),
         write("ns", "wf-4", "Refund_v2", "q1", 2, T0 + 3_000, T0 + 3_500, 7),
         write("other", "wf-5", "Order", "q1", 2, T0, T0 + 1, 3)));
+    }
   }
 
   @AfterAll
   static void close() {
     store.close();
+    postgres.close();
   }
 
   private static ExecutionWrite write(String ns, String workflowId, String type, String queue, int status,
@@ -48,8 +57,15 @@ class ListFilterParserTest {
     return new ExecutionWrite(row, 0, true, List.of(), List.of(), List.of(), List.of(), List.of(), false, false);
   }
 
+  /** The matching workflow ids; fails when the two stores disagree. */
   private static List<String> ids(String query) {
-    return store.listExecutions("ns", ListFilterParser.toSql(query), 0, 100).stream()
+    List<String> sqlite = ids(store, query);
+    assertThat(ids(postgres, query)).as("PostgreSQL's answer to %s", query).isEqualTo(sqlite);
+    return sqlite;
+  }
+
+  private static List<String> ids(Store s, String query) {
+    return s.listExecutions("ns", ListFilterParser.toSql(query), 0, 100).stream()
         .map(r -> r.key().workflowId()).toList();
   }
 
@@ -74,6 +90,8 @@ class ListFilterParserTest {
       "WorkflowType STARTS_WITH 'Refund_' ORDER BY WorkflowId          | wf-4",
       "WorkflowType STARTS_WITH 'Ord'  ORDER BY WorkflowId             | wf-1,wf-2,wf-3",
       "WorkflowType STARTS_WITH '_' ORDER BY WorkflowId                | ''",
+      "WorkflowType STARTS_WITH 'ord' ORDER BY WorkflowId              | ''",
+      "WorkflowType STARTS_WITH 'Refund_v2' ORDER BY WorkflowId        | wf-4",
       "HistoryLength > 7 ORDER BY HistoryLength ASC                    | wf-1,wf-2",
       "`WorkflowId` = 'wf-1' or workflowid = 'x'                       | ERROR",
       "`WorkflowId` = 'wf-1' or WorkflowId = 'wf-4' order by WorkflowId desc | wf-4,wf-1",
@@ -91,6 +109,7 @@ class ListFilterParserTest {
       assertThat(ids(query)).containsExactlyInAnyOrderElementsOf(want);
     }
     assertThat(store.countExecutions("ns", ListFilterParser.toSql(query))).isEqualTo(want.size());
+    assertThat(postgres.countExecutions("ns", ListFilterParser.toSql(query))).isEqualTo(want.size());
   }
 
   @Test

@@ -1,0 +1,512 @@
+package dev.perdura.server.store.jdbc;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perdura.server.store.ConcurrentUpdateException;
+import dev.perdura.server.store.EventRow;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.NamespaceRecord;
+import dev.perdura.server.store.Store;
+import dev.perdura.server.store.StoreException;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
+import dev.perdura.server.store.TimerRow;
+import dev.perdura.server.store.VisibilityFilter;
+import dev.perdura.server.store.VisibilityRow;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The store's SQL, shared by the SQLite and PostgreSQL stores: both speak the same statements
+ * (upserts with {@code ON CONFLICT}, {@code LIMIT/OFFSET}), so only connection handling, column
+ * types in the migrations ({@code db/<dialect>/}) and schema locking differ.
+ *
+ * <p>Every change of executions is one transaction that checks each row's expected version, so a
+ * writer that lost its row to another one fails with {@link ConcurrentUpdateException} and
+ * nothing of its batch lands.
+ */
+public abstract class JdbcStore implements Store {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String EXECUTION_COLUMNS =
+      "namespace, workflow_id, run_id, version, state, workflow_type, task_queue, status, start_time,"
+          + " close_time, execution_time, history_length, first_run_id, memo, search_attributes";
+
+  private static final String FIND_EXECUTION = "SELECT " + EXECUTION_COLUMNS
+      + " FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ?";
+
+  /** What a read or a write does with its session. */
+  protected interface Body<T> {
+    T run(Session c) throws SQLException;
+  }
+
+  /** Runs a read on a connection of its own; SQL errors become {@link StoreException}. */
+  protected abstract <T> T read(String what, Body<T> body);
+
+  /** Runs {@code body} in one transaction: committed when it returns, rolled back when it throws. */
+  protected abstract <T> T write(String what, Body<T> body);
+
+  /** The folder of this store's migrations under {@code db/}. */
+  protected abstract String dialect();
+
+  /**
+   * Called first in every migration transaction, so that servers starting together on one
+   * database migrate one after the other.
+   */
+  protected void lockSchema(Session c) throws SQLException {}
+
+  /** Runs {@code body} as one transaction on the session's connection. */
+  protected static <T> T inTransaction(Session session, Body<T> body) throws SQLException {
+    java.sql.Connection c = session.connection();
+    c.setAutoCommit(false);
+    try {
+      T result = body.run(session);
+      c.commit();
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException rollback) {
+        e.addSuppressed(rollback);
+      }
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  // ---- schema -------------------------------------------------------------------------------
+
+  /** The migrations, in order; each runs once, in its own transaction. */
+  private static final List<String> MIGRATIONS = List.of("V1__init.sql");
+
+  @Override
+  public void migrate() {
+    write("create the schema version table", c -> {
+      lockSchema(c);
+      try (Statement s = c.connection().createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+      }
+      return null;
+    });
+    for (int i = 0; i < MIGRATIONS.size(); i++) {
+      int version = i + 1;
+      String name = MIGRATIONS.get(i);
+      write("apply migration " + name, c -> {
+        lockSchema(c);
+        try (PreparedStatement q = c.connection().prepareStatement("SELECT 1 FROM schema_version WHERE version = ?")) {
+          q.setInt(1, version);
+          try (ResultSet rs = q.executeQuery()) {
+            if (rs.next()) {
+              return null;
+            }
+          }
+        }
+        try (Statement s = c.connection().createStatement()) {
+          for (String statement : migrationText(name).split(";")) {
+            if (!statement.isBlank()) {
+              s.execute(statement);
+            }
+          }
+        }
+        try (PreparedStatement insert = c.connection().prepareStatement("INSERT INTO schema_version VALUES (?, ?, ?)")) {
+          insert.setInt(1, version);
+          insert.setString(2, name);
+          insert.setLong(3, System.currentTimeMillis());
+          insert.executeUpdate();
+        }
+        return null;
+      });
+    }
+  }
+
+  private String migrationText(String name) {
+    try (InputStream in = JdbcStore.class.getResourceAsStream("/db/" + dialect() + "/" + name)) {
+      if (in == null) {
+        throw new StoreException("migration " + name + " is missing from the classpath", null);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new StoreException("cannot read migration " + name, e);
+    }
+  }
+
+  // ---- namespaces ---------------------------------------------------------------------------
+
+  private static NamespaceRecord namespace(ResultSet rs) throws SQLException {
+    Map<String, String> data;
+    try {
+      data = JSON.readValue(rs.getString("data"), new TypeReference<Map<String, String>>() {});
+    } catch (IOException e) {
+      throw new SQLException("namespace data is unreadable", e);
+    }
+    return new NamespaceRecord(rs.getString("name"), rs.getString("id"), rs.getString("description"),
+        rs.getString("owner_email"), rs.getLong("retention_seconds"), data, rs.getLong("created_at"));
+  }
+
+  @Override
+  public Optional<NamespaceRecord> findNamespace(String name) {
+    return read("read namespace " + name, c -> {
+      try (PreparedStatement q = c.connection().prepareStatement("SELECT * FROM namespaces WHERE name = ?")) {
+        q.setString(1, name);
+        try (ResultSet rs = q.executeQuery()) {
+          return rs.next() ? Optional.of(namespace(rs)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<NamespaceRecord> listNamespaces() {
+    return read("list namespaces", c -> {
+      List<NamespaceRecord> all = new ArrayList<>();
+      try (Statement s = c.connection().createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM namespaces ORDER BY name")) {
+        while (rs.next()) {
+          all.add(namespace(rs));
+        }
+      }
+      return all;
+    });
+  }
+
+  @Override
+  public boolean insertNamespace(NamespaceRecord ns) {
+    return write("register namespace " + ns.name(), c -> {
+      try (PreparedStatement q = c.connection().prepareStatement(
+          "INSERT INTO namespaces VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING")) {
+        q.setString(1, ns.name());
+        q.setString(2, ns.id());
+        q.setString(3, ns.description());
+        q.setString(4, ns.ownerEmail());
+        q.setLong(5, ns.retentionSeconds());
+        try {
+          q.setString(6, JSON.writeValueAsString(ns.data()));
+        } catch (IOException e) {
+          throw new SQLException("namespace data cannot be written", e);
+        }
+        q.setLong(7, ns.createdAtMillis());
+        return q.executeUpdate() == 1;
+      }
+    });
+  }
+
+  // ---- executions and history ---------------------------------------------------------------
+
+  @Override
+  public Optional<String> findCurrentRunId(String namespace, String workflowId) {
+    return read("find the current run of " + workflowId, c -> {
+      PreparedStatement q =
+          c.prepared("SELECT run_id FROM current_executions WHERE namespace = ? AND workflow_id = ?");
+      q.setString(1, namespace);
+      q.setString(2, workflowId);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    });
+  }
+
+  private static ExecutionRow execution(ResultSet rs) throws SQLException {
+    ExecutionKey key = new ExecutionKey(rs.getString("namespace"), rs.getString("workflow_id"), rs.getString("run_id"));
+    VisibilityRow visibility = new VisibilityRow(rs.getString("workflow_type"), rs.getString("task_queue"),
+        rs.getInt("status"), rs.getLong("start_time"), rs.getLong("close_time"), rs.getLong("execution_time"),
+        rs.getLong("history_length"), rs.getString("first_run_id"), rs.getBytes("memo"), rs.getBytes("search_attributes"));
+    return new ExecutionRow(key, rs.getLong("version"), rs.getBytes("state"), visibility);
+  }
+
+  @Override
+  public Optional<ExecutionRow> findExecution(ExecutionKey key) {
+    return read("read execution " + key, c -> {
+      PreparedStatement q = c.prepared(FIND_EXECUTION);
+      bindKey(q, 1, key);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? Optional.of(execution(rs)) : Optional.empty();
+      }
+    });
+  }
+
+  private static void bindKey(PreparedStatement q, int from, ExecutionKey key) throws SQLException {
+    q.setString(from, key.namespace());
+    q.setString(from + 1, key.workflowId());
+    q.setString(from + 2, key.runId());
+  }
+
+  @Override
+  public List<EventRow> readEvents(ExecutionKey key, long fromEventId, int maxEvents) {
+    return read("read history of " + key, c -> {
+      List<EventRow> events = new ArrayList<>();
+      PreparedStatement q = c.prepared("SELECT event_id, data FROM history_events"
+          + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND event_id >= ? ORDER BY event_id LIMIT ?");
+      bindKey(q, 1, key);
+      q.setLong(4, fromEventId);
+      q.setInt(5, maxEvents);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          events.add(new EventRow(rs.getLong(1), rs.getBytes(2)));
+        }
+      }
+      return events;
+    });
+  }
+
+  @Override
+  public void commit(List<ExecutionWrite> writes) {
+    if (writes.isEmpty()) {
+      return;
+    }
+    write("commit " + writes.size() + " changes", c -> {
+      PreparedStatement insert = c.prepared("INSERT INTO executions (" + EXECUTION_COLUMNS
+              + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+      PreparedStatement update = c.prepared("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"
+              + " task_queue = ?, status = ?, start_time = ?, close_time = ?, execution_time = ?, history_length = ?,"
+              + " first_run_id = ?, memo = ?, search_attributes = ?"
+              + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
+      PreparedStatement current = c.prepared("INSERT INTO current_executions VALUES (?, ?, ?)"
+              + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id");
+      PreparedStatement clearTasks = c.prepared(
+              "DELETE FROM tasks WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
+      PreparedStatement clearTimers = c.prepared(
+              "DELETE FROM timers WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
+      PreparedStatement event = c.prepared("INSERT INTO history_events VALUES (?, ?, ?, ?, ?)");
+      PreparedStatement putTask = c.prepared("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              + " ON CONFLICT (namespace, workflow_id, run_id, kind, scheduled_event_id) DO UPDATE SET"
+              + " task_queue = excluded.task_queue, attempt = excluded.attempt, priority_key = excluded.priority_key,"
+              + " fairness_key = excluded.fairness_key, fairness_weight = excluded.fairness_weight,"
+              + " created_at = excluded.created_at");
+      PreparedStatement deleteTask = c.prepared("DELETE FROM tasks WHERE namespace = ? AND workflow_id = ?"
+              + " AND run_id = ? AND kind = ? AND scheduled_event_id = ?");
+      PreparedStatement putTimer = c.prepared("INSERT INTO timers VALUES (?, ?, ?, ?, ?)"
+              + " ON CONFLICT (namespace, workflow_id, run_id, timer_key) DO UPDATE SET fire_at = excluded.fire_at");
+      PreparedStatement deleteTimer = c.prepared("DELETE FROM timers WHERE namespace = ? AND workflow_id = ?"
+              + " AND run_id = ? AND timer_key = ?");
+      for (ExecutionWrite w : writes) {
+        ExecutionRow row = w.row();
+        ExecutionKey key = row.key();
+        VisibilityRow v = row.visibility();
+        if (w.purge()) {
+          purge(c, w);
+          continue;
+        }
+        if (w.expectedVersion() == 0) {
+          bindKey(insert, 1, key);
+          insert.setLong(4, row.version());
+          insert.setBytes(5, row.state());
+          insert.setString(6, v.workflowType());
+          insert.setString(7, v.taskQueue());
+          insert.setInt(8, v.status());
+          insert.setLong(9, v.startTimeMillis());
+          insert.setLong(10, v.closeTimeMillis());
+          insert.setLong(11, v.executionTimeMillis());
+          insert.setLong(12, v.historyLength());
+          insert.setString(13, v.firstRunId());
+          insert.setBytes(14, v.memo());
+          insert.setBytes(15, v.searchAttributes());
+          if (insert.executeUpdate() != 1) {
+            throw new ConcurrentUpdateException("execution " + key + " already exists");
+          }
+        } else {
+          update.setLong(1, row.version());
+          update.setBytes(2, row.state());
+          update.setString(3, v.workflowType());
+          update.setString(4, v.taskQueue());
+          update.setInt(5, v.status());
+          update.setLong(6, v.startTimeMillis());
+          update.setLong(7, v.closeTimeMillis());
+          update.setLong(8, v.executionTimeMillis());
+          update.setLong(9, v.historyLength());
+          update.setString(10, v.firstRunId());
+          update.setBytes(11, v.memo());
+          update.setBytes(12, v.searchAttributes());
+          bindKey(update, 13, key);
+          update.setLong(16, w.expectedVersion());
+          if (update.executeUpdate() != 1) {
+            throw new ConcurrentUpdateException(
+                "execution " + key + " is no longer at version " + w.expectedVersion());
+          }
+        }
+        if (w.makeCurrent()) {
+          bindKey(current, 1, key);
+          current.executeUpdate();
+        }
+        if (w.clearTasksAndTimers()) {
+          bindKey(clearTasks, 1, key);
+          clearTasks.executeUpdate();
+          bindKey(clearTimers, 1, key);
+          clearTimers.executeUpdate();
+        }
+        for (EventRow e : w.events()) {
+          bindKey(event, 1, key);
+          event.setLong(4, e.eventId());
+          event.setBytes(5, e.data());
+          event.addBatch();
+        }
+        if (!w.events().isEmpty()) {
+          event.executeBatch();
+        }
+        for (TaskRow t : w.putTasks()) {
+          bindKey(putTask, 1, key);
+          putTask.setString(4, t.kind().name());
+          putTask.setLong(5, t.scheduledEventId());
+          putTask.setString(6, t.taskQueue());
+          putTask.setInt(7, t.attempt());
+          putTask.setInt(8, t.priorityKey());
+          putTask.setString(9, t.fairnessKey());
+          putTask.setFloat(10, t.fairnessWeight());
+          putTask.setLong(11, t.createdAtMillis());
+          putTask.addBatch();
+        }
+        if (!w.putTasks().isEmpty()) {
+          putTask.executeBatch();
+        }
+        for (TaskRow t : w.deleteTasks()) {
+          bindKey(deleteTask, 1, key);
+          deleteTask.setString(4, t.kind().name());
+          deleteTask.setLong(5, t.scheduledEventId());
+          deleteTask.addBatch();
+        }
+        if (!w.deleteTasks().isEmpty()) {
+          deleteTask.executeBatch();
+        }
+        for (TimerRow t : w.putTimers()) {
+          bindKey(putTimer, 1, key);
+          putTimer.setString(4, t.timerKey());
+          putTimer.setLong(5, t.fireAtMillis());
+          putTimer.addBatch();
+        }
+        if (!w.putTimers().isEmpty()) {
+          putTimer.executeBatch();
+        }
+        for (String timerKey : w.deleteTimerKeys()) {
+          bindKey(deleteTimer, 1, key);
+          deleteTimer.setString(4, timerKey);
+          deleteTimer.addBatch();
+        }
+        if (!w.deleteTimerKeys().isEmpty()) {
+          deleteTimer.executeBatch();
+        }
+      }
+      return null;
+    });
+  }
+
+  private static void purge(Session c, ExecutionWrite w) throws SQLException {
+    ExecutionKey key = w.row().key();
+    PreparedStatement execution = c.prepared(
+        "DELETE FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
+    bindKey(execution, 1, key);
+    execution.setLong(4, w.expectedVersion());
+    if (execution.executeUpdate() != 1) {
+      throw new ConcurrentUpdateException("execution " + key + " is no longer at version " + w.expectedVersion());
+    }
+    for (String table : List.of("history_events", "tasks", "timers", "current_executions")) {
+      PreparedStatement delete = c.prepared(
+          "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
+      bindKey(delete, 1, key);
+      delete.executeUpdate();
+    }
+  }
+
+  @Override
+  public List<ExecutionKey> findClosedBefore(String namespace, long closedBeforeMillis, int limit) {
+    return read("find closed executions of " + namespace, c -> {
+      PreparedStatement q = c.prepared("SELECT workflow_id, run_id FROM executions"
+          + " WHERE namespace = ? AND close_time > 0 AND close_time < ? ORDER BY close_time LIMIT ?");
+      q.setString(1, namespace);
+      q.setLong(2, closedBeforeMillis);
+      q.setInt(3, limit);
+      List<ExecutionKey> keys = new ArrayList<>();
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          keys.add(new ExecutionKey(namespace, rs.getString(1), rs.getString(2)));
+        }
+      }
+      return keys;
+    });
+  }
+
+  @Override
+  public List<TaskRow> loadTasks() {
+    return read("load task backlog", c -> {
+      List<TaskRow> tasks = new ArrayList<>();
+      try (Statement s = c.connection().createStatement();
+          ResultSet rs = s.executeQuery("SELECT * FROM tasks ORDER BY created_at")) {
+        while (rs.next()) {
+          tasks.add(new TaskRow(
+              new ExecutionKey(rs.getString("namespace"), rs.getString("workflow_id"), rs.getString("run_id")),
+              TaskKind.valueOf(rs.getString("kind")), rs.getString("task_queue"), rs.getLong("scheduled_event_id"),
+              rs.getInt("attempt"), rs.getInt("priority_key"), rs.getString("fairness_key"),
+              rs.getFloat("fairness_weight"), rs.getLong("created_at")));
+        }
+      }
+      return tasks;
+    });
+  }
+
+  @Override
+  public List<TimerRow> loadTimers() {
+    return read("load timers", c -> {
+      List<TimerRow> timers = new ArrayList<>();
+      try (Statement s = c.connection().createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM timers")) {
+        while (rs.next()) {
+          timers.add(new TimerRow(
+              new ExecutionKey(rs.getString("namespace"), rs.getString("workflow_id"), rs.getString("run_id")),
+              rs.getString("timer_key"), rs.getLong("fire_at")));
+        }
+      }
+      return timers;
+    });
+  }
+
+  // ---- visibility ---------------------------------------------------------------------------
+
+  private static void bindParams(PreparedStatement q, int from, List<Object> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      q.setObject(from + i, params.get(i));
+    }
+  }
+
+  @Override
+  public List<ExecutionRow> listExecutions(String namespace, VisibilityFilter filter, int offset, int limit) {
+    return read("list executions", c -> {
+      List<ExecutionRow> rows = new ArrayList<>();
+      try (PreparedStatement q = c.connection().prepareStatement("SELECT " + EXECUTION_COLUMNS + " FROM executions WHERE namespace = ? AND ("
+          + filter.where() + ") ORDER BY " + filter.orderBy() + " LIMIT ? OFFSET ?")) {
+        q.setString(1, namespace);
+        bindParams(q, 2, filter.params());
+        q.setInt(2 + filter.params().size(), limit);
+        q.setInt(3 + filter.params().size(), offset);
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            rows.add(execution(rs));
+          }
+        }
+      }
+      return rows;
+    });
+  }
+
+  @Override
+  public long countExecutions(String namespace, VisibilityFilter filter) {
+    return read("count executions", c -> {
+      try (PreparedStatement q = c.connection().prepareStatement(
+          "SELECT COUNT(*) FROM executions WHERE namespace = ? AND (" + filter.where() + ")")) {
+        q.setString(1, namespace);
+        bindParams(q, 2, filter.params());
+        try (ResultSet rs = q.executeQuery()) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      }
+    });
+  }
+
+}

@@ -1,0 +1,186 @@
+package dev.perdura.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.perdura.server.store.postgres.PostgresStore;
+import dev.perdura.server.store.sqlite.SqliteStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** What every store guarantees, checked on SQLite and on PostgreSQL alike. */
+class StoreContractTest {
+  private final List<Store> opened = new ArrayList<>();
+
+  static Stream<Arguments> stores() {
+    return Stream.of(
+        Arguments.of("SQLite", (Supplier<Store>) SqliteStore::inMemory),
+        Arguments.of("PostgreSQL", (Supplier<Store>) () -> PostgresStore.open(TestPostgres.get().newDatabase("contract"))));
+  }
+
+  private Store open(Supplier<Store> factory) {
+    Store store = factory.get();
+    opened.add(store);
+    store.migrate();
+    return store;
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(Store::close);
+  }
+
+  private static final ExecutionKey RUN = new ExecutionKey("ns", "order-1", "run-1");
+
+  private static ExecutionRow row(ExecutionKey key, long version, String state, int status, long closeTime) {
+    return new ExecutionRow(key, version, state.getBytes(),
+        new VisibilityRow("Order", "orders", status, 1_000, closeTime, 1_000, version, key.runId(),
+            new byte[] {7}, new byte[0]));
+  }
+
+  private static ExecutionWrite create(ExecutionKey key, List<EventRow> events, List<TaskRow> tasks, List<TimerRow> timers) {
+    return new ExecutionWrite(row(key, 1, "s1", 1, 0), 0, true, events, tasks, List.of(), timers, List.of(), false, false);
+  }
+
+  private static TaskRow task(ExecutionKey key, long scheduled, int attempt) {
+    return new TaskRow(key, TaskKind.ACTIVITY, "orders", scheduled, attempt, 2, "tenant-a", 0.5f, 100 + scheduled);
+  }
+
+  private static List<EventRow> events(long from, long to) {
+    List<EventRow> events = new ArrayList<>();
+    for (long id = from; id <= to; id++) {
+      events.add(new EventRow(id, ("event-" + id).getBytes()));
+    }
+    return events;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void migratingTwiceChangesNothing(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    store.migrate();
+    assertThat(store.insertNamespace(new NamespaceRecord("ns", "id-1", "d", "o@x", 3600, Map.of("k", "v"), 5))).isTrue();
+    store.migrate();
+    assertThat(store.findNamespace("ns")).isPresent();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void namespacesAreInsertedOnce(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    NamespaceRecord ns = new NamespaceRecord("billing", "id-1", "money", "o@x", 86_400, Map.of("team", "pay"), 42);
+    assertThat(store.insertNamespace(ns)).isTrue();
+    assertThat(store.insertNamespace(new NamespaceRecord("billing", "id-2", "other", "", 1, Map.of(), 43))).isFalse();
+    assertThat(store.findNamespace("billing")).contains(ns);
+    assertThat(store.findNamespace("nope")).isEmpty();
+    assertThat(store.listNamespaces()).containsExactly(ns);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void aCommittedRunIsReadBackWithItsHistoryTasksAndTimers(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    byte[] big = new byte[300_000];
+    Arrays.fill(big, (byte) 3);
+    List<EventRow> history = new ArrayList<>(events(1, 4));
+    history.add(new EventRow(5, big));
+    store.commit(List.of(create(RUN, history, List.of(task(RUN, 3, 1)), List.of(new TimerRow(RUN, "t1", 9_000)))));
+
+    assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-1");
+    ExecutionRow read = store.findExecution(RUN).orElseThrow();
+    assertThat(read.version()).isEqualTo(1);
+    assertThat(read.state()).isEqualTo("s1".getBytes());
+    assertThat(read.visibility()).usingRecursiveComparison().isEqualTo(row(RUN, 1, "s1", 1, 0).visibility());
+    assertThat(store.readEvents(RUN, 2, 2)).extracting(EventRow::eventId).containsExactly(2L, 3L);
+    assertThat(store.readEvents(RUN, 5, 10)).singleElement().satisfies(e -> assertThat(e.data()).isEqualTo(big));
+    assertThat(store.loadTasks()).containsExactly(task(RUN, 3, 1));
+    assertThat(store.loadTimers()).containsExactly(new TimerRow(RUN, "t1", 9_000));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void updatesReplaceTasksAndTimersInPlaceAndDeleteThem(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    store.commit(List.of(create(RUN, events(1, 2), List.of(task(RUN, 2, 1), task(RUN, 7, 1)),
+        List.of(new TimerRow(RUN, "t1", 100), new TimerRow(RUN, "t2", 200)))));
+    store.commit(List.of(new ExecutionWrite(row(RUN, 2, "s2", 1, 0), 1, false, events(3, 3),
+        List.of(task(RUN, 2, 2)), List.of(task(RUN, 7, 0)), List.of(new TimerRow(RUN, "t1", 150)), List.of("t2"),
+        false, false)));
+    assertThat(store.findExecution(RUN).orElseThrow().state()).isEqualTo("s2".getBytes());
+    assertThat(store.loadTasks()).containsExactly(task(RUN, 2, 2));
+    assertThat(store.loadTimers()).containsExactly(new TimerRow(RUN, "t1", 150));
+    assertThat(store.readEvents(RUN, 1, 100)).hasSize(3);
+
+    store.commit(List.of(new ExecutionWrite(row(RUN, 3, "s3", 2, 5_000), 2, false, List.of(), List.of(), List.of(),
+        List.of(), List.of(), true, false)));
+    assertThat(store.loadTasks()).isEmpty();
+    assertThat(store.loadTimers()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void aStaleVersionFailsTheWholeBatch(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    ExecutionKey other = new ExecutionKey("ns", "order-2", "run-2");
+    store.commit(List.of(create(RUN, events(1, 1), List.of(), List.of())));
+
+    ExecutionWrite fine = create(other, events(1, 1), List.of(task(other, 1, 1)), List.of());
+    ExecutionWrite stale = new ExecutionWrite(row(RUN, 6, "lost", 1, 0), 5, false, events(2, 2), List.of(), List.of(),
+        List.of(), List.of(), false, false);
+    assertThatThrownBy(() -> store.commit(List.of(fine, stale))).isInstanceOf(ConcurrentUpdateException.class)
+        .hasMessageContaining("order-1");
+    assertThat(store.findExecution(other)).isEmpty();
+    assertThat(store.loadTasks()).isEmpty();
+    assertThat(store.findExecution(RUN).orElseThrow().version()).isEqualTo(1);
+    assertThat(store.readEvents(RUN, 1, 10)).hasSize(1);
+
+    assertThatThrownBy(() -> store.commit(List.of(create(RUN, List.of(), List.of(), List.of()))))
+        .isInstanceOf(ConcurrentUpdateException.class).hasMessageContaining("already exists");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void aNewRunBecomesCurrentAndPurgingForgetsEverything(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    ExecutionKey second = new ExecutionKey("ns", "order-1", "run-2");
+    store.commit(List.of(new ExecutionWrite(row(RUN, 1, "s", 2, 2_000), 0, true, events(1, 2), List.of(), List.of(),
+        List.of(), List.of(), false, false)));
+    store.commit(List.of(create(second, events(1, 1), List.of(task(second, 1, 1)), List.of())));
+    assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-2");
+
+    assertThat(store.findClosedBefore("ns", 3_000, 10)).containsExactly(RUN);
+    assertThat(store.findClosedBefore("ns", 2_000, 10)).isEmpty();
+
+    store.commit(List.of(new ExecutionWrite(row(second, 1, "s", 1, 0), 1, false, List.of(), List.of(), List.of(),
+        List.of(), List.of(), false, true)));
+    assertThat(store.findExecution(second)).isEmpty();
+    assertThat(store.readEvents(second, 1, 10)).isEmpty();
+    assertThat(store.loadTasks()).isEmpty();
+    assertThat(store.findCurrentRunId("ns", "order-1")).isEmpty();
+    assertThat(store.findExecution(RUN)).isPresent();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void listingPagesThroughExecutionsOfOneNamespace(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    List<ExecutionWrite> writes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      writes.add(create(new ExecutionKey("ns", "wf-" + i, "r" + i), List.of(), List.of(), List.of()));
+    }
+    writes.add(create(new ExecutionKey("elsewhere", "wf-x", "rx"), List.of(), List.of(), List.of()));
+    store.commit(writes);
+    VisibilityFilter byId = new VisibilityFilter("1=1", List.of(), "workflow_id");
+    assertThat(store.listExecutions("ns", byId, 1, 2)).extracting(r -> r.key().workflowId())
+        .containsExactly("wf-1", "wf-2");
+    assertThat(store.countExecutions("ns", VisibilityFilter.all())).isEqualTo(5);
+  }
+}
