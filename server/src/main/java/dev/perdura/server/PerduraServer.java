@@ -1,9 +1,7 @@
 package dev.perdura.server;
 
 import dev.perdura.server.frontend.Namespaces;
-import dev.perdura.server.frontend.WorkflowServiceFrontend;
-import dev.perdura.server.history.HistoryService;
-import dev.perdura.server.matching.Matching;
+import dev.perdura.server.cluster.ClusterNode;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.postgres.PostgresStore;
 import dev.perdura.server.store.sqlite.SqliteStore;
@@ -11,6 +9,7 @@ import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.util.MutableHandlerRegistry;
 import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +19,7 @@ import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,20 +35,25 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Everything an RPC acknowledged is in the store: after a crash, starting a server on the same
  * file resumes pending workflow tasks, activity tasks and timers.
+ *
+ * <p>On PostgreSQL, several servers share one database: one is active and runs the workflow
+ * engine, the others forward every call to it and take over when it stops or its lease expires
+ * (see {@link ClusterNode}). Clients may connect to any of them.
  */
 public final class PerduraServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PerduraServer.class);
   private static final String WORKFLOW_SERVICE = WorkflowServiceGrpc.SERVICE_NAME;
-  private static final int SHARDS = 1;
 
   private final ServerConfig config;
   private final Store store;
-  private final Matching matching;
-  private final HistoryService history;
-  private final dev.perdura.server.history.RetentionSweeper retention;
+  private final MutableHandlerRegistry services = new MutableHandlerRegistry();
   private final HealthStatusManager health;
   private final ExecutorService calls;
   private final Server grpc;
+  /** The engine when this server is alone on its store (SQLite, memory). */
+  private final ServerCore single;
+  /** The cluster membership when the store is shared (PostgreSQL). */
+  private final ClusterNode node;
 
   private PerduraServer(ServerConfig config) {
     this.config = config;
@@ -59,24 +64,33 @@ public final class PerduraServer implements AutoCloseable {
       Namespaces namespaces = new Namespaces(store, clock);
       namespaces.ensure("default");
       config.namespaces().forEach(namespaces::ensure);
-      this.matching = new Matching();
-      this.history = new HistoryService(store, matching, clock, SHARDS);
-      this.retention = new dev.perdura.server.history.RetentionSweeper(store, history, clock,
-          config.retentionSweepInterval());
       this.health = new HealthStatusManager();
       this.calls = Executors.newVirtualThreadPerTaskExecutor();
+      Supplier<ServerCore> cores = () -> new ServerCore(store, clock, config.retentionSweepInterval());
+      if (store instanceof PostgresStore) {
+        this.single = null;
+      } else {
+        this.single = cores.get();
+        services.addService(single.service());
+      }
       this.grpc =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
               .executor(calls)
               .maxInboundMessageSize(64 * 1024 * 1024)
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true)
-              .addService(new WorkflowServiceFrontend(namespaces, history, matching, store))
+              .fallbackHandlerRegistry(services)
+              .intercept(ClusterNode.forwardingMarkReader())
               .addService(health.getHealthService())
               .build();
-      history.start();
-      retention.start();
       grpc.start();
+      if (store instanceof PostgresStore postgres) {
+        this.node = new ClusterNode(postgres, advertisedAddress(), config.cluster().leaseDuration(), services,
+            cores::get);
+        node.start();
+      } else {
+        this.node = null;
+      }
     } catch (IOException e) {
       store.close();
       throw new UncheckedIOException(
@@ -87,7 +101,19 @@ public final class PerduraServer implements AutoCloseable {
     }
     health.setStatus(WORKFLOW_SERVICE, ServingStatus.SERVING);
     health.setStatus("", ServingStatus.SERVING);
-    log.info("Perdura server listening on {} (data: {})", target(), config.storage().describe());
+    log.info("Perdura server listening on {} (data: {}){}", target(), config.storage().describe(),
+        node == null ? "" : node.isActive() ? ", active" : ", forwarding to the active server");
+  }
+
+  private String advertisedAddress() {
+    if (config.cluster().advertisedAddress() != null) {
+      return config.cluster().advertisedAddress();
+    }
+    if (config.host().equals("0.0.0.0") || config.host().equals("::")) {
+      throw new IllegalArgumentException("listening on " + config.host() + ", this server cannot tell the others"
+          + " where to reach it: give its address (--advertise-address host:port)");
+    }
+    return target();
   }
 
   private static Store openStore(Storage storage) {
@@ -113,9 +139,17 @@ public final class PerduraServer implements AutoCloseable {
     return config.host() + ":" + port();
   }
 
-  /** The database file, or null when in memory. */
+  /** The database file, or null when in memory or on PostgreSQL. */
   public Path dbFile() {
     return config.dbFile();
+  }
+
+  /**
+   * Whether this server runs the workflow engine now: always when it is alone on its store; on a
+   * shared PostgreSQL database, while it holds the active server's lease.
+   */
+  public boolean isActive() {
+    return node == null || node.isActive();
   }
 
   /** Blocks until the server has stopped. */
@@ -123,7 +157,7 @@ public final class PerduraServer implements AutoCloseable {
     grpc.awaitTermination();
   }
 
-  /** Stops accepting calls, ends long polls, and closes the store. Idempotent. */
+  /** Stops accepting calls, ends long polls, gives up the lease if it holds it, and closes the store. Idempotent. */
   @Override
   public synchronized void close() {
     if (grpc.isTerminated()) {
@@ -131,9 +165,12 @@ public final class PerduraServer implements AutoCloseable {
     }
     health.enterTerminalState();
     grpc.shutdown();
-    matching.close();
-    retention.close();
-    history.close();
+    if (node != null) {
+      node.close();
+    }
+    if (single != null) {
+      single.close();
+    }
     try {
       if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
         grpc.shutdownNow();

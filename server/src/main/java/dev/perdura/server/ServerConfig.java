@@ -13,9 +13,10 @@ import java.util.List;
  * @param namespaces namespaces to create at start besides {@code default}
  * @param retentionSweepInterval how often closed workflows past their namespace's retention are
  *     deleted
+ * @param cluster how this server shares a PostgreSQL database with others
  */
 public record ServerConfig(String host, int port, Storage storage, List<String> namespaces,
-    Duration retentionSweepInterval) {
+    Duration retentionSweepInterval, ClusterOptions cluster) {
   public static final Duration DEFAULT_RETENTION_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
   /** A server on a SQLite file ({@code null}: in memory). */
@@ -26,11 +27,16 @@ public record ServerConfig(String host, int port, Storage storage, List<String> 
   /** A server on a SQLite file ({@code null}: in memory). */
   public ServerConfig(String host, int port, Path dbFile, List<String> namespaces, Duration retentionSweepInterval) {
     this(host, port, dbFile == null ? Storage.inMemory() : Storage.sqlite(dbFile), namespaces,
-        retentionSweepInterval);
+        retentionSweepInterval, ClusterOptions.DEFAULT);
   }
 
   public ServerConfig(String host, int port, Storage storage, List<String> namespaces) {
-    this(host, port, storage, namespaces, DEFAULT_RETENTION_SWEEP_INTERVAL);
+    this(host, port, storage, namespaces, DEFAULT_RETENTION_SWEEP_INTERVAL, ClusterOptions.DEFAULT);
+  }
+
+  /** The same configuration with other cluster options. */
+  public ServerConfig withCluster(ClusterOptions options) {
+    return new ServerConfig(host, port, storage, namespaces, retentionSweepInterval, options);
   }
 
   /** The SQLite file, or null when the data is in memory or in PostgreSQL. */
@@ -49,6 +55,7 @@ public record ServerConfig(String host, int port, Storage storage, List<String> 
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
     java.util.Objects.requireNonNull(storage, "storage");
+    java.util.Objects.requireNonNull(cluster, "cluster");
     namespaces = List.copyOf(namespaces);
   }
 }

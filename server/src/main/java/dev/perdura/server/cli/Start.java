@@ -1,6 +1,9 @@
 package dev.perdura.server.cli;
 
+import dev.perdura.server.ClusterOptions;
+import dev.perdura.server.ServerConfig;
 import dev.perdura.server.Storage;
+import java.time.Duration;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -8,13 +11,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code perdura server start}: a server whose store is named explicitly, a SQLite file or a
- * PostgreSQL database. Several servers started on one PostgreSQL database share its data.
+ * PostgreSQL database. Several servers started on one PostgreSQL database share its data: one is
+ * active, the others forward to it and take over when it goes.
  */
 @Command(
     name = "start",
     mixinStandardHelpOptions = true,
     description = {
       "Start a Perdura server on a SQLite file or a PostgreSQL database.",
+      "Servers started on one PostgreSQL database form a cluster: one is active, the others forward calls to it"
+          + " and take over when it stops or its lease expires.",
       "The PostgreSQL password is read from the environment variable PERDURA_POSTGRES_PASSWORD."
     })
 final class Start extends ServerCommand {
@@ -44,6 +50,21 @@ final class Start extends ServerCommand {
     @Option(names = "--postgres-max-connections", paramLabel = "N", defaultValue = "10",
         description = "Connections kept to the database at most (default: ${DEFAULT-VALUE}).")
     int maxConnections;
+  }
+
+  @Option(names = "--advertise-address", paramLabel = "HOST:PORT",
+      description = "Where the other servers on the same PostgreSQL database reach this one (default: --ip:--port).")
+  String advertisedAddress;
+
+  @Option(names = "--lease-seconds", paramLabel = "S", defaultValue = "10",
+      description = "How long the active server's lease lasts without renewal: the longest a crashed active server"
+          + " leaves the others without one (default: ${DEFAULT-VALUE}).")
+  double leaseSeconds;
+
+  @Override
+  ServerConfig config() {
+    return super.config().withCluster(
+        new ClusterOptions(advertisedAddress, Duration.ofMillis(Math.round(leaseSeconds * 1000))));
   }
 
   @Override

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * A Perdura server in its own JVM (on a SQLite file or a PostgreSQL database), so a test can kill
  * it the way a power cut would and start it again on the same data and port.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
   private final int port;
   private final List<String> storageOptions;
   private final Path log;
@@ -32,9 +32,16 @@ final class ServerProcess implements AutoCloseable {
     this(dir, List.of("start-dev", "--db-file", dir.resolve("perdura.db").toString()));
   }
 
-  /** A server on a PostgreSQL database. */
-  ServerProcess(Path dir, Storage.Postgres database) {
-    this(dir, List.of("start", "--postgres-url", database.jdbcUrl(), "--postgres-user", database.user()));
+  /** A server on a PostgreSQL database, with more options of {@code server start}. */
+  public ServerProcess(Path dir, Storage.Postgres database, String... options) {
+    this(dir, concat(List.of("start", "--postgres-url", database.jdbcUrl(), "--postgres-user", database.user()),
+        List.of(options)));
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new java.util.ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private ServerProcess(Path dir, List<String> storageOptions) {
@@ -51,12 +58,12 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  String target() {
+  public String target() {
     return "127.0.0.1:" + port;
   }
 
   /** Starts the server and waits until its health service answers SERVING. */
-  void start() {
+  public void start() {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new java.util.ArrayList<>(List.of(
         java, "--enable-native-access=ALL-UNNAMED",
@@ -90,14 +97,14 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** SIGKILL: no shutdown hook, no flush, no clean close of the database. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       throw new IllegalStateException("the server process " + process.pid() + " did not die");
     }
   }
 
-  String logText() {
+  public String logText() {
     try {
       return Files.exists(log) ? Files.readString(log) : "";
     } catch (IOException e) {

@@ -65,6 +65,12 @@ public abstract class JdbcStore implements Store {
    */
   protected void lockSchema(Session c) throws SQLException {}
 
+  /**
+   * Called first in every commit's transaction: a store shared by several servers fails the commit
+   * here when this server no longer holds the right to write.
+   */
+  protected void checkFence(Session c) throws SQLException {}
+
   /** Runs {@code body} as one transaction on the session's connection. */
   protected static <T> T inTransaction(Session session, Body<T> body) throws SQLException {
     java.sql.Connection c = session.connection();
@@ -87,8 +93,10 @@ public abstract class JdbcStore implements Store {
 
   // ---- schema -------------------------------------------------------------------------------
 
-  /** The migrations, in order; each runs once, in its own transaction. */
-  private static final List<String> MIGRATIONS = List.of("V1__init.sql");
+  /** This dialect's migrations under {@code db/<dialect>/}, in order; each runs once, in its own transaction. */
+  protected List<String> migrations() {
+    return List.of("V1__init.sql");
+  }
 
   @Override
   public void migrate() {
@@ -99,9 +107,10 @@ public abstract class JdbcStore implements Store {
       }
       return null;
     });
-    for (int i = 0; i < MIGRATIONS.size(); i++) {
+    List<String> migrations = migrations();
+    for (int i = 0; i < migrations.size(); i++) {
       int version = i + 1;
-      String name = MIGRATIONS.get(i);
+      String name = migrations.get(i);
       write("apply migration " + name, c -> {
         lockSchema(c);
         try (PreparedStatement q = c.connection().prepareStatement("SELECT 1 FROM schema_version WHERE version = ?")) {
@@ -264,6 +273,7 @@ public abstract class JdbcStore implements Store {
       return;
     }
     write("commit " + writes.size() + " changes", c -> {
+      checkFence(c);
       PreparedStatement insert = c.prepared("INSERT INTO executions (" + EXECUTION_COLUMNS
               + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
       PreparedStatement update = c.prepared("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"

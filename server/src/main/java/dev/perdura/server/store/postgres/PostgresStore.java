@@ -7,6 +7,9 @@ import dev.perdura.server.store.StoreException;
 import dev.perdura.server.store.jdbc.JdbcStore;
 import dev.perdura.server.store.jdbc.Session;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Optional;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +30,7 @@ public final class PostgresStore extends JdbcStore {
   private static final long SCHEMA_LOCK = 0x7065726475726131L;
 
   private final HikariDataSource pool;
+  private volatile Lease fence;
   private final String description;
 
   private PostgresStore(HikariDataSource pool, String description) {
@@ -98,6 +102,111 @@ public final class PostgresStore extends JdbcStore {
   protected void lockSchema(Session c) throws SQLException {
     try (Statement s = c.connection().createStatement()) {
       s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+    }
+  }
+
+  @Override
+  protected java.util.List<String> migrations() {
+    return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql");
+  }
+
+  // ---- leases: which server of several is active ----------------------------------------------
+
+  /** The database's clock in epoch milliseconds: nodes' own clocks never decide who holds a lease. */
+  private static final String NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+  /** A lease as held: its holder's id and address, and the version that fences its writes. */
+  public record Lease(String name, String owner, String address, long version) {}
+
+  /** Who holds a lease now, if anyone's lease has not expired. */
+  public Optional<Lease> leaseHolder(String name) {
+    return read("read lease " + name, c -> {
+      PreparedStatement q = c.prepared("SELECT owner, address, version FROM cluster_leases"
+          + " WHERE name = ? AND expires_at >= " + NOW);
+      q.setString(1, name);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? Optional.of(new Lease(name, rs.getString(1), rs.getString(2), rs.getLong(3)))
+            : Optional.empty();
+      }
+    });
+  }
+
+  /**
+   * Takes the lease when nobody holds it or its holder's lease expired; each taking raises its
+   * version, which fences out the previous holder's commits.
+   */
+  public Optional<Lease> tryAcquireLease(String name, String owner, String address, long durationMillis) {
+    return write("acquire lease " + name, c -> {
+      PreparedStatement q = c.prepared("INSERT INTO cluster_leases (name, owner, address, version, expires_at)"
+          + " VALUES (?, ?, ?, 1, " + NOW + " + ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+          + " address = excluded.address, version = cluster_leases.version + 1, expires_at = excluded.expires_at"
+          + " WHERE cluster_leases.expires_at < " + NOW + " RETURNING version");
+      q.setString(1, name);
+      q.setString(2, owner);
+      q.setString(3, address);
+      q.setLong(4, durationMillis);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? Optional.of(new Lease(name, owner, address, rs.getLong(1))) : Optional.empty();
+      }
+    });
+  }
+
+  /** Extends a held lease; false when it was taken over meanwhile (then it is lost). */
+  public boolean renewLease(Lease lease, long durationMillis) {
+    return write("renew lease " + lease.name(), c -> {
+      PreparedStatement q = c.prepared("UPDATE cluster_leases SET expires_at = " + NOW + " + ?"
+          + " WHERE name = ? AND owner = ? AND version = ?");
+      q.setLong(1, durationMillis);
+      q.setString(2, lease.name());
+      q.setString(3, lease.owner());
+      q.setLong(4, lease.version());
+      return q.executeUpdate() == 1;
+    });
+  }
+
+  /** Gives a held lease up at once, so another server need not wait for it to expire. */
+  public void releaseLease(Lease lease) {
+    write("release lease " + lease.name(), c -> {
+      PreparedStatement q = c.prepared("UPDATE cluster_leases SET expires_at = 0"
+          + " WHERE name = ? AND owner = ? AND version = ?");
+      q.setString(1, lease.name());
+      q.setString(2, lease.owner());
+      q.setLong(3, lease.version());
+      q.executeUpdate();
+      return null;
+    });
+  }
+
+  /**
+   * From now on every commit checks, in its own transaction, that this lease is still held at this
+   * version; {@code null} stops checking. The row is read {@code FOR SHARE}, so a takeover waits
+   * for commits in flight and every later commit of the old holder fails.
+   */
+  public void fenceCommits(Lease lease) {
+    this.fence = lease;
+  }
+
+  @Override
+  protected void checkFence(Session c) throws SQLException {
+    Lease required = fence;
+    if (required == null) {
+      return;
+    }
+    PreparedStatement q = c.prepared("SELECT version FROM cluster_leases WHERE name = ? AND owner = ? FOR SHARE");
+    q.setString(1, required.name());
+    q.setString(2, required.owner());
+    try (ResultSet rs = q.executeQuery()) {
+      if (!rs.next() || rs.getLong(1) != required.version()) {
+        throw new LeaseLostException("this server no longer holds lease " + required.name()
+            + " (version " + required.version() + "); another server took over");
+      }
+    }
+  }
+
+  /** A commit refused because another server took over the lease it was fenced by. */
+  public static final class LeaseLostException extends StoreException {
+    LeaseLostException(String message) {
+      super(message, null);
     }
   }
 

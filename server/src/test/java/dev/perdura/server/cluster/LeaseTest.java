@@ -1,0 +1,88 @@
+package dev.perdura.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.perdura.server.Storage;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.TestPostgres;
+import dev.perdura.server.store.VisibilityRow;
+import dev.perdura.server.store.postgres.PostgresStore;
+import dev.perdura.server.store.postgres.PostgresStore.Lease;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The active server's lease in PostgreSQL: one holder at a time, and a lost lease fences commits. */
+class LeaseTest {
+  private PostgresStore a;
+  private PostgresStore b;
+
+  @BeforeEach
+  void open() {
+    Storage.Postgres database = TestPostgres.get().newDatabase("lease");
+    a = PostgresStore.open(database);
+    b = PostgresStore.open(database);
+    a.migrate();
+    b.migrate();
+  }
+
+  @AfterEach
+  void close() {
+    a.close();
+    b.close();
+  }
+
+  private static ExecutionWrite newRun(String workflowId) {
+    ExecutionKey key = new ExecutionKey("default", workflowId, "run-" + workflowId);
+    VisibilityRow visibility = new VisibilityRow("T", "q", 1, 1, 0, 1, 1, key.runId(), new byte[0], new byte[0]);
+    return new ExecutionWrite(new ExecutionRow(key, 1, new byte[] {1}, visibility), 0, true, List.of(), List.of(),
+        List.of(), List.of(), List.of(), false, false);
+  }
+
+  @Test
+  void oneHolderAtATimeUntilTheLeaseExpires() {
+    Lease first = a.tryAcquireLease("l", "node-a", "a:1", 60_000).orElseThrow();
+    assertThat(first.version()).isEqualTo(1);
+    assertThat(b.tryAcquireLease("l", "node-b", "b:1", 60_000)).isEmpty();
+    assertThat(b.leaseHolder("l")).contains(first);
+    assertThat(a.renewLease(first, 60_000)).isTrue();
+  }
+
+  @Test
+  void aTakeoverAfterExpiryFencesTheFormerHoldersCommits() {
+    Lease first = a.tryAcquireLease("l", "node-a", "a:1", 300).orElseThrow();
+    a.fenceCommits(first);
+    a.commit(List.of(newRun("before")));
+
+    Lease second = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> b.tryAcquireLease("l", "node-b", "b:1", 60_000).orElse(null), l -> l != null);
+    assertThat(second.version()).isEqualTo(2);
+    b.fenceCommits(second);
+
+    assertThat(a.renewLease(first, 60_000)).isFalse();
+    assertThatThrownBy(() -> a.commit(List.of(newRun("after"))))
+        .isInstanceOf(PostgresStore.LeaseLostException.class)
+        .hasMessageContaining("another server took over");
+    assertThat(b.findExecution(new ExecutionKey("default", "after", "run-after"))).isEmpty();
+    assertThat(b.findExecution(new ExecutionKey("default", "before", "run-before"))).isPresent();
+    b.commit(List.of(newRun("by-b")));
+    assertThat(a.findCurrentRunId("default", "by-b")).contains("run-by-b");
+  }
+
+  @Test
+  void aReleasedLeaseIsFreeAtOnce() {
+    Lease first = a.tryAcquireLease("l", "node-a", "a:1", 60_000).orElseThrow();
+    a.releaseLease(first);
+    assertThat(b.leaseHolder("l")).isEmpty();
+    assertThat(b.tryAcquireLease("l", "node-b", "b:1", 60_000)).hasValueSatisfying(l -> {
+      assertThat(l.owner()).isEqualTo("node-b");
+      assertThat(l.version()).isEqualTo(2);
+    });
+  }
+}
