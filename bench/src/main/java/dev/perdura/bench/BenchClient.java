@@ -15,22 +15,35 @@ import java.util.List;
  */
 public interface BenchClient extends AutoCloseable {
 
+  /** What each step of the benchmark's workflows is. */
+  enum Step {
+    /** An activity: scheduled through the server, run by a worker polling its queue. */
+    ACTIVITY,
+    /** A local activity: run by the workflow's own worker, its result recorded as a marker. */
+    LOCAL_ACTIVITY;
+
+    /** As printed in reports. */
+    public String label() {
+      return this == ACTIVITY ? "activity" : "local activity";
+    }
+  }
+
   /** A short name for reports, such as {@code temporal-sdk}. */
   String name();
 
   /**
-   * Starts a workflow that runs {@code activities} trivial activities one after the other and waits
-   * for its result.
+   * Starts a workflow that runs {@code activities} trivial steps (activities or local activities)
+   * one after the other and waits for its result.
    *
    * @throws RuntimeException when the workflow fails or no result comes within a few minutes
    */
-  void runWorkflow(String workflowId, int activities);
+  void runWorkflow(String workflowId, int activities, Step step);
 
   /**
    * Like {@link #runWorkflow}, and reports when each activity returned, as seen by the activity
    * itself.
    */
-  SequenceTiming runTimedWorkflow(String workflowId, int activities);
+  SequenceTiming runTimedWorkflow(String workflowId, int activities, Step step);
 
   /**
    * Runs a workflow that starts an activity heartbeating with {@code heartbeatTimeout}, waits

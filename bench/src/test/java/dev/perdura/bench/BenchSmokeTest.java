@@ -52,35 +52,45 @@ class BenchSmokeTest {
   }
 
   @ParameterizedTest
-  @EnumSource(ClientKind.class)
-  void throughputThroughTheCommandLineWritesJson(ClientKind kind) throws IOException {
+  @org.junit.jupiter.params.provider.MethodSource("clientsAndSteps")
+  void throughputThroughTheCommandLineWritesJson(ClientKind kind, BenchClient.Step step) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
     Path json = dir.resolve("throughput.json");
     int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(progress, true, StandardCharsets.UTF_8)))
-        .execute("throughput", "--address", server.target(), "--workflows", "20", "--concurrency", "5",
-            "--client", kind.name(), "--json", json.toString());
+        .execute(java.util.stream.Stream.concat(java.util.stream.Stream.of("throughput", "--address", server.target(),
+            "--workflows", "20", "--concurrency", "5", "--client", kind.name(), "--json", json.toString()),
+            step == BenchClient.Step.LOCAL_ACTIVITY ? java.util.stream.Stream.of("--local-activities")
+                : java.util.stream.Stream.empty()).toArray(String[]::new));
 
     assertThat(status).as("exit status; output:%n%s", out).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("throughput", "workflows/s", "p99");
     JsonNode figures = new ObjectMapper().readTree(json.toFile());
     assertThat(figures.get("workflows").asInt()).isEqualTo(20);
+    assertThat(figures.get("step").asText()).isEqualTo(step.name());
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("(1 " + step.label() + " each)");
     assertThat(figures.get("workflowsPerSecond").asDouble()).isPositive();
     JsonNode latency = figures.get("latency");
     assertThat(latency.get("count").asInt()).isEqualTo(20);
     assertThat(latency.get("p50Ms").asDouble()).isPositive().isLessThanOrEqualTo(latency.get("p99Ms").asDouble());
   }
 
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> clientsAndSteps() {
+    return java.util.Arrays.stream(ClientKind.values()).flatMap(kind -> java.util.Arrays.stream(BenchClient.Step.values())
+        .map(step -> org.junit.jupiter.params.provider.Arguments.of(kind, step)));
+  }
+
   @ParameterizedTest
-  @EnumSource(ClientKind.class)
-  void sequentialTimesEachStepBetweenActivities(ClientKind kind) {
+  @org.junit.jupiter.params.provider.MethodSource("clientsAndSteps")
+  void sequentialTimesEachStepBetweenActivities(ClientKind kind, BenchClient.Step step) {
     SequentialScenario.Result result;
     try (BenchClient client = kind.connect(server.target(), "default")) {
-      result = SequentialScenario.run(client, 5);
+      result = SequentialScenario.run(client, 5, step);
     }
 
     assertThat(result.activities()).isEqualTo(5);
+    assertThat(result.kind()).isEqualTo(step);
     assertSensible(result.step(), 4);
     assertThat(result.totalMs()).isGreaterThan(result.firstActivityMs() + 4 * result.step().minMs());
     assertThat(result.meanPerActivityMs()).isCloseTo(result.totalMs() / 5, offset(1e-9));

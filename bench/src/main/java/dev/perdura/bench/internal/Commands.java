@@ -75,11 +75,15 @@ public final class Commands {
         description = "Most workflows in flight at once (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
+    @Option(names = "--local-activities", description = "Each workflow runs a local activity instead of an activity.")
+    boolean local;
+
     @Override
     public Integer call() throws Exception {
       ThroughputScenario.Result result;
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
-        result = ThroughputScenario.run(client, "throughput", workflows, concurrency, cli.progress());
+        result = ThroughputScenario.run(client, "throughput", workflows, concurrency,
+            local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY, cli.progress());
       }
       result.print(cli.out(), "throughput against " + target.address);
       common.writeJson(result);
@@ -102,14 +106,18 @@ public final class Commands {
         description = "Activities of a workflow run first, not measured, so this process's worker is warm (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--local-activities", description = "The steps are local activities instead of activities.")
+    boolean local;
+
     @Override
     public Integer call() throws Exception {
       SequentialScenario.Result result;
+      BenchClient.Step step = local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY;
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
         if (warmup > 0) {
-          client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup);
+          client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup, step);
         }
-        result = SequentialScenario.run(client, activities);
+        result = SequentialScenario.run(client, activities, step);
       }
       result.print(cli.out(), "sequential against " + target.address);
       common.writeJson(result);

@@ -150,7 +150,7 @@ public final class CompareScenario {
               long cpuBefore = server.cpuMillis();
               long benchCpuBefore = ProcStats.cpuMillis(ProcessHandle.current().pid());
               result = ThroughputScenario.run(client, server.kind().label() + " round " + round + "/" + options.rounds(),
-                  options.workflows(), options.concurrency(), progress);
+                  options.workflows(), options.concurrency(), BenchClient.Step.ACTIVITY, progress);
               cpuPerWorkflow = (server.cpuMillis() - cpuBefore) / (double) options.workflows();
               benchCpu.get(s).add((ProcStats.cpuMillis(ProcessHandle.current().pid()) - benchCpuBefore)
                   / (double) options.workflows());
@@ -192,7 +192,7 @@ public final class CompareScenario {
   private static void warmUp(ServerProcess server, Function<String, BenchClient> clients, Options options,
       PrintStream progress) throws InterruptedException {
     try (BenchClient client = clients.apply(server.target())) {
-      ThroughputScenario.run(client, server.kind().label() + " warm-up", options.warmup(), options.concurrency(), progress);
+      ThroughputScenario.run(client, server.kind().label() + " warm-up", options.warmup(), options.concurrency(), BenchClient.Step.ACTIVITY, progress);
     }
   }
 

@@ -16,6 +16,7 @@ import dev.perdura.worker.WorkerOptions;
 import dev.perdura.workflow.ActivityCancellationType;
 import dev.perdura.workflow.ActivityHandle;
 import dev.perdura.workflow.ActivityOptions;
+import dev.perdura.workflow.LocalActivityOptions;
 import dev.perdura.workflow.Workflow;
 import dev.perdura.workflow.WorkflowMethod;
 import java.time.Duration;
@@ -42,7 +43,7 @@ public final class PerduraSdkClient implements BenchClient {
       worker = Worker.create(client, taskQueue, WorkerOptions.DEFAULTS
           .withActivityPollers(TemporalSdkClient.POLLERS)
           .withWorkflowPollers(TemporalSdkClient.POLLERS));
-      worker.registerWorkflows(BenchActivities.class, BenchCancel.class).registerActivities(new Activities());
+      worker.registerWorkflows(BenchActivities.class, BenchLocalActivities.class, BenchCancel.class).registerActivities(new Activities());
       worker.start();
     } catch (RuntimeException e) {
       client.close();
@@ -69,15 +70,19 @@ public final class PerduraSdkClient implements BenchClient {
   }
 
   @Override
-  public void runWorkflow(String workflowId, int activities) {
-    result(client.startWorkflow("BenchActivities", StartWorkflowOptions.of(workflowId, taskQueue), activities, false),
+  public void runWorkflow(String workflowId, int activities, Step step) {
+    result(client.startWorkflow(workflowType(step), StartWorkflowOptions.of(workflowId, taskQueue), activities, false),
         Integer.class);
   }
 
+  private static String workflowType(Step step) {
+    return step == Step.ACTIVITY ? "BenchActivities" : "BenchLocalActivities";
+  }
+
   @Override
-  public SequenceTiming runTimedWorkflow(String workflowId, int activities) {
+  public SequenceTiming runTimedWorkflow(String workflowId, int activities, Step step) {
     long start = System.nanoTime();
-    result(client.startWorkflow("BenchActivities", StartWorkflowOptions.of(workflowId, taskQueue), activities, true),
+    result(client.startWorkflow(workflowType(step), StartWorkflowOptions.of(workflowId, taskQueue), activities, true),
         Integer.class);
     long end = System.nanoTime();
     List<Long> returns = CLOCK.take(workflowId);
@@ -115,6 +120,19 @@ public final class PerduraSdkClient implements BenchClient {
     public int run(int count, boolean timed) {
       for (int i = 0; i < count; i++) {
         Workflow.executeActivity("Noop", Void.class, OPTIONS, i, timed);
+      }
+      return count;
+    }
+  }
+
+  /** One trivial local activity after the other (type {@code BenchLocalActivities}). */
+  public static final class BenchLocalActivities {
+    private static final LocalActivityOptions OPTIONS = LocalActivityOptions.startToClose(Duration.ofMinutes(1));
+
+    @WorkflowMethod
+    public int run(int count, boolean timed) {
+      for (int i = 0; i < count; i++) {
+        Workflow.executeLocalActivity("Noop", Void.class, OPTIONS, i, timed);
       }
       return count;
     }

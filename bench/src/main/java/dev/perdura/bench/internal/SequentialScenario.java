@@ -24,12 +24,12 @@ public final class SequentialScenario {
    * @param step from one activity running to the next (K - 1 values)
    * @param resultMs from the last activity running to the result in the client
    */
-  public record Result(int activities, double totalMs, double meanPerActivityMs, double firstActivityMs, Stats step,
-      double resultMs) {
+  public record Result(int activities, BenchClient.Step kind, double totalMs, double meanPerActivityMs,
+      double firstActivityMs, Stats step, double resultMs) {
     /** Prints the figures as a small table. */
     public void print(PrintStream out, String title) {
       out.println(title);
-      out.printf("  activities          %d in one workflow%n", activities);
+      out.printf("  steps               %d in one workflow, each a %s%n", activities, kind.label());
       out.printf("  total               %.1f ms (start to result)%n", totalMs);
       out.printf("  mean per activity   %.2f ms%n", meanPerActivityMs);
       out.printf("  activity to next    p50 %.2f ms  p99 %.2f ms  min %.2f  max %.2f%n",
@@ -39,17 +39,17 @@ public final class SequentialScenario {
   }
 
   /** Runs the scenario. */
-  public static Result run(BenchClient client, int activities) {
+  public static Result run(BenchClient client, int activities, BenchClient.Step kind) {
     if (activities < 2) {
       throw new IllegalArgumentException("at least 2 activities, so there is a step between two of them");
     }
-    SequenceTiming timing = client.runTimedWorkflow("sequential-" + UUID.randomUUID(), activities);
+    SequenceTiming timing = client.runTimedWorkflow("sequential-" + UUID.randomUUID(), activities, kind);
     long[] steps = new long[activities - 1];
     for (int i = 1; i < activities; i++) {
       steps[i - 1] = timing.activityReturnNanos().get(i) - timing.activityReturnNanos().get(i - 1);
     }
     double total = (timing.resultNanos() - timing.startNanos()) / 1e6;
-    return new Result(activities, total, total / activities,
+    return new Result(activities, kind, total, total / activities,
         (timing.activityReturnNanos().get(0) - timing.startNanos()) / 1e6, Stats.ofNanos(steps),
         (timing.resultNanos() - timing.activityReturnNanos().get(activities - 1)) / 1e6);
   }

@@ -6,6 +6,7 @@ import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.client.ActivityCanceledException;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -66,7 +67,8 @@ public final class TemporalSdkClient implements BenchClient {
           .setMaxConcurrentWorkflowTaskPollers(POLLERS)
           .setMaxConcurrentActivityTaskPollers(POLLERS)
           .build());
-      worker.registerWorkflowImplementationTypes(ActivitiesWorkflowImpl.class, CancelWorkflowImpl.class);
+      worker.registerWorkflowImplementationTypes(ActivitiesWorkflowImpl.class, LocalActivitiesWorkflowImpl.class,
+          CancelWorkflowImpl.class);
       worker.registerActivitiesImplementations(new BenchActivitiesImpl(clock));
       factory.start();
     } catch (RuntimeException e) {
@@ -95,25 +97,34 @@ public final class TemporalSdkClient implements BenchClient {
   }
 
   private static <T> T result(Object typedStub, Class<T> type) {
+    return result(WorkflowStub.fromTyped(typedStub), type);
+  }
+
+  private static <T> T result(WorkflowStub workflow, Class<T> type) {
     try {
-      return WorkflowStub.fromTyped(typedStub).getResult(RESULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, type);
+      return workflow.getResult(RESULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, type);
     } catch (TimeoutException e) {
       throw new IllegalStateException("no result within " + RESULT_TIMEOUT, e);
     }
   }
 
   @Override
-  public void runWorkflow(String workflowId, int activities) {
-    ActivitiesWorkflow workflow = client.newWorkflowStub(ActivitiesWorkflow.class, options(workflowId));
-    WorkflowClient.start(workflow::run, activities, false);
+  public void runWorkflow(String workflowId, int activities, Step step) {
+    WorkflowStub workflow = stub(workflowId, step);
+    workflow.start(activities, false);
     result(workflow, Integer.class);
   }
 
+  private WorkflowStub stub(String workflowId, Step step) {
+    return client.newUntypedWorkflowStub(step == Step.ACTIVITY ? "BenchActivities" : "BenchLocalActivities",
+        options(workflowId));
+  }
+
   @Override
-  public SequenceTiming runTimedWorkflow(String workflowId, int activities) {
-    ActivitiesWorkflow workflow = client.newWorkflowStub(ActivitiesWorkflow.class, options(workflowId));
+  public SequenceTiming runTimedWorkflow(String workflowId, int activities, Step step) {
+    WorkflowStub workflow = stub(workflowId, step);
     long start = System.nanoTime();
-    WorkflowClient.start(workflow::run, activities, true);
+    workflow.start(activities, true);
     result(workflow, Integer.class);
     long end = System.nanoTime();
     List<Long> returns = clock.take(workflowId);
@@ -173,6 +184,14 @@ public final class TemporalSdkClient implements BenchClient {
     int run(int activities, boolean timed);
   }
 
+  /** Runs trivial local activities in sequence. */
+  @WorkflowInterface
+  public interface LocalActivitiesWorkflow {
+    /** Runs {@code activities} local activities; {@code timed} asks them to record when they return. */
+    @WorkflowMethod(name = "BenchLocalActivities")
+    int run(int activities, boolean timed);
+  }
+
   /** Starts a heartbeating activity and cancels it. */
   @WorkflowInterface
   public interface CancelWorkflow {
@@ -195,6 +214,20 @@ public final class TemporalSdkClient implements BenchClient {
   public static final class ActivitiesWorkflowImpl implements ActivitiesWorkflow {
     private final BenchActivities activities = Workflow.newActivityStub(BenchActivities.class,
         ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(1)).build());
+
+    @Override
+    public int run(int count, boolean timed) {
+      for (int i = 0; i < count; i++) {
+        activities.noop(i, timed);
+      }
+      return count;
+    }
+  }
+
+  /** {@link LocalActivitiesWorkflow}: one local activity after the other. */
+  public static final class LocalActivitiesWorkflowImpl implements LocalActivitiesWorkflow {
+    private final BenchActivities activities = Workflow.newLocalActivityStub(BenchActivities.class,
+        LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(1)).build());
 
     @Override
     public int run(int count, boolean timed) {

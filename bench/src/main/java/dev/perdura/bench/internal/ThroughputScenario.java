@@ -21,11 +21,12 @@ public final class ThroughputScenario {
    * @param seconds wall time from the first start to the last result
    * @param latency per workflow, from just before its start request to its result in the client
    */
-  public record Result(int workflows, int concurrency, double seconds, double workflowsPerSecond, Stats latency) {
+  public record Result(int workflows, int concurrency, BenchClient.Step step, double seconds,
+      double workflowsPerSecond, Stats latency) {
     /** Prints the figures as a small table. */
     public void print(PrintStream out, String title) {
       out.println(title);
-      out.printf("  workflows     %d (1 activity each), concurrency %d%n", workflows, concurrency);
+      out.printf("  workflows     %d (1 %s each), concurrency %d%n", workflows, step.label(), concurrency);
       out.printf("  wall time     %.2f s%n", seconds);
       out.printf("  throughput    %.1f workflows/s%n", workflowsPerSecond);
       out.printf("  latency ms    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n",
@@ -34,8 +35,8 @@ public final class ThroughputScenario {
   }
 
   /** Runs the scenario; progress lines go to {@code progress}, labelled {@code label}. */
-  public static Result run(BenchClient client, String label, int workflows, int concurrency, PrintStream progress)
-      throws InterruptedException {
+  public static Result run(BenchClient client, String label, int workflows, int concurrency, BenchClient.Step step,
+      PrintStream progress) throws InterruptedException {
     if (workflows < 1 || concurrency < 1) {
       throw new IllegalArgumentException("workflows and concurrency must be at least 1");
     }
@@ -53,7 +54,7 @@ public final class ThroughputScenario {
             while (failure.get() == null && (i = next.getAndIncrement()) < workflows) {
               long t0 = System.nanoTime();
               try {
-                client.runWorkflow(prefix + i, 1);
+                client.runWorkflow(prefix + i, 1, step);
               } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 return;
@@ -71,6 +72,6 @@ public final class ThroughputScenario {
           failure.get());
     }
     double seconds = (end - start) / 1e9;
-    return new Result(workflows, concurrency, seconds, workflows / seconds, Stats.ofNanos(latencies));
+    return new Result(workflows, concurrency, step, seconds, workflows / seconds, Stats.ofNanos(latencies));
   }
 }

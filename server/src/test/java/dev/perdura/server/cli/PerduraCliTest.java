@@ -69,6 +69,20 @@ class PerduraCliTest {
   }
 
   @Test
+  void clusterOptionsDefaultToTheBoundAddressAndATenSecondLease() {
+    var defaults = parse("server", "start", "--postgres-url", "jdbc:postgresql://db/p").config().cluster();
+    assertThat(defaults.advertisedAddress()).isNull();
+    assertThat(defaults.leaseDuration()).isEqualTo(java.time.Duration.ofSeconds(10));
+    var given = parse("server", "start", "--postgres-url", "jdbc:postgresql://db/p",
+        "--advertise-address", "10.0.0.5:7233", "--lease-seconds", "2.5").config().cluster();
+    assertThat(given.advertisedAddress()).isEqualTo("10.0.0.5:7233");
+    assertThat(given.leaseDuration()).isEqualTo(java.time.Duration.ofMillis(2500));
+    assertThatThrownBy(() -> parse("server", "start", "--postgres-url", "jdbc:postgresql://db/p",
+        "--advertise-address", "no-port").config())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("advertisedAddress must be host:port");
+  }
+
+  @Test
   void startOnAFile() {
     assertThat(parse("server", "start", "--db-file", "d/p.db").config().storage())
         .isEqualTo(Storage.sqlite(Path.of("d/p.db")));
