@@ -102,6 +102,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             .setActivityFailureIncludeHeartbeat(true)
             .setEncodedFailureAttributes(true)
             .setUpsertMemo(true)
+            .setEagerWorkflowStart(true)
             .setSdkMetadata(true))
         .build());
   }
@@ -139,7 +140,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             .setDescription(ns.description())
             .setOwnerEmail(ns.ownerEmail())
             .putAllData(ns.data())
-            .setCapabilities(NamespaceInfo.Capabilities.newBuilder()))
+            .setCapabilities(NamespaceInfo.Capabilities.newBuilder().setEagerWorkflowStart(true)))
         .setConfig(NamespaceConfig.newBuilder()
             .setWorkflowExecutionRetentionTtl(com.google.protobuf.util.Durations.fromSeconds(ns.retentionSeconds())))
         .setIsGlobalNamespace(false)
@@ -201,7 +202,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
           WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
       var run = NewRuns.fromStart(r);
-      return history.startWorkflow(run, policies);
+      return history.startWorkflow(run, policies, r.getRequestEagerExecution() ? r.getIdentity() : null);
     });
   }
 

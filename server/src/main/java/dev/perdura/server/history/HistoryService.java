@@ -154,8 +154,22 @@ public final class HistoryService implements AutoCloseable {
 
   // ---- workflow lifecycle -------------------------------------------------------------------
 
-  public StartWorkflowExecutionResponse startWorkflow(NewRun run, WorkflowStarts.Policies policies) {
-    return change(run.namespace(), run.workflowId(), tx -> WorkflowStarts.start(tx, run, policies));
+  /**
+   * Starts a run. With {@code eagerIdentity} (a worker that asked for eager execution), the run's
+   * first workflow task comes back in the response, started for that worker, instead of being
+   * queued for a poll.
+   */
+  public StartWorkflowExecutionResponse startWorkflow(NewRun run, WorkflowStarts.Policies policies,
+      String eagerIdentity) {
+    WorkflowStarts.Outcome outcome =
+        change(run.namespace(), run.workflowId(), tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity));
+    if (outcome.eagerTask().isEmpty()) {
+      return outcome.response();
+    }
+    ExecutionKey key = new ExecutionKey(run.namespace(), run.workflowId(), outcome.response().getRunId());
+    return outcome.response().toBuilder()
+        .setEagerWorkflowTask(workflowTaskResponse(key, outcome.eagerTask().get(), List.of()))
+        .build();
   }
 
   public SignalWithStartWorkflowExecutionResponse signalWithStart(
@@ -263,7 +277,12 @@ public final class HistoryService implements AutoCloseable {
     if (start.isEmpty()) {
       return Optional.empty();
     }
-    WorkflowTasks.Started s = start.get().started();
+    return Optional.of(workflowTaskResponse(key, start.get().started(), start.get().queries()));
+  }
+
+  /** What the worker gets for a started workflow task: token, the history it lacks, queries. */
+  private PollWorkflowTaskQueueResponse workflowTaskResponse(
+      ExecutionKey key, WorkflowTasks.Started s, List<QueryRegistry.PendingQuery> queries) {
     long from = s.sticky() ? s.previousStartedEventId() + 1 : 1;
     PollWorkflowTaskQueueResponse.Builder response =
         PollWorkflowTaskQueueResponse.newBuilder()
@@ -285,10 +304,10 @@ public final class HistoryService implements AutoCloseable {
       response.setNextPageToken(com.google.protobuf.ByteString.copyFrom(new dev.perdura.server.common.HistoryPageToken(
           key.runId(), from + WORKFLOW_TASK_PAGE_EVENTS, s.startedEventId()).encode()));
     }
-    for (QueryRegistry.PendingQuery query : start.get().queries()) {
+    for (QueryRegistry.PendingQuery query : queries) {
       response.putQueries(query.id(), query.query());
     }
-    return Optional.of(response.build());
+    return response.build();
   }
 
   private static WorkflowExecution execution(ExecutionKey key) {
@@ -685,7 +704,7 @@ public final class HistoryService implements AutoCloseable {
     String childRunId = null;
     try {
       childRunId = change(run.namespace(), run.workflowId(),
-          tx -> WorkflowStarts.start(tx, run, toStart.get().policies())).getRunId();
+          tx -> WorkflowStarts.start(tx, run, toStart.get().policies(), null)).response().getRunId();
       log.info("started child workflow {} run {} of {} in {}", run.workflowId(), childRunId, parentKey.workflowId(),
           parentKey.namespace());
     } catch (StatusRuntimeException e) {

@@ -107,23 +107,33 @@ public final class WorkflowStarts {
     }
   }
 
-  static StartWorkflowExecutionResponse start(Tx tx, NewRun run, Policies policies) {
+  /** What a start did: the answer, and the first workflow task when it was started eagerly. */
+  record Outcome(StartWorkflowExecutionResponse response, Optional<WorkflowTasks.Started> eagerTask) {}
+
+  /**
+   * Starts a run, or answers with an existing one. With {@code eagerIdentity}, the first workflow
+   * task of a new run is started at once for that worker instead of being queued.
+   */
+  static Outcome start(Tx tx, NewRun run, Policies policies, String eagerIdentity) {
     Existing existing = checkExisting(tx, run, policies);
     if (existing instanceof Existing.Use use) {
-      return StartWorkflowExecutionResponse.newBuilder()
+      return new Outcome(StartWorkflowExecutionResponse.newBuilder()
           .setRunId(use.execution().state.runId)
           .setStarted(use.startedByThisRequest())
           .setStatus(WorkflowExecutionStatus.forNumber(use.execution().state.status))
-          .build();
+          .build(), Optional.empty());
     }
     Execution e = Runs.startRun(tx, run);
     Runs.scheduleFirstWorkflowTask(e);
-    log.debug("started workflow {} run {} in {}", run.workflowId(), e.state.runId, run.namespace());
-    return StartWorkflowExecutionResponse.newBuilder()
+    Optional<WorkflowTasks.Started> eager = eagerIdentity == null ? Optional.empty()
+        : WorkflowTasks.startEagerly(e, eagerIdentity, e.state.startRequestId);
+    log.debug("started workflow {} run {} in {}{}", run.workflowId(), e.state.runId, run.namespace(),
+        eager.isPresent() ? " (first task started eagerly)" : "");
+    return new Outcome(StartWorkflowExecutionResponse.newBuilder()
         .setRunId(e.state.runId)
         .setStarted(true)
         .setStatus(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING)
-        .build();
+        .build(), eager);
   }
 
   static SignalWithStartWorkflowExecutionResponse signalWithStart(

@@ -93,6 +93,31 @@ final class WorkflowTasks {
         || !wft.taskQueue.equals(task.taskQueue())) {
       return Optional.empty();
     }
+    e.deleteTask(TaskKind.WORKFLOW, wft.scheduledEventId);
+    return Optional.of(markStarted(e, identity, requestId));
+  }
+
+  /**
+   * Starts the workflow task a start request just scheduled, for the worker that sent the request
+   * (eager workflow start): the task never enters a queue. Empty when no task was scheduled (a
+   * start delay).
+   */
+  static Optional<Started> startEagerly(Execution e, String identity, String requestId) {
+    ExecutionState.WorkflowTaskInfo wft = e.state.workflowTask;
+    if (wft == null || wft.started || wft.sticky) {
+      return Optional.empty();
+    }
+    boolean queued = e.putTasks.removeIf(
+        t -> t.kind() == TaskKind.WORKFLOW && t.scheduledEventId() == wft.scheduledEventId);
+    if (!queued) {
+      return Optional.empty();
+    }
+    return Optional.of(markStarted(e, identity, requestId));
+  }
+
+  private static Started markStarted(Execution e, String identity, String requestId) {
+    ExecutionState s = e.state;
+    ExecutionState.WorkflowTaskInfo wft = s.workflowTask;
     if (wft.sticky) {
       e.deleteTimer(stickyTimeoutTimerKey(wft.scheduledEventId, wft.attempt));
     }
@@ -109,7 +134,6 @@ final class WorkflowTasks {
     wft.started = true;
     wft.startedEventId = startedId;
     wft.startedTime = e.now;
-    e.deleteTask(TaskKind.WORKFLOW, wft.scheduledEventId);
     e.putTimer(timeoutTimerKey(wft.scheduledEventId, wft.attempt), e.now + wft.startToCloseMillis);
     TaskToken token =
         new TaskToken(
@@ -121,17 +145,16 @@ final class WorkflowTasks {
             startedId,
             wft.attempt,
             "");
-    return Optional.of(
-        new Started(
-            token,
-            s.workflowType,
-            s.taskQueue,
-            s.lastCompletedWftStartedId,
-            startedId,
-            wft.attempt,
-            wft.scheduledTime,
-            wft.startedTime,
-            wft.sticky));
+    return new Started(
+        token,
+        s.workflowType,
+        s.taskQueue,
+        s.lastCompletedWftStartedId,
+        startedId,
+        wft.attempt,
+        wft.scheduledTime,
+        wft.startedTime,
+        wft.sticky);
   }
 
   /** The run and its in-flight workflow task named by a token, or NOT_FOUND. */

@@ -43,6 +43,7 @@ import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.ShutdownWorkerRequest;
 import io.temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.StartWorkflowExecutionResponse;
 import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -133,6 +134,81 @@ class WorkflowTaskProtocolTest {
         .setCommandType(CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION)
         .setCompleteWorkflowExecutionCommandAttributes(CompleteWorkflowExecutionCommandAttributes.getDefaultInstance())
         .build();
+  }
+
+  private StartWorkflowExecutionResponse startEagerly(String queue, String workflowId, int taskTimeoutSeconds,
+      StartWorkflowExecutionRequest.Builder extra) {
+    return stub.startWorkflowExecution(extra
+        .setNamespace("default")
+        .setWorkflowId(workflowId)
+        .setWorkflowType(WorkflowType.newBuilder().setName("RawWorkflow"))
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setWorkflowTaskTimeout(Durations.fromSeconds(taskTimeoutSeconds))
+        .setRequestId(UUID.randomUUID().toString())
+        .setIdentity("eager-worker")
+        .setRequestEagerExecution(true)
+        .build());
+  }
+
+  private long backlog(String queue) {
+    return stub.describeTaskQueue(DescribeTaskQueueRequest.newBuilder().setNamespace("default")
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue)).setReportStats(true).build())
+        .getStats().getApproximateBacklogCount();
+  }
+
+  @Test
+  void aStartAskingForEagerExecutionGetsItsFirstWorkflowTaskInTheResponse() {
+    String queue = "eager-start-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    StartWorkflowExecutionResponse started = startEagerly(queue, workflowId, 10, StartWorkflowExecutionRequest.newBuilder());
+
+    assertThat(started.getStarted()).isTrue();
+    PollWorkflowTaskQueueResponse task = started.getEagerWorkflowTask();
+    assertThat(task.getTaskToken()).isNotEmpty();
+    assertThat(task.getWorkflowExecution().getRunId()).isEqualTo(started.getRunId());
+    assertThat(task.getWorkflowType().getName()).isEqualTo("RawWorkflow");
+    assertThat(task.getStartedEventId()).isEqualTo(3);
+    assertThat(types(task.getHistory().getEventsList())).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    assertThat(task.getHistory().getEvents(2).getWorkflowTaskStartedEventAttributes().getIdentity())
+        .isEqualTo("eager-worker");
+    assertThat(backlog(queue)).as("nothing queued for a poller").isZero();
+
+    stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace("default").setTaskToken(task.getTaskToken()).addCommands(complete()).build());
+    assertThat(types(history(workflowId))).last().isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @Test
+  void anEagerTaskItsWorkerDropsTimesOutAndGoesToTheQueue() {
+    String queue = "eager-lost-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    PollWorkflowTaskQueueResponse eager =
+        startEagerly(queue, workflowId, 1, StartWorkflowExecutionRequest.newBuilder()).getEagerWorkflowTask();
+    assertThat(eager.getAttempt()).isEqualTo(1);
+
+    PollWorkflowTaskQueueResponse retried = poll(queue);
+    assertThat(retried.getAttempt()).isEqualTo(2);
+    assertThat(types(retried.getHistory().getEventsList())).contains(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+  }
+
+  @Test
+  void noEagerTaskForADelayedStartOrAnExistingRun() {
+    String queue = "eager-none-" + UUID.randomUUID();
+    String delayedId = "wf-" + UUID.randomUUID();
+    StartWorkflowExecutionResponse delayed = startEagerly(queue, delayedId, 10,
+        StartWorkflowExecutionRequest.newBuilder().setWorkflowStartDelay(Durations.fromMillis(300)));
+    assertThat(delayed.hasEagerWorkflowTask()).isFalse();
+    assertThat(poll(queue).getWorkflowExecution().getWorkflowId()).isEqualTo(delayedId);
+
+    String runningId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, runningId, 10);
+    StartWorkflowExecutionResponse existing = startEagerly(queue, runningId, 10, StartWorkflowExecutionRequest.newBuilder()
+        .setWorkflowIdConflictPolicy(io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING));
+    assertThat(existing.getStarted()).isFalse();
+    assertThat(existing.hasEagerWorkflowTask()).isFalse();
   }
 
   @Test
