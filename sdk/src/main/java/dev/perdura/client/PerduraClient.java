@@ -8,8 +8,11 @@ import dev.perdura.internal.grpc.ServiceConnection;
 import io.temporal.api.common.v1.WorkflowType;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.StartWorkflowExecutionResponse;
+import dev.perdura.internal.workflow.EagerWorkflows;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -78,8 +81,19 @@ public final class PerduraClient implements AutoCloseable {
     if (start.taskTimeout() != null) {
       request.setWorkflowTaskTimeout(Protos.toProto(start.taskTimeout()));
     }
-    String runId = Calls.call(() -> connection.call().startWorkflowExecution(request.build())).getRunId();
-    return new WorkflowHandle(this, start.workflowId(), runId);
+    Optional<EagerWorkflows.Reservation> eager =
+        connection.eagerWorkflows().reserve(start.taskQueue(), workflowType);
+    request.setRequestEagerExecution(eager.isPresent());
+    StartWorkflowExecutionResponse response;
+    try {
+      response = Calls.call(() -> connection.call().startWorkflowExecution(request.build()));
+    } catch (RuntimeException e) {
+      eager.ifPresent(r -> r.complete(Optional.empty()));
+      throw e;
+    }
+    eager.ifPresent(r -> r.complete(response.hasEagerWorkflowTask()
+        ? Optional.of(response.getEagerWorkflowTask()) : Optional.empty()));
+    return new WorkflowHandle(this, start.workflowId(), response.getRunId());
   }
 
   /** Starts a run and waits for its result. */

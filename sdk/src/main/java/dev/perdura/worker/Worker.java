@@ -163,6 +163,7 @@ public final class Worker implements AutoCloseable {
       }
     }
     if (!workflows.isEmpty()) {
+      connection.eagerWorkflows().register(taskQueue, eagerWorkflowSlots);
       for (int i = 0; i < options.workflowPollers(); i++) {
         pollers.add(Thread.ofVirtual().name("perdura-workflow-poller-" + taskQueue + "-" + i)
             .start(() -> pollLoop("workflow", workflowSlots, () -> pollWorkflowTask(taskQueue, false),
@@ -286,6 +287,25 @@ public final class Worker implements AutoCloseable {
     return true;
   }
 
+  /** The workflow-task slots, offered to the runs this worker's client starts on its queue. */
+  private final dev.perdura.internal.workflow.EagerWorkflows.Slots eagerWorkflowSlots =
+      new dev.perdura.internal.workflow.EagerWorkflows.Slots() {
+        @Override
+        public boolean tryReserve(String workflowType) {
+          return started && !stopping && workflows.lookup(workflowType).isPresent() && workflowSlots.tryAcquire();
+        }
+
+        @Override
+        public void run(PollWorkflowTaskQueueResponse task) {
+          dispatchWorkflowTask(task);
+        }
+
+        @Override
+        public void release() {
+          workflowSlots.release();
+        }
+      };
+
   /** The activity slots, offered to the activities this worker's workflow tasks schedule on its own queue. */
   private final class EagerSlots implements dev.perdura.internal.workflow.EagerActivities {
     @Override
@@ -361,6 +381,7 @@ public final class Worker implements AutoCloseable {
     }
     shutdownSignal.signal();
     stopping = true;
+    connection.eagerWorkflows().unregister(taskQueue, eagerWorkflowSlots);
     log.info("worker of task queue {} shutting down: {} activities running, grace period {}", taskQueue,
         inFlight(), options.shutdownGracePeriod());
     try {

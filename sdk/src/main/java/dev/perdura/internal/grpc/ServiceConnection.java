@@ -19,6 +19,8 @@ public final class ServiceConnection implements AutoCloseable {
 
   private final ManagedChannel channel;
   private final WorkflowServiceGrpc.WorkflowServiceBlockingStub stub;
+  private final dev.perdura.internal.workflow.EagerWorkflows eagerWorkflows =
+      new dev.perdura.internal.workflow.EagerWorkflows();
 
   public ServiceConnection(String target) {
     this(ManagedChannelBuilder.forTarget(target)
@@ -46,6 +48,11 @@ public final class ServiceConnection implements AutoCloseable {
         "name", List.of(Map.of("service", WorkflowServiceGrpc.SERVICE_NAME)),
         "retryPolicy", retryPolicy);
     return Map.of("methodConfig", List.of(methodConfig));
+  }
+
+  /** The workers on this connection that take the first task of the runs it starts. */
+  public dev.perdura.internal.workflow.EagerWorkflows eagerWorkflows() {
+    return eagerWorkflows;
   }
 
   /** A stub for an ordinary call. */
