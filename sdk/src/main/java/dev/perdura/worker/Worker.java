@@ -170,9 +170,13 @@ public final class Worker implements AutoCloseable {
                 this::dispatchWorkflowTask)));
       }
       if (options.workflowCacheSize() > 0) {
-        pollers.add(Thread.ofVirtual().name("perdura-sticky-poller-" + taskQueue)
-            .start(() -> pollLoop("sticky workflow", workflowSlots, () -> pollWorkflowTask(stickyQueue, true),
-                this::dispatchWorkflowTask)));
+        // As many as on the normal queue: with one, every cached run's next task waited for the
+        // previous one's poll round trip, which capped a worker at a few hundred tasks a second.
+        for (int i = 0; i < options.workflowPollers(); i++) {
+          pollers.add(Thread.ofVirtual().name("perdura-sticky-poller-" + taskQueue + "-" + i)
+              .start(() -> pollLoop("sticky workflow", workflowSlots, () -> pollWorkflowTask(stickyQueue, true),
+                  this::dispatchWorkflowTask)));
+        }
       }
     }
     log.info("worker started on task queue {} in namespace {} with activities {} and workflows {}", taskQueue,

@@ -9,8 +9,10 @@ import java.util.concurrent.Executor;
  *
  * @param maxConcurrentActivities activities running at once; the worker polls only with a free slot
  * @param activityPollers concurrent long polls of the activity task queue
- * @param maxConcurrentWorkflowTasks workflow tasks processed at once
- * @param workflowPollers concurrent long polls of the workflow task queue
+ * @param maxConcurrentWorkflowTasks workflow tasks processed at once (default 200, as in Temporal's Java SDK);
+ *     a slot free also lets this worker take the first task of a run its client starts (eager start)
+ * @param workflowPollers concurrent long polls of the workflow task queue, and as many of the worker's
+ *     sticky queue when the cache is on
  * @param workflowCacheSize workflow executions kept in memory between their tasks (0 turns the cache
  *     off: every task replays the whole history)
  * @param shutdownGracePeriod how long {@link Worker#shutdown()} lets running activities finish before
@@ -27,7 +29,7 @@ public record WorkerOptions(
     Duration shutdownGracePeriod,
     Executor activityExecutor,
     MetricMeter metricMeter) {
-  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, 20, 2, 600, Duration.ZERO, null, null);
+  public static final WorkerOptions DEFAULTS = new WorkerOptions(100, 2, 200, 2, 600, Duration.ZERO, null, null);
 
   public WorkerOptions {
     requireAtLeastOne("maxConcurrentActivities", maxConcurrentActivities);
