@@ -61,8 +61,14 @@ final class Start extends ServerCommand {
           + " leaves the others without one (default: ${DEFAULT-VALUE}).")
   double leaseSeconds;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   ServerConfig config() {
+    if (!(leaseSeconds >= 0.5)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--lease-seconds must be at least 0.5, was " + leaseSeconds);
+    }
     return super.config().withCluster(
         new ClusterOptions(advertisedAddress, Duration.ofMillis(Math.round(leaseSeconds * 1000))));
   }

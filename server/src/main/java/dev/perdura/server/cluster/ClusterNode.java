@@ -47,6 +47,7 @@ public final class ClusterNode implements AutoCloseable {
   private final WorkflowServiceProxy proxy = new WorkflowServiceProxy(nodeId);
   private final Thread loop;
   private volatile boolean running = true;
+  private volatile Optional<Long> activeVersion = Optional.empty();
 
   // Owned by the loop thread (and by start() before the loop runs).
   private Lease held;
@@ -85,8 +86,6 @@ public final class ClusterNode implements AutoCloseable {
   public boolean isActive() {
     return activeVersion().isPresent();
   }
-
-  private volatile Optional<Long> activeVersion = Optional.empty();
 
   /** The version of the lease this server holds, while it holds one. */
   public Optional<Long> activeVersion() {

@@ -80,6 +80,9 @@ class PerduraCliTest {
     assertThatThrownBy(() -> parse("server", "start", "--postgres-url", "jdbc:postgresql://db/p",
         "--advertise-address", "no-port").config())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("advertisedAddress must be host:port");
+    assertThatThrownBy(() -> parse("server", "start", "--postgres-url", "jdbc:postgresql://db/p",
+        "--lease-seconds", "0.1").config())
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--lease-seconds must be at least 0.5");
   }
 
   @Test
