@@ -185,6 +185,23 @@ class WorkflowInteropTest {
   }
 
   @Test
+  void theOfficialSdksEagerWorkflowStartGetsTheFirstTaskInTheStartResponse() {
+    GreetingsImpl activities = new GreetingsImpl(0);
+    String queue = startWorker("eager", activities);
+    String workflowId = "eager-" + UUID.randomUUID();
+    GreetingWorkflow workflow = perdura.client().newWorkflowStub(GreetingWorkflow.class,
+        WorkflowOptions.newBuilder(options(queue, workflowId)).setDisableEagerExecution(false).build());
+
+    assertThat(workflow.greet("eager")).isEqualTo("Hello, eager!");
+    var history = perdura.client().fetchHistory(workflowId).getHistory().getEventsList();
+    assertThat(history.get(2).getEventType()).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    // Started by the start request itself, in the change that scheduled it.
+    assertThat(history.get(2).getEventTime()).isEqualTo(history.get(1).getEventTime());
+    assertThat(history.get(2).getWorkflowTaskStartedEventAttributes().getIdentity())
+        .isEqualTo(perdura.client().getOptions().getIdentity());
+  }
+
+  @Test
   void activityFailureReachesTheWorkflowAndFailsIt() {
     GreetingsImpl activities = new GreetingsImpl(Integer.MAX_VALUE);
     String queue = startWorker("fail", activities);
