@@ -62,6 +62,20 @@ class StoreContractTest {
     return events;
   }
 
+  @org.junit.jupiter.api.Test
+  void anUnreachableDatabaseFailsAtOnceNamingItButNotThePassword() throws Exception {
+    int port;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    String url = "jdbc:postgresql://127.0.0.1:" + port + "/nowhere?connectTimeout=2";
+    assertThatThrownBy(() -> PostgresStore.open(new dev.perdura.server.Storage.Postgres(url, "u", "s3cret", 2)))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("jdbc:postgresql://127.0.0.1:" + port + "/nowhere")
+        .hasMessageNotContaining("s3cret")
+        .hasMessageNotContaining("connectTimeout");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
   void migratingTwiceChangesNothing(String name, Supplier<Store> factory) {
