@@ -199,6 +199,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       if (!r.getCronSchedule().isEmpty()) {
         throw Errors.invalidArgument("cron_schedule is not supported by this server yet");
       }
+      if (r.hasRetryPolicy()) {
+        throw Errors.invalidArgument(NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
+      }
       var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
           WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
       var run = NewRuns.fromStart(r);
@@ -223,6 +226,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       Validation.priority("priority", r.hasPriority(), r.getPriority());
       if (!r.getCronSchedule().isEmpty()) {
         throw Errors.invalidArgument("cron_schedule is not supported by this server yet");
+      }
+      if (r.hasRetryPolicy()) {
+        throw Errors.invalidArgument(NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
       }
       if (r.getWorkflowIdConflictPolicy() == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
         throw Errors.invalidArgument("workflow_id_conflict_policy FAIL is not allowed for signal-with-start");

@@ -64,6 +64,9 @@ final class Children {
     if (!a.getCronSchedule().isEmpty()) {
       throw bad("cron_schedule is not supported");
     }
+    if (a.hasRetryPolicy()) {
+      throw bad("StartChildWorkflowExecution: " + NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
+    }
     for (ExecutionState.ChildInfo pending : s.children.values()) {
       if (pending.workflowId.equals(a.getWorkflowId())) {
         throw bad("workflow_id " + a.getWorkflowId() + " is already used by a pending child of this run");

@@ -355,6 +355,9 @@ final class Commands {
     String queue =
         attributes.getTaskQueue().getName().isEmpty() ? s.taskQueue : attributes.getTaskQueue().getName();
     var bad = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES;
+    if (attributes.hasRetryPolicy()) {
+      throw new BadCommandException(bad, "ContinueAsNew: " + NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
+    }
     long runTimeout =
         attributes.hasWorkflowRunTimeout()
             ? millis(bad, "ContinueAsNew: workflow_run_timeout", true, attributes.getWorkflowRunTimeout())

@@ -9,6 +9,14 @@ import java.util.UUID;
 
 /** Builds {@link NewRun}s from client requests (already validated by the frontend). */
 public final class NewRuns {
+  /**
+   * Why a run's retry_policy is refused, wherever a run can be given one (start, signal-with-start,
+   * child workflow, continue-as-new): retrying failed runs is not built yet, and a policy silently
+   * ignored would be worse than none.
+   */
+  public static final String WORKFLOW_RETRY_UNSUPPORTED =
+      "retry_policy: retrying workflow runs is not supported by this server yet (activity retry policies are)";
+
   private NewRuns() {}
 
   private static long millis(boolean present, Duration duration) {
