@@ -131,14 +131,27 @@ public final class WorkflowHandle {
           run = close.getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId();
           pageToken = com.google.protobuf.ByteString.EMPTY;
         }
-        case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> throw new WorkflowFailedException(workflowId, closedRun,
-            CloseStatus.FAILED, close.getWorkflowExecutionFailedEventAttributes().getFailure().getMessage());
+        case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> {
+          var failed = close.getWorkflowExecutionFailedEventAttributes();
+          if (failed.getNewExecutionRunId().isEmpty()) {
+            throw new WorkflowFailedException(workflowId, closedRun, CloseStatus.FAILED, failed.getFailure().getMessage());
+          }
+          // The run's retry policy started another attempt: its outcome is the workflow's.
+          run = failed.getNewExecutionRunId();
+          pageToken = com.google.protobuf.ByteString.EMPTY;
+        }
         case EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED ->
             throw new WorkflowFailedException(workflowId, closedRun, CloseStatus.CANCELED, "");
         case EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED -> throw new WorkflowFailedException(workflowId, closedRun,
             CloseStatus.TERMINATED, close.getWorkflowExecutionTerminatedEventAttributes().getReason());
-        case EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT ->
+        case EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT -> {
+          String retry = close.getWorkflowExecutionTimedOutEventAttributes().getNewExecutionRunId();
+          if (retry.isEmpty()) {
             throw new WorkflowFailedException(workflowId, closedRun, CloseStatus.TIMED_OUT, "");
+          }
+          run = retry;
+          pageToken = com.google.protobuf.ByteString.EMPTY;
+        }
         default -> throw new IllegalStateException("unexpected close event " + close.getEventType()
             + " of workflow " + workflowId);
       }

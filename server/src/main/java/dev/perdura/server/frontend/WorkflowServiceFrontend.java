@@ -199,9 +199,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       if (!r.getCronSchedule().isEmpty()) {
         throw Errors.invalidArgument("cron_schedule is not supported by this server yet");
       }
-      if (r.hasRetryPolicy()) {
-        throw Errors.invalidArgument(NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
-      }
       var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
           WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
       var run = NewRuns.fromStart(r);
@@ -226,9 +223,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       Validation.priority("priority", r.hasPriority(), r.getPriority());
       if (!r.getCronSchedule().isEmpty()) {
         throw Errors.invalidArgument("cron_schedule is not supported by this server yet");
-      }
-      if (r.hasRetryPolicy()) {
-        throw Errors.invalidArgument(NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
       }
       if (r.getWorkflowIdConflictPolicy() == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
         throw Errors.invalidArgument("workflow_id_conflict_policy FAIL is not allowed for signal-with-start");
@@ -345,7 +339,14 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
           GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
           if (closeOnly) {
             if (!running) {
-              return response.setHistory(History.newBuilder().addAllEvents(history.readEvents(key, last, 1))).build();
+              List<HistoryEvent> close = history.readEvents(key, last, 1);
+              String retriedAs = close.isEmpty() ? "" : retryRunId(close.get(0));
+              // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
+              if (r.getExecution().getRunId().isEmpty() && !retriedAs.isEmpty() && waitNewEvent) {
+                key = new ExecutionKey(key.namespace(), key.workflowId(), retriedAs);
+                continue;
+              }
+              return response.setHistory(History.newBuilder().addAllEvents(close)).build();
             }
           } else {
             List<HistoryEvent> events = pageSize == 0 ? List.of() : history.readEvents(key, from, pageSize);
@@ -378,6 +379,16 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         }
       }
     });
+  }
+
+  /** The run that retries the run this event closed, or empty. */
+  private static String retryRunId(HistoryEvent close) {
+    return switch (close.getEventType()) {
+      case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> close.getWorkflowExecutionFailedEventAttributes().getNewExecutionRunId();
+      case EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT ->
+          close.getWorkflowExecutionTimedOutEventAttributes().getNewExecutionRunId();
+      default -> "";
+    };
   }
 
   /** Waits for a future, ending early when the caller goes away; true when it completed. */

@@ -114,7 +114,28 @@ final class ActivityRetries {
       // A paused activity keeps its failed attempt but waits for an unpause instead of a timer.
       return new Decision(RetryState.RETRY_STATE_IN_PROGRESS, PAUSED_DELAY);
     }
-    if (policy.getMaximumAttempts() > 0 && activity.attempt >= policy.getMaximumAttempts()) {
+    return attemptsAndBackoff(policy, activity.attempt, failure, activity.expirationTime(), now);
+  }
+
+  /**
+   * Decides whether a failed workflow run is retried as a new run: the same rules as for an
+   * activity attempt, with the execution deadline as expiration. No policy, no retry.
+   */
+  static Decision decideRun(byte[] encodedPolicy, int attempt, Failure failure, TimeoutType timeout,
+      long executionDeadline, long now) {
+    if (encodedPolicy == null) {
+      return new Decision(RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET, 0);
+    }
+    RetryPolicy policy = Protos.parse(RetryPolicy.parser(), encodedPolicy, RetryPolicy.getDefaultInstance());
+    if (!isRetryable(policy, failure, timeout)) {
+      return new Decision(RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE, 0);
+    }
+    return attemptsAndBackoff(policy, attempt, failure, executionDeadline, now);
+  }
+
+  private static Decision attemptsAndBackoff(RetryPolicy policy, int attempt, Failure failure, long expiration,
+      long now) {
+    if (policy.getMaximumAttempts() > 0 && attempt >= policy.getMaximumAttempts()) {
       return new Decision(RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, 0);
     }
     long delay;
@@ -125,10 +146,9 @@ final class ActivityRetries {
     } else {
       double exponential =
           Protos.millis(policy.getInitialInterval())
-              * Math.pow(policy.getBackoffCoefficient(), activity.attempt - 1);
+              * Math.pow(policy.getBackoffCoefficient(), attempt - 1);
       delay = (long) Math.min(exponential, (double) Protos.millis(policy.getMaximumInterval()));
     }
-    long expiration = activity.expirationTime();
     if (expiration > 0 && now + delay >= expiration) {
       return new Decision(RetryState.RETRY_STATE_TIMEOUT, 0);
     }

@@ -65,7 +65,9 @@ final class Children {
       throw bad("cron_schedule is not supported");
     }
     if (a.hasRetryPolicy()) {
-      throw bad("StartChildWorkflowExecution: " + NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
+      NewRuns.workflowRetryPolicy(
+          WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+          "StartChildWorkflowExecution: ", a.getRetryPolicy());
     }
     for (ExecutionState.ChildInfo pending : s.children.values()) {
       if (pending.workflowId.equals(a.getWorkflowId())) {

@@ -11,6 +11,7 @@ import io.temporal.api.enums.v1.CommandType;
 import io.temporal.api.enums.v1.ContinueAsNewInitiator;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.RetryState;
+import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.history.v1.MarkerRecordedEventAttributes;
@@ -136,11 +137,15 @@ final class Commands {
         case COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION -> {
           WorkflowExecutionFailedEventAttributes.Builder attributes =
               WorkflowExecutionFailedEventAttributes.newBuilder()
-                  .setWorkflowTaskCompletedEventId(completedId)
-                  .setRetryState(RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET);
-          if (command.getFailWorkflowExecutionCommandAttributes().hasFailure()) {
-            attributes.setFailure(command.getFailWorkflowExecutionCommandAttributes().getFailure());
+                  .setWorkflowTaskCompletedEventId(completedId);
+          Failure failure = command.getFailWorkflowExecutionCommandAttributes().hasFailure()
+              ? command.getFailWorkflowExecutionCommandAttributes().getFailure() : null;
+          if (failure != null) {
+            attributes.setFailure(failure);
           }
+          Runs.Retry retry = Runs.retry(tx, e, failure, null);
+          attributes.setRetryState(retry.state());
+          retry.newRunId().ifPresent(attributes::setNewExecutionRunId);
           Runs.close(
               e,
               Statuses.FAILED,
@@ -355,9 +360,8 @@ final class Commands {
     String queue =
         attributes.getTaskQueue().getName().isEmpty() ? s.taskQueue : attributes.getTaskQueue().getName();
     var bad = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES;
-    if (attributes.hasRetryPolicy()) {
-      throw new BadCommandException(bad, "ContinueAsNew: " + NewRuns.WORKFLOW_RETRY_UNSUPPORTED);
-    }
+    io.temporal.api.common.v1.RetryPolicy retryPolicy = attributes.hasRetryPolicy()
+        ? NewRuns.workflowRetryPolicy(bad, "ContinueAsNew: ", attributes.getRetryPolicy()) : null;
     long runTimeout =
         attributes.hasWorkflowRunTimeout()
             ? millis(bad, "ContinueAsNew: workflow_run_timeout", true, attributes.getWorkflowRunTimeout())
@@ -384,7 +388,7 @@ final class Commands {
             taskTimeout,
             identity,
             UUID.randomUUID().toString(),
-            attributes.hasRetryPolicy() ? attributes.getRetryPolicy() : null,
+            retryPolicy,
             attributes.hasMemo() ? attributes.getMemo() : Protos.parse(Memo.parser(), s.memo, null),
             attributes.hasSearchAttributes()
                 ? attributes.getSearchAttributes()

@@ -54,8 +54,15 @@ final class ExecutionState {
    */
   String stickyQueue;
   long stickyScheduleToStartMillis;
-  /** Run that continued this one (continue-as-new), for the closing event. */
+  /** Run that continued this one (continue-as-new or a retry), for the closing event. */
   String continuedRunId;
+  /** The run's retry policy (an encoded RetryPolicy with defaults filled), null without one. */
+  byte[] retryPolicy;
+  /** This run's attempt: 1, or one more than the failed run it retries. */
+  int attempt = 1;
+  /** What a retry starts from (encoded Payloads and Header of this run's start), kept only with a policy. */
+  byte[] retryInput;
+  byte[] retryHeader;
   /** The parent, when this run is a child workflow; null otherwise. */
   String parentNamespace;
   String parentWorkflowId;

@@ -631,7 +631,7 @@ public final class HistoryService implements AutoCloseable {
     }
     shardOf(key.namespace(), key.workflowId())
         .submit(tx -> {
-          tx.find(key).ifPresent(e -> TimerFiring.fire(e, timer.timerKey()));
+          tx.find(key).ifPresent(e -> TimerFiring.fire(tx, e, timer.timerKey()));
           return null;
         })
         .whenComplete((ignored, error) -> {
@@ -685,7 +685,8 @@ public final class HistoryService implements AutoCloseable {
           command.getTaskQueue().getName(), command.hasInput() ? command.getInput() : null,
           Protos.millis(command.getWorkflowExecutionTimeout()), Protos.millis(command.getWorkflowRunTimeout()),
           Protos.millis(command.getWorkflowTaskTimeout()), "parent " + parentKey.workflowId(),
-          parentKey.runId() + ":" + initiatedId, command.hasRetryPolicy() ? command.getRetryPolicy() : null,
+          parentKey.runId() + ":" + initiatedId,
+          command.hasRetryPolicy() ? ActivityRetries.withDefaults(command.getRetryPolicy()) : null,
           command.hasMemo() ? command.getMemo() : null,
           command.hasSearchAttributes() ? command.getSearchAttributes() : null,
           command.hasHeader() ? command.getHeader() : null,

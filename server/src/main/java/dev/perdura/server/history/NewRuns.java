@@ -9,18 +9,30 @@ import java.util.UUID;
 
 /** Builds {@link NewRun}s from client requests (already validated by the frontend). */
 public final class NewRuns {
-  /**
-   * Why a run's retry_policy is refused, wherever a run can be given one (start, signal-with-start,
-   * child workflow, continue-as-new): retrying failed runs is not built yet, and a policy silently
-   * ignored would be worse than none.
-   */
-  public static final String WORKFLOW_RETRY_UNSUPPORTED =
-      "retry_policy: retrying workflow runs is not supported by this server yet (activity retry policies are)";
-
   private NewRuns() {}
 
   private static long millis(boolean present, Duration duration) {
     return present ? Durations.toMillis(duration) : 0;
+  }
+
+  /**
+   * A workflow retry policy as a run keeps it: Temporal's defaults filled in; an invalid one fails
+   * the workflow task with {@code cause}, the message naming the field.
+   */
+  static io.temporal.api.common.v1.RetryPolicy workflowRetryPolicy(
+      io.temporal.api.enums.v1.WorkflowTaskFailedCause cause, String prefix,
+      io.temporal.api.common.v1.RetryPolicy given) {
+    try {
+      return ActivityRetries.withDefaults(given);
+    } catch (BadCommandException e) {
+      throw new BadCommandException(cause, prefix + e.getMessage());
+    }
+  }
+
+  /** A start request's retry policy with Temporal's defaults filled in (validated by the frontend). */
+  private static io.temporal.api.common.v1.RetryPolicy startRetryPolicy(boolean present,
+      io.temporal.api.common.v1.RetryPolicy given) {
+    return present ? ActivityRetries.withDefaults(given) : null;
   }
 
   public static NewRun fromStart(StartWorkflowExecutionRequest r) {
@@ -35,7 +47,7 @@ public final class NewRuns {
         millis(r.hasWorkflowTaskTimeout(), r.getWorkflowTaskTimeout()),
         r.getIdentity(),
         r.getRequestId().isEmpty() ? UUID.randomUUID().toString() : r.getRequestId(),
-        r.hasRetryPolicy() ? r.getRetryPolicy() : null,
+        startRetryPolicy(r.hasRetryPolicy(), r.getRetryPolicy()),
         r.hasMemo() ? r.getMemo() : null,
         r.hasSearchAttributes() ? r.getSearchAttributes() : null,
         r.hasHeader() ? r.getHeader() : null,
@@ -63,7 +75,7 @@ public final class NewRuns {
         millis(r.hasWorkflowTaskTimeout(), r.getWorkflowTaskTimeout()),
         r.getIdentity(),
         r.getRequestId().isEmpty() ? UUID.randomUUID().toString() : r.getRequestId(),
-        r.hasRetryPolicy() ? r.getRetryPolicy() : null,
+        startRetryPolicy(r.hasRetryPolicy(), r.getRetryPolicy()),
         r.hasMemo() ? r.getMemo() : null,
         r.hasSearchAttributes() ? r.getSearchAttributes() : null,
         r.hasHeader() ? r.getHeader() : null,

@@ -12,6 +12,8 @@ import io.temporal.api.history.v1.WorkflowTaskFailedEventAttributes;
 import io.temporal.api.history.v1.WorkflowTaskScheduledEventAttributes;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.enums.v1.RetryState;
+import io.temporal.api.enums.v1.TimeoutType;
+import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.enums.v1.TaskQueueKind;
 import java.util.UUID;
 
@@ -64,6 +66,12 @@ final class Runs {
     s.memo = req.memo() == null ? null : req.memo().toByteArray();
     s.searchAttributes = req.searchAttributes() == null ? null : req.searchAttributes().toByteArray();
     s.priority = req.priority() == null ? null : req.priority().toByteArray();
+    s.attempt = Math.max(1, req.attempt());
+    if (req.retryPolicy() != null) {
+      s.retryPolicy = req.retryPolicy().toByteArray();
+      s.retryInput = req.input() == null ? null : req.input().toByteArray();
+      s.retryHeader = req.header() == null ? null : req.header().toByteArray();
+    }
     if (req.parent() != null) {
       s.parentNamespace = req.parent().namespace();
       s.parentWorkflowId = req.parent().workflowId();
@@ -82,7 +90,7 @@ final class Runs {
             .setOriginalExecutionRunId(runId)
             .setFirstExecutionRunId(s.firstRunId)
             .setIdentity(req.identity())
-            .setAttempt(Math.max(1, req.attempt()))
+            .setAttempt(s.attempt)
             .setWorkflowId(s.workflowId);
     if (req.input() != null) {
       started.setInput(req.input());
@@ -232,7 +240,8 @@ final class Runs {
     e.markChanged();
     // Written after the clear, so they survive it: the parent hears of the close, and the children
     // the parent close policy reaches are terminated or cancelled, by the history service.
-    if (s.parentWorkflowId != null && status != Statuses.CONTINUED_AS_NEW) {
+    // A run continued by another (continue-as-new, a retry) leaves the parent to hear of the last one.
+    if (s.parentWorkflowId != null && s.continuedRunId == null) {
       e.putTimer(Children.PARENT_NOTIFY_TIMER, e.now);
     }
     if (Children.closeReachesChildren(s)) {
@@ -257,15 +266,77 @@ final class Runs {
             .setWorkflowExecutionTerminatedEventAttributes(attributes));
   }
 
-  static void timeOut(Execution e) {
+  /**
+   * The run timed out. Its retry policy may start another attempt, unless the whole execution's
+   * deadline is what passed.
+   */
+  static void timeOut(Tx tx, Execution e) {
     failInFlightWorkflowTask(e, "history-service");
+    ExecutionState s = e.state;
+    boolean executionOver = s.executionDeadline > 0 && s.executionDeadline <= e.now;
+    WorkflowExecutionTimedOutEventAttributes.Builder attributes = WorkflowExecutionTimedOutEventAttributes.newBuilder();
+    if (executionOver) {
+      attributes.setRetryState(RetryState.RETRY_STATE_TIMEOUT);
+    } else {
+      Failure timeout = Failure.newBuilder().setMessage("workflow run timed out").setSource("Server")
+          .setTimeoutFailureInfo(io.temporal.api.failure.v1.TimeoutFailureInfo.newBuilder()
+              .setTimeoutType(TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE))
+          .build();
+      Retry retry = retry(tx, e, timeout, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE);
+      attributes.setRetryState(retry.state());
+      retry.newRunId().ifPresent(attributes::setNewExecutionRunId);
+    }
     close(
         e,
         Statuses.TIMED_OUT,
         HistoryEvent.newBuilder()
             .setEventType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT)
-            .setWorkflowExecutionTimedOutEventAttributes(
-                WorkflowExecutionTimedOutEventAttributes.newBuilder()
-                    .setRetryState(RetryState.RETRY_STATE_TIMEOUT)));
+            .setWorkflowExecutionTimedOutEventAttributes(attributes));
+  }
+
+  /** What the retry policy made of a failed or timed-out run. */
+  record Retry(RetryState state, java.util.Optional<String> newRunId) {}
+
+  /**
+   * Starts the next attempt of a failed or timed-out run when its retry policy allows one (same
+   * input, header, memo and search attributes, first workflow task after the backoff, the chain's
+   * execution deadline); call before closing the run, whose closing event then names the new run.
+   */
+  static Retry retry(Tx tx, Execution e, Failure failure, TimeoutType timeout) {
+    ExecutionState s = e.state;
+    ActivityRetries.Decision decision =
+        ActivityRetries.decideRun(s.retryPolicy, s.attempt, failure, timeout, s.executionDeadline, e.now);
+    if (!decision.retry()) {
+      return new Retry(decision.state(), java.util.Optional.empty());
+    }
+    NewRun next = new NewRun(
+        s.namespace,
+        s.workflowId,
+        s.workflowType,
+        s.taskQueue,
+        Protos.parse(io.temporal.api.common.v1.Payloads.parser(), s.retryInput, null),
+        s.executionTimeoutMillis,
+        s.runTimeoutMillis,
+        s.workflowTaskTimeoutMillis,
+        "history-service",
+        UUID.randomUUID().toString(),
+        Protos.parse(io.temporal.api.common.v1.RetryPolicy.parser(), s.retryPolicy, null),
+        Protos.parse(io.temporal.api.common.v1.Memo.parser(), s.memo, null),
+        Protos.parse(io.temporal.api.common.v1.SearchAttributes.parser(), s.searchAttributes, null),
+        Protos.parse(io.temporal.api.common.v1.Header.parser(), s.retryHeader, null),
+        Protos.parse(io.temporal.api.common.v1.Priority.parser(), s.priority, null),
+        decision.delayMillis(),
+        s.runId,
+        s.firstRunId,
+        s.executionDeadline,
+        io.temporal.api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
+        failure,
+        null,
+        s.attempt + 1,
+        Children.parentOf(s));
+    Execution nextRun = startRun(tx, next);
+    scheduleFirstWorkflowTask(nextRun);
+    s.continuedRunId = nextRun.state.runId;
+    return new Retry(RetryState.RETRY_STATE_IN_PROGRESS, java.util.Optional.of(nextRun.state.runId));
   }
 }

@@ -73,6 +73,10 @@ final class StateCodec {
   private static final int PARENT_INITIATED_EVENT_ID = 36;
   private static final int CHILD = 37;
   private static final int EXTERNAL = 38;
+  private static final int RETRY_POLICY = 39;
+  private static final int ATTEMPT = 40;
+  private static final int RETRY_INPUT = 41;
+  private static final int RETRY_HEADER = 42;
 
   // ExternalInfo
   private static final int X_INITIATED_EVENT_ID = 1;
@@ -199,6 +203,10 @@ final class StateCodec {
       for (ExecutionState.ExternalInfo x : s.externals.values()) {
         out.writeByteArray(EXTERNAL, encode(x));
       }
+      bytes(out, RETRY_POLICY, s.retryPolicy);
+      int64(out, ATTEMPT, s.attempt);
+      bytes(out, RETRY_INPUT, s.retryInput);
+      bytes(out, RETRY_HEADER, s.retryHeader);
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
@@ -271,6 +279,10 @@ final class StateCodec {
             ExecutionState.ExternalInfo x = decodeExternal(in.readByteArray());
             s.externals.put(x.initiatedEventId, x);
           }
+          case RETRY_POLICY -> s.retryPolicy = in.readByteArray();
+          case ATTEMPT -> s.attempt = (int) in.readInt64();
+          case RETRY_INPUT -> s.retryInput = in.readByteArray();
+          case RETRY_HEADER -> s.retryHeader = in.readByteArray();
           default -> in.skipField(tag);
         }
       }

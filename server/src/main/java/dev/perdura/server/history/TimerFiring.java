@@ -10,7 +10,7 @@ import io.temporal.api.enums.v1.TimeoutType;
 final class TimerFiring {
   private TimerFiring() {}
 
-  static void fire(Execution e, String timerKey) {
+  static void fire(Tx tx, Execution e, String timerKey) {
     String[] parts = timerKey.split(":", 2);
     String kind = parts[0];
     String rest = parts.length > 1 ? parts[1] : "";
@@ -44,7 +44,7 @@ final class TimerFiring {
       case Runs.RUN_TIMEOUT_TIMER -> {
         e.deleteTimer(timerKey);
         if (e.state.runDeadline > 0 && e.state.runDeadline <= e.now) {
-          Runs.timeOut(e);
+          Runs.timeOut(tx, e);
         }
       }
       case Runs.START_BACKOFF_TIMER -> {

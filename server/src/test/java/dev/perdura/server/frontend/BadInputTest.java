@@ -302,9 +302,6 @@ class BadInputTest {
             b -> b.setRetryPolicy(RetryPolicy.newBuilder().setInitialInterval(duration(-1, 0)))),
         badStart("retry_policy.backoff_coefficient below 1", "retry_policy.backoff_coefficient",
             b -> b.setRetryPolicy(RetryPolicy.newBuilder().setBackoffCoefficient(0.5))),
-        badStart("a workflow retry policy (not supported yet: refused rather than ignored)",
-            "retrying workflow runs is not supported",
-            b -> b.setRetryPolicy(RetryPolicy.newBuilder().setMaximumAttempts(3))),
         badStart("a cron schedule (not supported yet)", "cron_schedule", b -> b.setCronSchedule("* * * * *")),
         badStart("priority_key above 5", "priority.priority_key",
             b -> b.setPriority(Priority.newBuilder().setPriorityKey(6))),
@@ -316,9 +313,9 @@ class BadInputTest {
             b -> b.setPriority(Priority.newBuilder().setFairnessWeight(-1))),
 
         badSignalWithStart("missing namespace", "namespace", b -> b.clearNamespace()),
-        badSignalWithStart("a workflow retry policy (not supported yet)", Status.Code.INVALID_ARGUMENT,
-            "retrying workflow runs is not supported",
-            b -> b.setRetryPolicy(RetryPolicy.newBuilder().setMaximumAttempts(3))),
+        badSignalWithStart("retry_policy.backoff_coefficient below 1", Status.Code.INVALID_ARGUMENT,
+            "retry_policy.backoff_coefficient",
+            b -> b.setRetryPolicy(RetryPolicy.newBuilder().setBackoffCoefficient(0.5))),
         badSignalWithStart("unknown namespace", Status.Code.NOT_FOUND, unknownNamespace,
             b -> b.setNamespace(unknownNamespace)),
         badSignalWithStart("missing workflow id", "workflow_id", b -> b.clearWorkflowId()),
@@ -659,25 +656,25 @@ class BadInputTest {
                     ContinueAsNewWorkflowExecutionCommandAttributes.newBuilder()
                         .setWorkflowRunTimeout(duration(-5, 0)))
                 .build()),
-        badCompletion("ContinueAsNew with a retry policy (workflow retries not supported yet)",
+        badCompletion("ContinueAsNew with retry_policy.backoff_coefficient below 1",
             WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-            "retrying workflow runs is not supported",
+            "retry_policy.backoff_coefficient",
             Command.newBuilder()
                 .setCommandType(CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION)
                 .setContinueAsNewWorkflowExecutionCommandAttributes(
                     ContinueAsNewWorkflowExecutionCommandAttributes.newBuilder()
-                        .setRetryPolicy(RetryPolicy.newBuilder().setMaximumAttempts(2)))
+                        .setRetryPolicy(RetryPolicy.newBuilder().setBackoffCoefficient(0.5)))
                 .build()),
-        badCompletion("StartChildWorkflowExecution with a retry policy (workflow retries not supported yet)",
+        badCompletion("StartChildWorkflowExecution with negative retry_policy.maximum_attempts",
             WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-            "retrying workflow runs is not supported",
+            "retry_policy.maximum_attempts",
             Command.newBuilder()
                 .setCommandType(CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION)
                 .setStartChildWorkflowExecutionCommandAttributes(
                     io.temporal.api.command.v1.StartChildWorkflowExecutionCommandAttributes.newBuilder()
                         .setWorkflowId(newId("child"))
                         .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName("Child"))
-                        .setRetryPolicy(RetryPolicy.newBuilder().setMaximumAttempts(2)))
+                        .setRetryPolicy(RetryPolicy.newBuilder().setMaximumAttempts(-2)))
                 .build()),
         badCompletion("ContinueAsNew with negative backoff_start_interval",
             WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
