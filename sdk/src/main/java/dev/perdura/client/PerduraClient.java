@@ -81,6 +81,9 @@ public final class PerduraClient implements AutoCloseable {
     if (start.taskTimeout() != null) {
       request.setWorkflowTaskTimeout(Protos.toProto(start.taskTimeout()));
     }
+    if (start.retryPolicy() != null) {
+      request.setRetryPolicy(Protos.toProto(start.retryPolicy()));
+    }
     Optional<EagerWorkflows.Reservation> eager =
         connection.eagerWorkflows().reserve(start.taskQueue(), workflowType);
     request.setRequestEagerExecution(eager.isPresent());

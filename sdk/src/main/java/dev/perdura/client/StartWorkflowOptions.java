@@ -1,6 +1,7 @@
 package dev.perdura.client;
 
 import dev.perdura.common.Priority;
+import dev.perdura.common.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -13,10 +14,12 @@ import java.util.Objects;
  * @param runTimeout bound on one run, or null for none
  * @param priority dispatch priority, inherited by its activities
  * @param taskTimeout bound on one workflow task, or null for the server's default (10 s)
+ * @param retryPolicy when set, a run that fails or exceeds its run timeout is retried by the server as a
+ *     new run of the same workflow id ({@link WorkflowHandle#result} follows to the last one); null for none
  */
 public record StartWorkflowOptions(
     String workflowId, String taskQueue, Duration executionTimeout, Duration runTimeout, Priority priority,
-    Duration taskTimeout) {
+    Duration taskTimeout, RetryPolicy retryPolicy) {
   public StartWorkflowOptions {
     Objects.requireNonNull(workflowId, "workflowId");
     Objects.requireNonNull(taskQueue, "taskQueue");
@@ -39,22 +42,26 @@ public record StartWorkflowOptions(
   }
 
   public static StartWorkflowOptions of(String workflowId, String taskQueue) {
-    return new StartWorkflowOptions(workflowId, taskQueue, null, null, null, null);
+    return new StartWorkflowOptions(workflowId, taskQueue, null, null, null, null, null);
   }
 
   public StartWorkflowOptions withExecutionTimeout(Duration timeout) {
-    return new StartWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, priority, taskTimeout);
+    return new StartWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, priority, taskTimeout, retryPolicy);
   }
 
   public StartWorkflowOptions withRunTimeout(Duration timeout) {
-    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, priority, taskTimeout);
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, priority, taskTimeout, retryPolicy);
   }
 
   public StartWorkflowOptions withTaskTimeout(Duration timeout) {
-    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, timeout);
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, timeout, retryPolicy);
+  }
+
+  public StartWorkflowOptions withRetryPolicy(RetryPolicy policy) {
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, taskTimeout, policy);
   }
 
   public StartWorkflowOptions withPriority(Priority priority) {
-    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, taskTimeout);
+    return new StartWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, priority, taskTimeout, retryPolicy);
   }
 }

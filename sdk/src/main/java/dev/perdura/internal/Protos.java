@@ -72,4 +72,19 @@ public final class Protos {
   public static Priority fromProto(io.temporal.api.common.v1.Priority priority) {
     return new Priority(priority.getPriorityKey(), priority.getFairnessKey(), priority.getFairnessWeight());
   }
+
+  /** A retry policy as the API carries it; unset fields are left to the server's defaults. */
+  public static io.temporal.api.common.v1.RetryPolicy toProto(dev.perdura.common.RetryPolicy policy) {
+    io.temporal.api.common.v1.RetryPolicy.Builder builder = io.temporal.api.common.v1.RetryPolicy.newBuilder()
+        .setBackoffCoefficient(policy.backoffCoefficient())
+        .setMaximumAttempts(policy.maximumAttempts())
+        .addAllNonRetryableErrorTypes(policy.nonRetryableErrorTypes());
+    if (policy.initialInterval() != null) {
+      builder.setInitialInterval(toProto(policy.initialInterval()));
+    }
+    if (policy.maximumInterval() != null) {
+      builder.setMaximumInterval(toProto(policy.maximumInterval()));
+    }
+    return builder.build();
+  }
 }

@@ -1,5 +1,6 @@
 package dev.perdura.workflow;
 
+import dev.perdura.common.RetryPolicy;
 import java.time.Duration;
 
 /**
@@ -15,15 +16,19 @@ import java.time.Duration;
  * @param taskQueue null for the parent's own queue
  * @param executionTimeout null for none
  * @param runTimeout null for none
+ * @param parentClosePolicy what becomes of the child when the parent closes first
+ * @param retryPolicy when set, a failed run of the child is retried by the server as a new run (the
+ *     parent hears of the last one); null for none
  */
 public record ChildWorkflowOptions(
     String workflowId,
     String taskQueue,
     Duration executionTimeout,
     Duration runTimeout,
-    ParentClosePolicy parentClosePolicy) {
+    ParentClosePolicy parentClosePolicy,
+    RetryPolicy retryPolicy) {
   public static final ChildWorkflowOptions DEFAULTS =
-      new ChildWorkflowOptions(null, null, null, null, ParentClosePolicy.TERMINATE);
+      new ChildWorkflowOptions(null, null, null, null, ParentClosePolicy.TERMINATE, null);
 
   public ChildWorkflowOptions {
     if (workflowId != null && workflowId.isBlank()) {
@@ -41,22 +46,27 @@ public record ChildWorkflowOptions(
   }
 
   public ChildWorkflowOptions withWorkflowId(String id) {
-    return new ChildWorkflowOptions(id, taskQueue, executionTimeout, runTimeout, parentClosePolicy);
+    return new ChildWorkflowOptions(id, taskQueue, executionTimeout, runTimeout, parentClosePolicy, retryPolicy);
   }
 
   public ChildWorkflowOptions withTaskQueue(String queue) {
-    return new ChildWorkflowOptions(workflowId, queue, executionTimeout, runTimeout, parentClosePolicy);
+    return new ChildWorkflowOptions(workflowId, queue, executionTimeout, runTimeout, parentClosePolicy, retryPolicy);
   }
 
   public ChildWorkflowOptions withExecutionTimeout(Duration timeout) {
-    return new ChildWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, parentClosePolicy);
+    return new ChildWorkflowOptions(workflowId, taskQueue, timeout, runTimeout, parentClosePolicy, retryPolicy);
   }
 
   public ChildWorkflowOptions withRunTimeout(Duration timeout) {
-    return new ChildWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, parentClosePolicy);
+    return new ChildWorkflowOptions(workflowId, taskQueue, executionTimeout, timeout, parentClosePolicy, retryPolicy);
   }
 
   public ChildWorkflowOptions withParentClosePolicy(ParentClosePolicy policy) {
-    return new ChildWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, policy);
+    return new ChildWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, policy, retryPolicy);
+  }
+
+  /** When set, the child is retried by the server as a new run when it fails; the parent hears of the last run. */
+  public ChildWorkflowOptions withRetryPolicy(RetryPolicy policy) {
+    return new ChildWorkflowOptions(workflowId, taskQueue, executionTimeout, runTimeout, parentClosePolicy, policy);
   }
 }

@@ -34,6 +34,35 @@ class WorkflowRetryTest {
     }
   }
 
+  public static class Parent {
+    @WorkflowMethod
+    public String run(String input) {
+      return "parent got " + Workflow.executeChildWorkflow("FailsTwice", String.class,
+          ChildWorkflowOptions.DEFAULTS.withWorkflowId(Workflow.info().workflowId() + "-child")
+              .withRetryPolicy(new dev.perdura.common.RetryPolicy(Duration.ofMillis(100), 0, null, 0, java.util.List.of())),
+          input);
+    }
+  }
+
+  @Test
+  void aRunStartedWithARetryPolicyIsRetriedAndTheHandleGetsTheLastAttemptsResult() {
+    String queue = PerduraTestServer.uniqueQueue("workflow-retry-sdk");
+    Worker worker = Worker.create(perdura.client(), queue);
+    perdura.closeAfterTest(worker);
+    worker.registerWorkflows(FailsTwice.class, Parent.class).start();
+
+    String workflowId = "retry-sdk-" + UUID.randomUUID();
+    var handle = perdura.client().startWorkflow("FailsTwice", dev.perdura.client.StartWorkflowOptions.of(workflowId, queue)
+        .withRetryPolicy(new dev.perdura.common.RetryPolicy(Duration.ofMillis(100), 0, null, 5, java.util.List.of())),
+        "box");
+    assertThat(handle.result(String.class)).isEqualTo("box after 3 runs");
+
+    String parentId = "retry-parent-" + UUID.randomUUID();
+    assertThat(perdura.client().executeWorkflow("Parent", String.class,
+        dev.perdura.client.StartWorkflowOptions.of(parentId, queue), "crate"))
+        .isEqualTo("parent got crate after 3 runs");
+  }
+
   @Test
   void theResultOfTheFirstRunsHandleIsTheLastAttempts() {
     String queue = PerduraTestServer.uniqueQueue("workflow-retry");

@@ -908,7 +908,7 @@ public final class WorkflowRun {
       attributes.setHeartbeatTimeout(Protos.toProto(options.heartbeatTimeout()));
     }
     if (options.retryPolicy() != null) {
-      attributes.setRetryPolicy(retryPolicy(options.retryPolicy()));
+      attributes.setRetryPolicy(Protos.toProto(options.retryPolicy()));
     }
     ActivityState<R> activity = new ActivityState<>(type, activityId, resultType, options.cancellationType());
     activitiesById.put(activityId, activity);
@@ -941,6 +941,9 @@ public final class WorkflowRun {
     }
     if (options.runTimeout() != null) {
       attributes.setWorkflowRunTimeout(Protos.toProto(options.runTimeout()));
+    }
+    if (options.retryPolicy() != null) {
+      attributes.setRetryPolicy(Protos.toProto(options.retryPolicy()));
     }
     ChildState<R> child = new ChildState<>(type, workflowId, resultType);
     if (childrenById.putIfAbsent(workflowId, child) != null) {
@@ -1064,20 +1067,6 @@ public final class WorkflowRun {
     public void cancelFromScope() {
       cancel();
     }
-  }
-
-  private static io.temporal.api.common.v1.RetryPolicy retryPolicy(dev.perdura.common.RetryPolicy policy) {
-    io.temporal.api.common.v1.RetryPolicy.Builder builder = io.temporal.api.common.v1.RetryPolicy.newBuilder()
-        .setBackoffCoefficient(policy.backoffCoefficient())
-        .setMaximumAttempts(policy.maximumAttempts())
-        .addAllNonRetryableErrorTypes(policy.nonRetryableErrorTypes());
-    if (policy.initialInterval() != null) {
-      builder.setInitialInterval(Protos.toProto(policy.initialInterval()));
-    }
-    if (policy.maximumInterval() != null) {
-      builder.setMaximumInterval(Protos.toProto(policy.maximumInterval()));
-    }
-    return builder.build();
   }
 
   /** A timer the code started, for {@link #sleep}. */
