@@ -10,12 +10,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The channel to a server and the stubs over it. Transient failures (UNAVAILABLE) are retried by
- * gRPC itself, with exponential backoff, per the service config below; every call has a deadline.
+ * gRPC itself, with exponential backoff, per the service config below, until the call's deadline:
+ * long enough to ride out a server restart or, on PostgreSQL, another server taking over from a
+ * crashed one (its lease, 10 s by default). Every call has a deadline.
  */
 public final class ServiceConnection implements AutoCloseable {
   /** Longer than the server's one-minute long poll, so the server answers first. */
   public static final Duration LONG_POLL_DEADLINE = Duration.ofSeconds(75);
   public static final Duration CALL_DEADLINE = Duration.ofSeconds(20);
+  /** With backoffs of at most 2 s, enough attempts to keep trying until an ordinary call's deadline. */
+  private static final int MAX_ATTEMPTS = 25;
 
   private final ManagedChannel channel;
   private final WorkflowServiceGrpc.WorkflowServiceBlockingStub stub;
@@ -26,6 +30,7 @@ public final class ServiceConnection implements AutoCloseable {
     this(ManagedChannelBuilder.forTarget(target)
         .usePlaintext()
         .enableRetry()
+        .maxRetryAttempts(MAX_ATTEMPTS)
         .defaultServiceConfig(retryConfig())
         .maxInboundMessageSize(128 * 1024 * 1024)
         .build());
@@ -39,7 +44,7 @@ public final class ServiceConnection implements AutoCloseable {
 
   private static Map<String, Object> retryConfig() {
     Map<String, Object> retryPolicy = Map.of(
-        "maxAttempts", 5.0,
+        "maxAttempts", (double) MAX_ATTEMPTS,
         "initialBackoff", "0.1s",
         "maxBackoff", "2s",
         "backoffMultiplier", 2.0,
