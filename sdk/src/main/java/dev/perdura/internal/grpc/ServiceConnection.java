@@ -52,7 +52,13 @@ public final class ServiceConnection implements AutoCloseable {
     Map<String, Object> methodConfig = Map.of(
         "name", List.of(Map.of("service", WorkflowServiceGrpc.SERVICE_NAME)),
         "retryPolicy", retryPolicy);
-    return Map.of("methodConfig", List.of(methodConfig));
+    // Not retried here: task polls (the worker's poll loop backs off itself, and says so in its log)
+    // and the best-effort ShutdownWorker (a worker stopping must not wait for a server that is gone).
+    Map<String, Object> polls = Map.of("name", List.of(
+        Map.of("service", WorkflowServiceGrpc.SERVICE_NAME, "method", "PollWorkflowTaskQueue"),
+        Map.of("service", WorkflowServiceGrpc.SERVICE_NAME, "method", "PollActivityTaskQueue"),
+        Map.of("service", WorkflowServiceGrpc.SERVICE_NAME, "method", "ShutdownWorker")));
+    return Map.of("methodConfig", List.of(methodConfig, polls));
   }
 
   /** The workers on this connection that take the first task of the runs it starts. */
