@@ -47,7 +47,7 @@ public final class ClusterNode implements AutoCloseable {
   private final WorkflowServiceProxy proxy = new WorkflowServiceProxy(nodeId);
   private final Thread loop;
   private volatile boolean running = true;
-  private volatile Optional<Long> activeVersion = Optional.empty();
+  private volatile boolean active;
 
   // Owned by the loop thread (and by start() before the loop runs).
   private Lease held;
@@ -84,16 +84,7 @@ public final class ClusterNode implements AutoCloseable {
 
   /** Whether this server holds the lease and runs the engine now. */
   public boolean isActive() {
-    return activeVersion().isPresent();
-  }
-
-  /** The version of the lease this server holds, while it holds one. */
-  public Optional<Long> activeVersion() {
-    return activeVersion;
-  }
-
-  public String nodeId() {
-    return nodeId;
+    return active;
   }
 
   private void run() {
@@ -155,14 +146,14 @@ public final class ClusterNode implements AutoCloseable {
     lastRenewedNanos = System.nanoTime();
     services.addService(started.service());
     proxy.target(Optional.empty());
-    activeVersion = Optional.of(lease.version());
+    active = true;
     log.info("this server ({}, {}) is now the active one: lease {} version {}", address, nodeId, LEASE,
         lease.version());
   }
 
   private void stepDown() {
     services.addService(proxy.service());
-    activeVersion = Optional.empty();
+    active = false;
     Core stopping = core;
     core = null;
     held = null;

@@ -29,10 +29,21 @@ public final class NewRuns {
     }
   }
 
-  /** A start request's retry policy with Temporal's defaults filled in (validated by the frontend). */
+  /**
+   * A start request's retry policy with Temporal's defaults filled in; a policy that is only wrong
+   * once defaulted (a maximum interval below the default initial one, an unknown timeout type) is
+   * INVALID_ARGUMENT naming the field, like the frontend's own checks.
+   */
   private static io.temporal.api.common.v1.RetryPolicy startRetryPolicy(boolean present,
       io.temporal.api.common.v1.RetryPolicy given) {
-    return present ? ActivityRetries.withDefaults(given) : null;
+    if (!present) {
+      return null;
+    }
+    try {
+      return ActivityRetries.withDefaults(given);
+    } catch (BadCommandException e) {
+      throw dev.perdura.server.common.Errors.invalidArgument(e.getMessage());
+    }
   }
 
   public static NewRun fromStart(StartWorkflowExecutionRequest r) {

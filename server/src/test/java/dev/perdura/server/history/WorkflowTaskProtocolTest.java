@@ -88,16 +88,19 @@ class WorkflowTaskProtocolTest {
     stopServer();
   }
 
+  private static StartWorkflowExecutionRequest.Builder startRequest(String queue, String workflowId,
+      int taskTimeoutSeconds) {
+    return StartWorkflowExecutionRequest.newBuilder()
+        .setNamespace("default")
+        .setWorkflowId(workflowId)
+        .setWorkflowType(WorkflowType.newBuilder().setName("RawWorkflow"))
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setWorkflowTaskTimeout(Durations.fromSeconds(taskTimeoutSeconds))
+        .setRequestId(UUID.randomUUID().toString());
+  }
+
   private String startWorkflow(String queue, String workflowId, int taskTimeoutSeconds) {
-    return stub.startWorkflowExecution(StartWorkflowExecutionRequest.newBuilder()
-            .setNamespace("default")
-            .setWorkflowId(workflowId)
-            .setWorkflowType(WorkflowType.newBuilder().setName("RawWorkflow"))
-            .setTaskQueue(TaskQueue.newBuilder().setName(queue))
-            .setWorkflowTaskTimeout(Durations.fromSeconds(taskTimeoutSeconds))
-            .setRequestId(UUID.randomUUID().toString())
-            .build())
-        .getRunId();
+    return stub.startWorkflowExecution(startRequest(queue, workflowId, taskTimeoutSeconds).build()).getRunId();
   }
 
   private PollWorkflowTaskQueueResponse poll(String queue) {
@@ -136,18 +139,8 @@ class WorkflowTaskProtocolTest {
         .build();
   }
 
-  private StartWorkflowExecutionResponse startEagerly(String queue, String workflowId, int taskTimeoutSeconds,
-      StartWorkflowExecutionRequest.Builder extra) {
-    return stub.startWorkflowExecution(extra
-        .setNamespace("default")
-        .setWorkflowId(workflowId)
-        .setWorkflowType(WorkflowType.newBuilder().setName("RawWorkflow"))
-        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
-        .setWorkflowTaskTimeout(Durations.fromSeconds(taskTimeoutSeconds))
-        .setRequestId(UUID.randomUUID().toString())
-        .setIdentity("eager-worker")
-        .setRequestEagerExecution(true)
-        .build());
+  private StartWorkflowExecutionResponse startEagerly(StartWorkflowExecutionRequest.Builder request) {
+    return stub.startWorkflowExecution(request.setIdentity("eager-worker").setRequestEagerExecution(true).build());
   }
 
   private long backlog(String queue) {
@@ -160,7 +153,7 @@ class WorkflowTaskProtocolTest {
   void aStartAskingForEagerExecutionGetsItsFirstWorkflowTaskInTheResponse() {
     String queue = "eager-start-" + UUID.randomUUID();
     String workflowId = "wf-" + UUID.randomUUID();
-    StartWorkflowExecutionResponse started = startEagerly(queue, workflowId, 10, StartWorkflowExecutionRequest.newBuilder());
+    StartWorkflowExecutionResponse started = startEagerly(startRequest(queue, workflowId, 10));
 
     assertThat(started.getStarted()).isTrue();
     PollWorkflowTaskQueueResponse task = started.getEagerWorkflowTask();
@@ -186,7 +179,7 @@ class WorkflowTaskProtocolTest {
     String queue = "eager-lost-" + UUID.randomUUID();
     String workflowId = "wf-" + UUID.randomUUID();
     PollWorkflowTaskQueueResponse eager =
-        startEagerly(queue, workflowId, 1, StartWorkflowExecutionRequest.newBuilder()).getEagerWorkflowTask();
+        startEagerly(startRequest(queue, workflowId, 1)).getEagerWorkflowTask();
     assertThat(eager.getAttempt()).isEqualTo(1);
 
     PollWorkflowTaskQueueResponse retried = poll(queue);
@@ -198,14 +191,14 @@ class WorkflowTaskProtocolTest {
   void noEagerTaskForADelayedStartOrAnExistingRun() {
     String queue = "eager-none-" + UUID.randomUUID();
     String delayedId = "wf-" + UUID.randomUUID();
-    StartWorkflowExecutionResponse delayed = startEagerly(queue, delayedId, 10,
-        StartWorkflowExecutionRequest.newBuilder().setWorkflowStartDelay(Durations.fromMillis(300)));
+    StartWorkflowExecutionResponse delayed =
+        startEagerly(startRequest(queue, delayedId, 10).setWorkflowStartDelay(Durations.fromMillis(300)));
     assertThat(delayed.hasEagerWorkflowTask()).isFalse();
     assertThat(poll(queue).getWorkflowExecution().getWorkflowId()).isEqualTo(delayedId);
 
     String runningId = "wf-" + UUID.randomUUID();
     startWorkflow(queue, runningId, 10);
-    StartWorkflowExecutionResponse existing = startEagerly(queue, runningId, 10, StartWorkflowExecutionRequest.newBuilder()
+    StartWorkflowExecutionResponse existing = startEagerly(startRequest(queue, runningId, 10)
         .setWorkflowIdConflictPolicy(io.temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING));
     assertThat(existing.getStarted()).isFalse();
     assertThat(existing.hasEagerWorkflowTask()).isFalse();

@@ -108,8 +108,7 @@ public final class TestPostgres {
     full.addAll(command);
     try {
       Process process = new ProcessBuilder(full).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir == null ? Path.of("/dev/null").toFile()
-              : dir.resolve("commands.log").toFile()))
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("commands.log").toFile()))
           .start();
       if (!process.waitFor(120, TimeUnit.SECONDS)) {
         process.destroyForcibly();
