@@ -10,7 +10,9 @@ import dev.perdura.server.history.HistoryService;
 import dev.perdura.server.history.HistoryService.ActivityRef;
 import dev.perdura.server.history.NewRuns;
 import dev.perdura.server.history.WorkflowStarts;
+import dev.perdura.server.matching.Dispatch;
 import dev.perdura.server.matching.Matching;
+import dev.perdura.server.matching.PollReservation;
 import dev.perdura.server.matching.TaskQueueDispatcher;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
@@ -58,6 +60,8 @@ import org.slf4j.LoggerFactory;
 public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkflowServiceFrontend.class);
   static final long MAX_POLL_WAIT_MILLIS = 60_000;
+  /** How long a poll waits for the write that started a task for it; as long as any change may take. */
+  private static final long STARTED_TASK_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(HistoryService.CHANGE_TIMEOUT_SECONDS);
   static final long HISTORY_POLL_WAIT_MILLIS = 20_000;
   static final String SERVER_VERSION = "1.0.0-perdura";
 
@@ -417,27 +421,33 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * not delivered (the caller left) goes back into the queue.
    */
   private <T> Optional<T> poll(String namespace, String queue, TaskKind kind, String identity, String workerInstanceKey,
-      java.util.function.Function<TaskRow, Optional<T>> deliver) {
+      java.util.function.BiFunction<TaskRow, String, Optional<T>> deliver) {
     var queueId = new Pollers.QueueId(namespace, queue, kind);
     pollers.polled(queueId, identity);
     try {
-      return pollUntilDeadline(namespace, queue, kind, workerInstanceKey, deliver);
+      return pollUntilDeadline(namespace, queue, kind, identity, workerInstanceKey, deliver);
     } finally {
       pollers.polled(queueId, identity);
     }
   }
 
-  private <T> Optional<T> pollUntilDeadline(String namespace, String queue, TaskKind kind, String workerInstanceKey,
-      java.util.function.Function<TaskRow, Optional<T>> deliver) {
+  /**
+   * {@code deliver} records the start of a queued task (given the task and the poll's request id)
+   * and builds the response; a task that a history change started for this poll comes with its
+   * response builder instead.
+   */
+  private <T> Optional<T> pollUntilDeadline(String namespace, String queue, TaskKind kind, String identity,
+      String workerInstanceKey, java.util.function.BiFunction<TaskRow, String, Optional<T>> deliver) {
     long until = System.currentTimeMillis() + remainingMillis(MAX_POLL_WAIT_MILLIS, 1000);
     var dispatcher = matching.queue(namespace, queue, kind);
     String worker = Pollers.key(namespace, workerInstanceKey);
+    var poller = new PollReservation.Poller(identity, UUID.randomUUID().toString());
     while (true) {
       long wait = until - System.currentTimeMillis();
       if (wait <= 0 || Context.current().isCancelled() || pollers.isShutDown(worker)) {
         return Optional.empty();
       }
-      CompletableFuture<TaskRow> next = dispatcher.poll();
+      CompletableFuture<Dispatch> next = dispatcher.poll(poller);
       pollers.waiting(worker, next);
       boolean got;
       try {
@@ -445,21 +455,46 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       } finally {
         pollers.done(worker, next);
       }
-      if (!got) {
-        if (!next.cancel(false) && next.isDone() && !next.isCompletedExceptionally()) {
-          dispatcher.add(next.join());
+      if (!got && next.cancel(false)) {
+        return Optional.empty();
+      }
+      if (next.isCompletedExceptionally()) {
+        return Optional.empty();
+      }
+      switch (next.join()) {
+        case Dispatch.Queued queued -> {
+          if (!got || Context.current().isCancelled()) {
+            dispatcher.add(queued.task());
+            return Optional.empty();
+          }
+          Optional<T> delivered = deliver.apply(queued.task(), poller.requestId());
+          if (delivered.isPresent()) {
+            return delivered;
+          }
         }
-        return Optional.empty();
+        case Dispatch.Started started -> {
+          // Started for this poll already: answer even if the caller is leaving, or the task
+          // waits out its start-to-close timeout with nobody working on it.
+          Optional<T> response = awaitStarted(started.reservation());
+          if (response.isPresent()) {
+            return response;
+          }
+        }
       }
-      TaskRow task = next.join();
-      if (Context.current().isCancelled()) {
-        dispatcher.add(task);
-        return Optional.empty();
-      }
-      Optional<T> delivered = deliver.apply(task);
-      if (delivered.isPresent()) {
-        return delivered;
-      }
+    }
+  }
+
+  /** The response to a task started for this poll, once its write is durable; empty if it was not written. */
+  @SuppressWarnings("unchecked")
+  private static <T> Optional<T> awaitStarted(PollReservation reservation) {
+    try {
+      // The builder is the history service's for this queue's kind of task, so it makes a T.
+      return reservation.await(STARTED_TASK_WAIT_MILLIS).map(response -> (T) response.get());
+    } catch (TimeoutException e) {
+      throw Errors.unavailable("the history shard did not record the task's start in time, try again", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Errors.unavailable("interrupted", e);
     }
   }
 
@@ -468,9 +503,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     unary(observer, () -> {
       namespaces.require(r.getNamespace());
       Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
-      String requestId = UUID.randomUUID().toString();
       return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.WORKFLOW, r.getIdentity(), r.getWorkerInstanceKey(),
-          task -> history.startWorkflowTask(task, r.getIdentity(), requestId))
+          (task, requestId) -> history.startWorkflowTask(task, r.getIdentity(), requestId))
           .orElse(PollWorkflowTaskQueueResponse.getDefaultInstance());
     });
   }
@@ -587,7 +621,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       int ended = worker == null ? 0 : pollers.shutdown(worker);
       int moved = 0;
       if (!r.getStickyTaskQueue().isEmpty()) {
-        moved = history.stickyQueueGone(takeBacklog(matching.queue(r.getNamespace(), r.getStickyTaskQueue(), TaskKind.WORKFLOW)));
+        moved = history.stickyQueueGone(matching.queue(r.getNamespace(), r.getStickyTaskQueue(), TaskKind.WORKFLOW).drainBacklog());
       }
       log.info("worker {} (instance {}) of task queue {} in namespace {} is shutting down: ended {} waiting polls, "
               + "moved {} tasks from its sticky queue {}",
@@ -625,18 +659,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     });
   }
 
-  /** Everything waiting in a queue's backlog, taken out of it. */
-  private static List<TaskRow> takeBacklog(TaskQueueDispatcher dispatcher) {
-    List<TaskRow> taken = new java.util.ArrayList<>();
-    while (true) {
-      CompletableFuture<TaskRow> next = dispatcher.poll();
-      if (next.cancel(false) || !next.isDone() || next.isCompletedExceptionally()) {
-        return taken;
-      }
-      taken.add(next.join());
-    }
-  }
-
   // ---- activity tasks -----------------------------------------------------------------------
 
   @Override
@@ -644,9 +666,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     unary(observer, () -> {
       namespaces.require(r.getNamespace());
       Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
-      String requestId = UUID.randomUUID().toString();
       return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.ACTIVITY, r.getIdentity(), r.getWorkerInstanceKey(),
-          task -> history.startActivityTask(task, r.getIdentity(), requestId))
+          (task, requestId) -> history.startActivityTask(task, r.getIdentity(), requestId))
           .orElse(PollActivityTaskQueueResponse.getDefaultInstance());
     });
   }

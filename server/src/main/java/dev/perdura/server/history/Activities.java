@@ -250,6 +250,29 @@ final class Activities {
     return Optional.of(markStarted(e, a, identity, requestId));
   }
 
+  /** Whether {@code task}, queued by the change being computed, is for an activity waiting to start. */
+  static boolean isStartable(Execution e, TaskRow task) {
+    ActivityInfo a = e.state.isRunning() ? e.state.activities.get(task.scheduledEventId()) : null;
+    return a != null
+        && !a.started
+        && !a.waitingForRetry
+        && !a.paused
+        && a.attempt == task.attempt()
+        && a.taskQueue.equals(task.taskQueue())
+        && e.putTasks.contains(task);
+  }
+
+  /**
+   * Starts a {@linkplain #isStartable startable} activity in the change that queued its task, for a
+   * poll that waits: the task is never stored or queued.
+   */
+  static Started startQueued(Execution e, TaskRow task, String identity, String requestId) {
+    ActivityInfo a = e.state.activities.get(task.scheduledEventId());
+    e.putTasks.remove(task);
+    e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
+    return markStarted(e, a, identity, requestId);
+  }
+
   private static Started markStarted(Execution e, ActivityInfo a, String identity, String requestId) {
     a.started = true;
     a.startedTime = e.now;

@@ -158,11 +158,16 @@ final class Execution {
 
   void putTimer(String timerKey, long fireAt) {
     changed = true;
+    // The last call for a key wins: a put replaces the stored copy, so an earlier delete is moot.
+    deleteTimers.removeIf(timerKey::equals);
     putTimers.add(new TimerRow(key, timerKey, fireAt));
   }
 
   void deleteTimer(String timerKey) {
     changed = true;
+    // A timer armed earlier in this change need not be written at all; the delete still goes out
+    // for a copy armed by an earlier change under the same key.
+    putTimers.removeIf(t -> t.timerKey().equals(timerKey));
     deleteTimers.add(timerKey);
   }
 

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class HistoryService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HistoryService.class);
   /** Upper bound for waiting on a shard; a change normally commits in milliseconds. */
-  private static final long CHANGE_TIMEOUT_SECONDS = 30;
+  public static final long CHANGE_TIMEOUT_SECONDS = 30;
   /**
    * Serialized size of the events the history cache holds, over all runs (parsed, they take about
    * five times as much heap): thousands of runs, far more than are active at once.
@@ -89,7 +89,17 @@ public final class HistoryService implements AutoCloseable {
     this.timers = new TimerQueue(clock, this::fireTimer);
     this.shards = new HistoryShard[shardCount];
     for (int i = 0; i < shardCount; i++) {
-      shards[i] = new HistoryShard(i, store, clock, this::committed);
+      shards[i] = new HistoryShard(i, store, clock, new HistoryShard.CommitListener() {
+        @Override
+        public void prepared(Tx tx) {
+          startForWaitingPolls(tx);
+        }
+
+        @Override
+        public void committed(ExecutionWrite write, List<HistoryEvent> events) {
+          HistoryService.this.committed(write, events);
+        }
+      });
     }
   }
 
@@ -122,6 +132,49 @@ public final class HistoryService implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Errors.unavailable("interrupted", e);
+    }
+  }
+
+  /**
+   * Matches at the source: a workflow or activity task that a change queues, on a queue where a
+   * poll is waiting, is started for that poll in the same write. The task never enters the store or
+   * the queue, and the poll is answered without a write of its own: one commit and one shard
+   * round trip less per task, whenever workers keep up.
+   */
+  private void startForWaitingPolls(Tx tx) {
+    for (Execution e : tx.working().values()) {
+      if (e.putTasks.isEmpty() || !e.state.isRunning()) {
+        continue;
+      }
+      for (TaskRow task : List.copyOf(e.putTasks)) {
+        switch (task.kind()) {
+          case WORKFLOW -> {
+            if (WorkflowTasks.isStartable(e, task)) {
+              matching.queue(task.execution().namespace(), task.taskQueue(), task.kind()).reserveWaitingPoll()
+                  .ifPresent(poll -> {
+                    WorkflowTasks.Started started =
+                        WorkflowTasks.startQueued(e, task, poll.poller().identity(), poll.poller().requestId());
+                    List<QueryRegistry.PendingQuery> pending = queries.takeWaiting(e.key);
+                    ExecutionKey key = e.key;
+                    tx.afterCommit(() -> poll.fulfil(() -> workflowTaskResponse(key, started, pending)));
+                    tx.ifNotWritten(poll::release);
+                  });
+            }
+          }
+          case ACTIVITY -> {
+            if (Activities.isStartable(e, task)) {
+              matching.queue(task.execution().namespace(), task.taskQueue(), task.kind()).reserveWaitingPoll()
+                  .ifPresent(poll -> {
+                    Activities.Started started =
+                        Activities.startQueued(e, task, poll.poller().identity(), poll.poller().requestId());
+                    ExecutionKey key = e.key;
+                    tx.afterCommit(() -> poll.fulfil(() -> activityTaskResponse(key, started)));
+                    tx.ifNotWritten(poll::release);
+                  });
+            }
+          }
+        }
+      }
     }
   }
 
@@ -417,12 +470,16 @@ public final class HistoryService implements AutoCloseable {
     if (started.isEmpty()) {
       return Optional.empty();
     }
-    ActivityInfo a = started.get().activity();
+    return Optional.of(activityTaskResponse(key, started.get()));
+  }
+
+  private PollActivityTaskQueueResponse activityTaskResponse(ExecutionKey key, Activities.Started started) {
+    ActivityInfo a = started.activity();
     List<HistoryEvent> scheduledEvents = readEvents(key, a.scheduledEventId, 1);
     if (scheduledEvents.isEmpty() || scheduledEvents.get(0).getEventId() != a.scheduledEventId) {
       throw Errors.internal("scheduled event " + a.scheduledEventId + " of " + key + " is missing", null);
     }
-    return Optional.of(activityTask(key, started.get(), scheduledEvents.get(0).getActivityTaskScheduledEventAttributes()));
+    return activityTask(key, started, scheduledEvents.get(0).getActivityTaskScheduledEventAttributes());
   }
 
   private static PollActivityTaskQueueResponse activityTask(

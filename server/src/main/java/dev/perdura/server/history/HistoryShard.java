@@ -52,9 +52,16 @@ final class HistoryShard implements AutoCloseable {
 
   private record Change<R>(Function<Tx, R> body, CompletableFuture<R> result) {}
 
-  /** Told about every write once it is durable, before callers are answered. */
+  /** Sees each change before it is written and each write once it is durable. */
   interface CommitListener {
-    /** {@code events} are the write's new events, parsed. */
+    /**
+     * A change computed without error, before its runs are turned into writes: the listener may
+     * still add to it (start a task it queues for a poll that waits). Undo through {@link
+     * Tx#ifNotWritten}.
+     */
+    void prepared(Tx tx);
+
+    /** A write is durable; callers are answered after this. {@code events} are its new events, parsed. */
     void committed(ExecutionWrite write, List<HistoryEvent> events);
   }
 
@@ -148,6 +155,18 @@ final class HistoryShard implements AutoCloseable {
 
   private record Outcome(Change<?> change, Object value, Throwable error) {}
 
+  private void undo(List<Tx> prepared) {
+    for (Tx tx : prepared) {
+      for (Runnable undo : tx.undos()) {
+        try {
+          undo.run();
+        } catch (RuntimeException e) {
+          log.error("history shard {}: undoing a change that was not written failed", index, e);
+        }
+      }
+    }
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void process(List<Change<?>> batch) {
     batchRows.clear();
@@ -157,10 +176,13 @@ final class HistoryShard implements AutoCloseable {
     List<List<HistoryEvent>> writtenEvents = new ArrayList<>();
     List<Runnable> effects = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
+    List<Tx> prepared = new ArrayList<>();
     for (Change<?> change : batch) {
       Tx tx = new Tx(this, clock.millis());
       try {
         Object value = change.body().apply(tx);
+        prepared.add(tx);
+        listener.prepared(tx);
         for (Execution execution : tx.working().values()) {
           if (execution.changed()) {
             ExecutionWrite write = execution.toWrite();
@@ -181,6 +203,10 @@ final class HistoryShard implements AutoCloseable {
         if (!(t instanceof io.grpc.StatusRuntimeException)) {
           log.error("history shard {}: a change failed unexpectedly", index, t);
         }
+        if (!prepared.isEmpty() && prepared.getLast() == tx) {
+          prepared.removeLast();
+          undo(List.of(tx));
+        }
         outcomes.add(new Outcome(change, null, t));
       }
     }
@@ -189,6 +215,7 @@ final class HistoryShard implements AutoCloseable {
         store.commit(writes);
       } catch (RuntimeException e) {
         log.error("history shard {}: commit of {} writes failed; nothing applied", index, writes.size(), e);
+        undo(prepared);
         for (ExecutionKey key : batchRows.keySet()) {
           rows.remove(key);
         }

@@ -20,6 +20,7 @@ final class Tx {
   private final Map<ExecutionKey, Execution> working = new LinkedHashMap<>();
   private final Map<String, String> currentRuns = new LinkedHashMap<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
+  private final List<Runnable> ifNotWritten = new ArrayList<>();
 
   Tx(HistoryShard shard, long now) {
     this.shard = shard;
@@ -94,10 +95,20 @@ final class Tx {
     working.clear();
     currentRuns.clear();
     afterCommit.clear();
+    ifNotWritten.clear();
   }
 
   void afterCommit(Runnable effect) {
     afterCommit.add(effect);
+  }
+
+  /** Runs when this change is not written after all (its batch's commit failed). */
+  void ifNotWritten(Runnable undo) {
+    ifNotWritten.add(undo);
+  }
+
+  List<Runnable> undos() {
+    return ifNotWritten;
   }
 
   Map<ExecutionKey, Execution> working() {

@@ -97,6 +97,27 @@ final class WorkflowTasks {
     return Optional.of(markStarted(e, identity, requestId));
   }
 
+  /** Whether {@code task}, queued by the change being computed, is the run's unstarted workflow task. */
+  static boolean isStartable(Execution e, TaskRow task) {
+    ExecutionState.WorkflowTaskInfo wft = e.state.workflowTask;
+    return e.state.isRunning()
+        && wft != null
+        && !wft.started
+        && wft.scheduledEventId == task.scheduledEventId()
+        && wft.attempt == task.attempt()
+        && wft.taskQueue.equals(task.taskQueue())
+        && e.putTasks.contains(task);
+  }
+
+  /**
+   * Starts a {@linkplain #isStartable startable} task in the change that queued it, for a poll that
+   * waits: the task is never stored or queued.
+   */
+  static Started startQueued(Execution e, TaskRow task, String identity, String requestId) {
+    e.putTasks.remove(task);
+    return markStarted(e, identity, requestId);
+  }
+
   /**
    * Starts the workflow task a start request just scheduled, for the worker that sent the request
    * (eager workflow start): the task never enters a queue. Empty when no task was scheduled (a

@@ -6,11 +6,12 @@ import dev.perdura.server.store.TaskKind;
 import dev.perdura.server.store.TaskRow;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.SequencedSet;
+import java.util.Optional;
+import java.util.SequencedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -52,7 +53,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A poll is withdrawn by cancelling (or otherwise completing) its future, e.g. when the RPC's
  * deadline passes. A withdrawn poll never swallows a task: a task is handed to a poll only if
- * {@code complete(task)} succeeds, else it goes to the next waiting poll or back to the backlog.
+ * completing the poll's future succeeds, else it goes to the next waiting poll or back to the backlog.
  * Once a poll's future holds a task, delivering it is the caller's job; a caller that can no longer
  * deliver it must {@link #add} it again.
  */
@@ -70,8 +71,8 @@ public final class TaskQueueDispatcher implements AutoCloseable {
   /** Backlog tasks by execution and scheduled event id, for replacement and removal. */
   private final Map<ExecutionKey, Map<Long, Backlogged>> byExecution = new HashMap<>();
 
-  /** Polls waiting for a task, oldest first. Non-empty only while the backlog is empty. */
-  private final SequencedSet<CompletableFuture<TaskRow>> waiting = new LinkedHashSet<>();
+  /** Polls waiting for a task, oldest first, and who polls. Non-empty only while the backlog is empty. */
+  private final SequencedMap<CompletableFuture<Dispatch>, PollReservation.Poller> waiting = new LinkedHashMap<>();
 
   private long nextSequence;
   private boolean closed;
@@ -104,19 +105,21 @@ public final class TaskQueueDispatcher implements AutoCloseable {
    */
   public void add(TaskRow task) {
     checkBelongsHere(task);
+    Dispatch queued = new Dispatch.Queued(task);
     while (true) {
-      CompletableFuture<TaskRow> poll;
+      CompletableFuture<Dispatch> poll;
       lock.lock();
       try {
-        poll = waiting.isEmpty() ? null : waiting.removeFirst();
-        if (poll == null) {
+        var oldest = waiting.pollFirstEntry();
+        if (oldest == null) {
           enqueue(task);
           return;
         }
+        poll = oldest.getKey();
       } finally {
         lock.unlock();
       }
-      if (poll.complete(task)) {
+      if (poll.complete(queued)) {
         return;
       }
       // That poll was withdrawn after we took it; try the next one.
@@ -124,12 +127,42 @@ public final class TaskQueueDispatcher implements AutoCloseable {
   }
 
   /**
-   * Asks for the next task. The future completes with it at once if the backlog has one, else when
-   * one is added. Cancel the future to withdraw the poll. After {@link #close} the returned future
-   * is already cancelled.
+   * Takes the oldest waiting poll for a task that the caller starts itself, in the same history
+   * write that creates it, instead of {@linkplain #add adding} it. Empty when no poll waits (then
+   * the caller adds the task as usual). The poll's future completes at once with {@link
+   * Dispatch.Started}; the caller must then fulfil or release the reservation.
+   *
+   * <p>A poll waits only while the backlog is empty, so the task taken this way is the one an
+   * {@code add} would have handed to that poll: priority and fairness are not bypassed.
    */
-  public CompletableFuture<TaskRow> poll() {
-    CompletableFuture<TaskRow> poll = new CompletableFuture<>();
+  public Optional<PollReservation> reserveWaitingPoll() {
+    while (true) {
+      Map.Entry<CompletableFuture<Dispatch>, PollReservation.Poller> oldest;
+      lock.lock();
+      try {
+        oldest = waiting.pollFirstEntry();
+      } finally {
+        lock.unlock();
+      }
+      if (oldest == null) {
+        return Optional.empty();
+      }
+      PollReservation reservation = new PollReservation(oldest.getValue());
+      if (oldest.getKey().complete(new Dispatch.Started(reservation))) {
+        return Optional.of(reservation);
+      }
+      // That poll was withdrawn after we took it; try the next one.
+    }
+  }
+
+  /**
+   * Asks for the next task. The future completes at once if the backlog has one, else when one is
+   * added or started for this poll. Cancel the future to withdraw the poll. After {@link #close}
+   * the returned future is already cancelled.
+   */
+  public CompletableFuture<Dispatch> poll(PollReservation.Poller poller) {
+    Objects.requireNonNull(poller, "poller");
+    CompletableFuture<Dispatch> poll = new CompletableFuture<>();
     lock.lock();
     try {
       if (closed) {
@@ -138,10 +171,10 @@ public final class TaskQueueDispatcher implements AutoCloseable {
       }
       Backlogged next = dispatchNext();
       if (next != null) {
-        poll.complete(next.task());
+        poll.complete(new Dispatch.Queued(next.task()));
         return poll;
       }
-      waiting.addLast(poll);
+      waiting.put(poll, poller);
     } finally {
       lock.unlock();
     }
@@ -170,6 +203,20 @@ public final class TaskQueueDispatcher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Takes every backlog task out, in dispatch order. */
+  public List<TaskRow> drainBacklog() {
+    List<TaskRow> taken = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Backlogged next = dispatchNext(); next != null; next = dispatchNext()) {
+        taken.add(next.task());
+      }
+    } finally {
+      lock.unlock();
+    }
+    return taken;
   }
 
   /** Drops all backlog tasks of an execution; returns how many there were. */
@@ -218,16 +265,16 @@ public final class TaskQueueDispatcher implements AutoCloseable {
    */
   @Override
   public void close() {
-    List<CompletableFuture<TaskRow>> toCancel;
+    List<CompletableFuture<Dispatch>> toCancel;
     lock.lock();
     try {
       closed = true;
-      toCancel = new ArrayList<>(waiting);
+      toCancel = new ArrayList<>(waiting.keySet());
       waiting.clear();
     } finally {
       lock.unlock();
     }
-    for (CompletableFuture<TaskRow> poll : toCancel) {
+    for (CompletableFuture<Dispatch> poll : toCancel) {
       poll.cancel(false);
     }
   }
@@ -237,7 +284,7 @@ public final class TaskQueueDispatcher implements AutoCloseable {
     return "TaskQueueDispatcher[" + namespace + "/" + taskQueue + "/" + kind + "]";
   }
 
-  private void forget(CompletableFuture<TaskRow> poll) {
+  private void forget(CompletableFuture<Dispatch> poll) {
     lock.lock();
     try {
       waiting.remove(poll);

@@ -25,13 +25,13 @@ class MatchingTest {
 
   @Test
   void addRoutesByNamespaceQueueAndKind() {
-    CompletableFuture<TaskRow> workflowPoll = matching.queue("ns", "q", TaskKind.WORKFLOW).poll();
-    CompletableFuture<TaskRow> activityPoll = matching.queue("ns", "q", TaskKind.ACTIVITY).poll();
+    CompletableFuture<Dispatch> workflowPoll = matching.queue("ns", "q", TaskKind.WORKFLOW).poll(TaskFixtures.POLLER);
+    CompletableFuture<Dispatch> activityPoll = matching.queue("ns", "q", TaskKind.ACTIVITY).poll(TaskFixtures.POLLER);
 
     TaskRow activityTask = task(RUN, TaskKind.ACTIVITY, "q", 5);
     matching.add(activityTask);
 
-    assertThat(activityPoll).isCompletedWithValue(activityTask);
+    assertThat(activityPoll).isCompletedWithValue(new Dispatch.Queued(activityTask));
     assertThat(workflowPoll).isNotDone();
   }
 
@@ -52,12 +52,12 @@ class MatchingTest {
 
   @Test
   void closeEndsPollsOfAllQueuesAndOfQueuesNamedLater() {
-    CompletableFuture<TaskRow> poll = matching.queue("ns", "q", TaskKind.WORKFLOW).poll();
+    CompletableFuture<Dispatch> poll = matching.queue("ns", "q", TaskKind.WORKFLOW).poll(TaskFixtures.POLLER);
 
     matching.close();
 
     assertThat(poll).isCancelled();
-    assertThat(matching.queue("ns", "new", TaskKind.ACTIVITY).poll()).isCancelled();
+    assertThat(matching.queue("ns", "new", TaskKind.ACTIVITY).poll(TaskFixtures.POLLER)).isCancelled();
   }
 
   private static TaskRow task(ExecutionKey run, TaskKind kind, String queue, long eventId) {

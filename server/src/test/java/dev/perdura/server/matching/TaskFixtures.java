@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 final class TaskFixtures {
   static final String NAMESPACE = "ns";
   static final String QUEUE = "q";
+  static final PollReservation.Poller POLLER = new PollReservation.Poller("worker-1", "request-1");
 
   private TaskFixtures() {}
 
@@ -47,12 +48,17 @@ final class TaskFixtures {
 
   /** Polls a dispatcher whose backlog must hold a task. */
   static TaskRow next(TaskQueueDispatcher dispatcher) {
-    CompletableFuture<TaskRow> poll = dispatcher.poll();
+    CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
     if (!poll.isDone()) {
       poll.cancel(false);
       throw new AssertionError("backlog unexpectedly empty");
     }
-    return poll.join();
+    return queued(poll.join());
+  }
+
+  /** The task a poll got from the queue (not started for it by a history change). */
+  static TaskRow queued(Dispatch dispatch) {
+    return ((Dispatch.Queued) dispatch).task();
   }
 
   /** The workflow ids of the next {@code count} dispatched tasks. */

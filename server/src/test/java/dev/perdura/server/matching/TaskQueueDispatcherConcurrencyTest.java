@@ -70,7 +70,7 @@ class TaskQueueDispatcherConcurrencyTest {
   private void pollUntilStopped() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     while (!stop.get()) {
-      CompletableFuture<TaskRow> poll = dispatcher.poll();
+      CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
       if (random.nextInt(3) == 0) {
         // Withdraw the poll, sometimes a moment later so that it races with a hand-off.
         for (int spins = random.nextInt(200); spins > 0; spins--) {
@@ -82,7 +82,7 @@ class TaskQueueDispatcherConcurrencyTest {
       }
       TaskRow task;
       try {
-        task = poll.join();
+        task = TaskFixtures.queued(poll.join());
       } catch (CancellationException closed) {
         return;
       }

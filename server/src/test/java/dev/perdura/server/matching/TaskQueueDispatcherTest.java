@@ -66,14 +66,14 @@ class TaskQueueDispatcherTest {
   @Test
   void waitingPollReceivesTaskAddedLater() {
     TaskQueueDispatcher dispatcher = dispatcher();
-    CompletableFuture<TaskRow> poll = dispatcher.poll();
+    CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
     assertThat(poll).isNotDone();
     assertThat(dispatcher.waitingPollers()).isEqualTo(1);
 
     TaskRow task = task("wf", 5);
     dispatcher.add(task);
 
-    assertThat(poll).isCompletedWithValue(task);
+    assertThat(poll).isCompletedWithValue(new Dispatch.Queued(task));
     assertThat(dispatcher.waitingPollers()).isZero();
     assertThat(dispatcher.backlogSize()).isZero();
   }
@@ -81,21 +81,21 @@ class TaskQueueDispatcherTest {
   @Test
   void oldestWaitingPollIsServedFirst() {
     TaskQueueDispatcher dispatcher = dispatcher();
-    CompletableFuture<TaskRow> first = dispatcher.poll();
-    CompletableFuture<TaskRow> second = dispatcher.poll();
+    CompletableFuture<Dispatch> first = dispatcher.poll(TaskFixtures.POLLER);
+    CompletableFuture<Dispatch> second = dispatcher.poll(TaskFixtures.POLLER);
 
     dispatcher.add(task("wf", 1));
     assertThat(first).isCompleted();
     assertThat(second).isNotDone();
 
     dispatcher.add(task("wf", 2));
-    assertThat(second.join().scheduledEventId()).isEqualTo(2);
+    assertThat(TaskFixtures.queued(second.join()).scheduledEventId()).isEqualTo(2);
   }
 
   @Test
   void cancelledPollLeavesTheWaitingSetAndTheTaskStaysInTheBacklog() {
     TaskQueueDispatcher dispatcher = dispatcher();
-    CompletableFuture<TaskRow> poll = dispatcher.poll();
+    CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
     assertThat(poll.cancel(false)).isTrue();
     assertThat(dispatcher.waitingPollers()).isZero();
 
@@ -109,8 +109,8 @@ class TaskQueueDispatcherTest {
   @Test
   void pollWithdrawnByTimeoutCompletionAlsoLeavesTheWaitingSet() {
     TaskQueueDispatcher dispatcher = dispatcher();
-    CompletableFuture<TaskRow> poll = dispatcher.poll();
-    CompletableFuture<TaskRow> live = dispatcher.poll();
+    CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
+    CompletableFuture<Dispatch> live = dispatcher.poll(TaskFixtures.POLLER);
 
     // What completeOnTimeout(null, ...) does when a long poll's time is up.
     poll.complete(null);
@@ -118,7 +118,7 @@ class TaskQueueDispatcherTest {
 
     TaskRow task = task("wf", 1);
     dispatcher.add(task);
-    assertThat(live).isCompletedWithValue(task);
+    assertThat(live).isCompletedWithValue(new Dispatch.Queued(task));
   }
 
   @Test
@@ -126,7 +126,7 @@ class TaskQueueDispatcherTest {
     TaskQueueDispatcher dispatcher = dispatcher();
     CompletableFuture<Integer> seenFromAnotherThread = new CompletableFuture<>();
     dispatcher
-        .poll()
+        .poll(TaskFixtures.POLLER)
         .thenRun(
             () -> {
               // Would time out if add() still held the lock while completing the poll.
@@ -224,15 +224,65 @@ class TaskQueueDispatcherTest {
   @Test
   void closeCancelsWaitingPollsAndLaterPolls() {
     TaskQueueDispatcher dispatcher = dispatcher();
-    CompletableFuture<TaskRow> waiting = dispatcher.poll();
+    CompletableFuture<Dispatch> waiting = dispatcher.poll(TaskFixtures.POLLER);
 
     dispatcher.close();
 
     assertThat(waiting).isCancelled();
     assertThat(dispatcher.waitingPollers()).isZero();
-    assertThat(dispatcher.poll()).isCancelled();
+    assertThat(dispatcher.poll(TaskFixtures.POLLER)).isCancelled();
 
     dispatcher.add(task("wf", 1));
     assertThat(dispatcher.backlogSize()).as("tasks are kept after close").isEqualTo(1);
+  }
+
+  @Test
+  void reservingTakesTheOldestWaitingPollAndTellsItWhoItIs() throws Exception {
+    TaskQueueDispatcher dispatcher = dispatcher();
+    assertThat(dispatcher.reserveWaitingPoll()).as("nobody waits").isEmpty();
+    CompletableFuture<Dispatch> withdrawn = dispatcher.poll(new PollReservation.Poller("gone", "r0"));
+    CompletableFuture<Dispatch> oldest = dispatcher.poll(new PollReservation.Poller("w1", "r1"));
+    CompletableFuture<Dispatch> younger = dispatcher.poll(new PollReservation.Poller("w2", "r2"));
+    withdrawn.cancel(false);
+
+    PollReservation reservation = dispatcher.reserveWaitingPoll().orElseThrow();
+
+    assertThat(reservation.poller()).isEqualTo(new PollReservation.Poller("w1", "r1"));
+    assertThat(oldest).isCompletedWithValue(new Dispatch.Started(reservation));
+    assertThat(younger).isNotDone();
+    assertThat(dispatcher.waitingPollers()).isEqualTo(1);
+    reservation.fulfil(() -> "response");
+    assertThat(reservation.await(1000).orElseThrow().get()).isEqualTo("response");
+
+    dispatcher.add(task("wf", 1));
+    assertThat(younger).isCompletedWithValue(new Dispatch.Queued(task("wf", 1)));
+    assertThat(dispatcher.reserveWaitingPoll()).isEmpty();
+  }
+
+  @Test
+  void aReleasedReservationAnswersNothingAndAnUnansweredOneTimesOut() throws Exception {
+    TaskQueueDispatcher dispatcher = dispatcher();
+    dispatcher.poll(TaskFixtures.POLLER);
+    dispatcher.poll(TaskFixtures.POLLER);
+    PollReservation released = dispatcher.reserveWaitingPoll().orElseThrow();
+    PollReservation pending = dispatcher.reserveWaitingPoll().orElseThrow();
+
+    released.release();
+
+    assertThat(released.await(1000)).isEmpty();
+    assertThatThrownBy(() -> pending.await(10)).isInstanceOf(java.util.concurrent.TimeoutException.class);
+  }
+
+  @Test
+  void drainingTheBacklogTakesEveryTaskInDispatchOrder() {
+    TaskQueueDispatcher dispatcher = dispatcher();
+    dispatcher.add(task("low", 1, 5, "", 0f));
+    dispatcher.add(task("high", 2, 1, "", 0f));
+    dispatcher.add(task("mid", 3, 0, "", 0f));
+
+    assertThat(dispatcher.drainBacklog()).extracting(t -> t.execution().workflowId())
+        .containsExactly("high", "mid", "low");
+    assertThat(dispatcher.backlogSize()).isZero();
+    assertThat(dispatcher.drainBacklog()).isEmpty();
   }
 }

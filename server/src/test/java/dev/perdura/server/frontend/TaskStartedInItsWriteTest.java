@@ -1,0 +1,227 @@
+package dev.perdura.server.frontend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.perdura.server.history.HistoryService;
+import dev.perdura.server.matching.Matching;
+import dev.perdura.server.store.Store;
+import dev.perdura.server.store.StoreException;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.sqlite.SqliteStore;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.temporal.api.command.v1.Command;
+import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
+import io.temporal.api.common.v1.ActivityType;
+import io.temporal.api.common.v1.WorkflowType;
+import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.PollActivityTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.PollActivityTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A task created while a poll waits on its queue is started for that poll in the write that
+ * creates it: one commit instead of two, no task row, and the poll's identity on the start.
+ */
+class TaskStartedInItsWriteTest {
+  private static final String NAMESPACE = "default";
+
+  private final AtomicInteger commits = new AtomicInteger();
+  private final AtomicBoolean failNextCommit = new AtomicBoolean();
+  private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+  private Store real;
+  private Matching matching;
+  private HistoryService history;
+  private WorkflowServiceFrontend frontend;
+
+  @BeforeEach
+  void start() {
+    real = SqliteStore.inMemory();
+    real.migrate();
+    Store counting = (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("commit")) {
+            if (failNextCommit.getAndSet(false)) {
+              throw new StoreException("injected commit failure", null);
+            }
+            commits.incrementAndGet();
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Clock clock = Clock.systemUTC();
+    Namespaces namespaces = new Namespaces(counting, clock);
+    namespaces.ensure(NAMESPACE);
+    matching = new Matching();
+    history = new HistoryService(counting, matching, clock, 1);
+    history.start();
+    frontend = new WorkflowServiceFrontend(namespaces, history, matching, counting);
+  }
+
+  @AfterEach
+  void stop() {
+    matching.close();
+    callers.shutdownNow();
+    history.close();
+    real.close();
+  }
+
+  @Test
+  void tasksCreatedWhilePollsWaitStartInTheWriteThatCreatesThem() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    String activityQueue = queue + "-activities";
+    Future<PollWorkflowTaskQueueResponse> workflowPoll = pollWorkflowTask(queue, "worker-a");
+    awaitWaitingPoll(queue, TaskKind.WORKFLOW);
+
+    int before = commits.get();
+    call(frontend::startWorkflowExecution, startRequest(queue, "wf-1"));
+    PollWorkflowTaskQueueResponse task = workflowPoll.get(30, TimeUnit.SECONDS);
+
+    assertThat(commits.get() - before).as("the start and the task's start in one commit").isEqualTo(1);
+    List<HistoryEvent> events = task.getHistory().getEventsList();
+    assertThat(events).extracting(HistoryEvent::getEventType).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    assertThat(events.get(2).getWorkflowTaskStartedEventAttributes().getIdentity()).isEqualTo("worker-a");
+    assertThat(task.getStartedEventId()).isEqualTo(3);
+    assertThat(real.loadTasks()).as("the task never became a row").isEmpty();
+
+    Future<PollActivityTaskQueueResponse> activityPoll = pollActivityTask(activityQueue, "worker-b");
+    awaitWaitingPoll(activityQueue, TaskKind.ACTIVITY);
+    before = commits.get();
+    call(frontend::respondWorkflowTaskCompleted, RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskToken(task.getTaskToken())
+        .setIdentity("worker-a")
+        .addCommands(Command.newBuilder()
+            .setCommandType(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
+            .setScheduleActivityTaskCommandAttributes(ScheduleActivityTaskCommandAttributes.newBuilder()
+                .setActivityId("a-1")
+                .setActivityType(ActivityType.newBuilder().setName("Greet"))
+                .setTaskQueue(TaskQueue.newBuilder().setName(activityQueue))
+                .setStartToCloseTimeout(com.google.protobuf.util.Durations.fromSeconds(30))))
+        .build());
+    PollActivityTaskQueueResponse activity = activityPoll.get(30, TimeUnit.SECONDS);
+
+    assertThat(commits.get() - before).as("the completion and the activity's start in one commit").isEqualTo(1);
+    assertThat(activity.getActivityId()).isEqualTo("a-1");
+    assertThat(activity.getActivityType().getName()).isEqualTo("Greet");
+    assertThat(real.loadTasks()).isEmpty();
+
+    // With no poll waiting, the next workflow task is queued and stored as before.
+    call(frontend::respondActivityTaskCompleted, RespondActivityTaskCompletedRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskToken(activity.getTaskToken())
+        .setIdentity("worker-b")
+        .build());
+    assertThat(real.loadTasks()).singleElement()
+        .satisfies(row -> assertThat(row.kind()).isEqualTo(TaskKind.WORKFLOW));
+    PollWorkflowTaskQueueResponse next = pollWorkflowTask(queue, "worker-c").get(30, TimeUnit.SECONDS);
+    assertThat(next.getHistory().getEventsList()).last()
+        .satisfies(e -> assertThat(e.getWorkflowTaskStartedEventAttributes().getIdentity()).isEqualTo("worker-c"));
+  }
+
+  @Test
+  void aPollWhoseTaskWasNotWrittenGoesOnWaiting() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    Future<PollWorkflowTaskQueueResponse> poll = pollWorkflowTask(queue, "worker-a");
+    awaitWaitingPoll(queue, TaskKind.WORKFLOW);
+
+    failNextCommit.set(true);
+    assertThatThrownBy(() -> call(frontend::startWorkflowExecution, startRequest(queue, "wf-2")))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+
+    awaitWaitingPoll(queue, TaskKind.WORKFLOW);
+    assertThat(poll).isNotDone();
+    call(frontend::startWorkflowExecution, startRequest(queue, "wf-2"));
+    PollWorkflowTaskQueueResponse task = poll.get(30, TimeUnit.SECONDS);
+    assertThat(task.getWorkflowExecution().getWorkflowId()).isEqualTo("wf-2");
+    assertThat(task.getHistory().getEventsCount()).isEqualTo(3);
+  }
+
+  private void awaitWaitingPoll(String queue, TaskKind kind) {
+    await().atMost(30, TimeUnit.SECONDS)
+        .until(() -> matching.queue(NAMESPACE, queue, kind).waitingPollers() == 1);
+  }
+
+  private Future<PollWorkflowTaskQueueResponse> pollWorkflowTask(String queue, String identity) {
+    return callers.submit(() -> call(frontend::pollWorkflowTaskQueue, PollWorkflowTaskQueueRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setIdentity(identity)
+        .build()));
+  }
+
+  private Future<PollActivityTaskQueueResponse> pollActivityTask(String queue, String identity) {
+    return callers.submit(() -> call(frontend::pollActivityTaskQueue, PollActivityTaskQueueRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setIdentity(identity)
+        .build()));
+  }
+
+  private static StartWorkflowExecutionRequest startRequest(String queue, String workflowId) {
+    return StartWorkflowExecutionRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setWorkflowId(workflowId)
+        .setWorkflowType(WorkflowType.newBuilder().setName("Greeting"))
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setRequestId(UUID.randomUUID().toString())
+        .build();
+  }
+
+  /** Calls a service method in this thread, as the gRPC server would, and returns its one answer. */
+  private static <Q, R> R call(BiConsumer<Q, StreamObserver<R>> method, Q request) throws Exception {
+    CompletableFuture<R> answer = new CompletableFuture<>();
+    method.accept(request, new StreamObserver<>() {
+      @Override
+      public void onNext(R value) {
+        answer.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        answer.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    try {
+      return answer.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+}
