@@ -20,9 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers one workflow task: rebuilds the run from its full history, replays it, and responds with the
- * new commands, or fails the task (non-determinism, a bug in workflow code) so the server retries it.
- * Nothing is cached between tasks yet, so every task replays from the first event.
+ * Answers one workflow task: takes the run from the cache when it holds the run up to the task's
+ * first new event (else rebuilds it from the whole history), applies the new events, and responds
+ * with the new commands, or fails the task (non-determinism, a bug in workflow code) so the server
+ * retries it. A run that stays open goes back into the cache, and its next tasks come to this
+ * worker's sticky queue.
  */
 public final class WorkflowTaskHandler {
   private static final Logger log = LoggerFactory.getLogger(WorkflowTaskHandler.class);
@@ -37,6 +39,11 @@ public final class WorkflowTaskHandler {
   private final EagerActivities eager;
   /** Activities one completion asks to start eagerly, at most (the server's own limit is 8). */
   private static final int MAX_EAGER_ACTIVITIES = 8;
+  /**
+   * How long a task waits for its run's previous task to finish on this worker (it takes
+   * milliseconds; long work such as local activities goes on beside the task, not in it).
+   */
+  private static final java.time.Duration BUSY_RUN_WAIT = java.time.Duration.ofSeconds(10);
 
   /**
    * @param stickyQueue this worker's own queue, where the server sends the tasks of cached runs; null to
@@ -85,12 +92,14 @@ public final class WorkflowTaskHandler {
     }
     WorkflowRun run = null;
     boolean keep = false;
+    boolean taken = false;
     // Activity slots held for eager starts; those no task came back for are given back at the end.
     int reserved = 0;
     try {
       List<HistoryEvent> events = pages(task);
       long firstEventId = events.isEmpty() ? 0 : events.getFirst().getEventId();
-      WorkflowCache.Entry cached = cache.take(runId);
+      WorkflowCache.Entry cached = cache.take(runId, BUSY_RUN_WAIT);
+      taken = true;
       if (cached != null && firstEventId > 1 && cached.lastEventId() + 1 == firstEventId) {
         run = cached.run();
       } else {
@@ -133,13 +142,15 @@ public final class WorkflowTaskHandler {
         response.putQueryResults(query.getKey(), answer(run, query.getValue()));
       }
       var completed = connection.call().respondWorkflowTaskCompleted(response.build());
-      for (var activityTask : completed.getActivityTasksList()) {
-        reserved--;
-        eager.run(activityTask);
-      }
+      // Back into the cache before an eager activity runs: its completion makes the run's next
+      // task, which must find the run here or it is replayed from its first event.
       keep = stickyQueue != null && !closes;
       if (keep) {
         cache.put(runId, run, task.getStartedEventId()).forEach(WorkflowRun::close);
+      }
+      for (var activityTask : completed.getActivityTasksList()) {
+        reserved--;
+        eager.run(activityTask);
       }
     } catch (NonDeterminismException e) {
       log.error("workflow {} ({}) run {}: non-deterministic: {}", workflowId, type, runId, e.getMessage());
@@ -154,12 +165,21 @@ public final class WorkflowTaskHandler {
     } catch (RuntimeException e) {
       log.error("workflow {} ({}) run {}: workflow code failed; the task is retried", workflowId, type, runId, e);
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      log.info("workflow {} ({}) run {}: interrupted while its previous task was still being handled", workflowId,
+          type, runId);
     } finally {
       if (reserved > 0) {
         eager.release(reserved);
       }
-      if (!keep && run != null) {
-        run.close();
+      if (!keep) {
+        if (run != null) {
+          run.close();
+        }
+        if (taken) {
+          cache.release(runId);
+        }
       }
     }
   }
