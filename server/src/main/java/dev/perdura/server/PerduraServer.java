@@ -14,7 +14,18 @@ import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import dev.perdura.server.metrics.MetricsEndpoint;
+import dev.perdura.server.metrics.RpcMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,9 +65,14 @@ public final class PerduraServer implements AutoCloseable {
   private final ServerCore single;
   /** The cluster membership when the store is shared (PostgreSQL). */
   private final ClusterNode node;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  /** Serves {@link #metrics} when the configuration asks for it. */
+  private final MetricsEndpoint metricsEndpoint;
 
   private PerduraServer(ServerConfig config) {
     this.config = config;
+    bindProcessMetrics();
     this.store = openStore(config.storage());
     try {
       store.migrate();
@@ -66,7 +82,7 @@ public final class PerduraServer implements AutoCloseable {
       config.namespaces().forEach(namespaces::ensure);
       this.health = new HealthStatusManager();
       this.calls = Executors.newVirtualThreadPerTaskExecutor();
-      Supplier<ServerCore> cores = () -> new ServerCore(store, clock, config.retentionSweepInterval());
+      Supplier<ServerCore> cores = () -> new ServerCore(store, clock, config.retentionSweepInterval(), metrics);
       if (store instanceof PostgresStore) {
         this.single = null;
       } else {
@@ -81,6 +97,7 @@ public final class PerduraServer implements AutoCloseable {
               .permitKeepAliveWithoutCalls(true)
               .fallbackHandlerRegistry(services)
               .intercept(ClusterNode.forwardingMarkReader())
+              .intercept(new RpcMetrics(metrics))
               .addService(health.getHealthService())
               .build();
       grpc.start();
@@ -91,18 +108,50 @@ public final class PerduraServer implements AutoCloseable {
       } else {
         this.node = null;
       }
+      Gauge.builder("perdura.cluster.active", this, server -> server.isActive() ? 1 : 0)
+          .description("1 while this server runs the workflow engine, 0 while it forwards to the active one")
+          .register(metrics);
+      this.metricsEndpoint = config.metricsPort().isPresent()
+          ? MetricsEndpoint.start(config.host(), config.metricsPort().getAsInt(), metrics)
+          : null;
     } catch (IOException e) {
-      store.close();
+      stopAfterFailedStart();
       throw new UncheckedIOException(
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      store.close();
+      stopAfterFailedStart();
       throw e;
     }
     health.setStatus(WORKFLOW_SERVICE, ServingStatus.SERVING);
     health.setStatus("", ServingStatus.SERVING);
     log.info("Perdura server listening on {} (data: {}){}", target(), config.storage().describe(),
         node == null ? "" : node.isActive() ? ", active" : ", forwarding to the active server");
+  }
+
+  private void bindProcessMetrics() {
+    new JvmMemoryMetrics().bindTo(metrics);
+    gcMetrics.bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new ProcessorMetrics().bindTo(metrics);
+    new UptimeMetrics().bindTo(metrics);
+  }
+
+  /** Undoes what a start that failed half way had set up. */
+  private void stopAfterFailedStart() {
+    if (grpc != null) {
+      grpc.shutdownNow();
+    }
+    if (node != null) {
+      node.close();
+    }
+    if (single != null) {
+      single.close();
+    }
+    if (calls != null) {
+      calls.shutdownNow();
+    }
+    gcMetrics.close();
+    store.close();
   }
 
   private String advertisedAddress() {
@@ -132,6 +181,11 @@ public final class PerduraServer implements AutoCloseable {
   /** The bound port. */
   public int port() {
     return grpc.getPort();
+  }
+
+  /** The port metrics are served on, when they are. */
+  public OptionalInt metricsPort() {
+    return metricsEndpoint == null ? OptionalInt.empty() : OptionalInt.of(metricsEndpoint.port());
   }
 
   /** host:port, as clients dial it. */
@@ -181,6 +235,11 @@ public final class PerduraServer implements AutoCloseable {
       grpc.shutdownNow();
     }
     calls.shutdownNow();
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
+    gcMetrics.close();
+    metrics.close();
     store.close();
     log.info("Perdura server on {} stopped", config.host());
   }

@@ -8,7 +8,12 @@ import dev.perdura.server.history.RetentionSweeper;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.store.Store;
 import io.grpc.ServerServiceDefinition;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 
 /**
@@ -23,11 +28,21 @@ final class ServerCore implements ClusterNode.Core {
   private final HistoryService history;
   private final RetentionSweeper retention;
   private final WorkflowServiceFrontend frontend;
+  private final MeterRegistry metrics;
+  /** This engine's gauges: they read its parts, so they leave the registry with it. */
+  private final List<Meter> gauges = new ArrayList<>();
 
-  ServerCore(Store store, Clock clock, Duration retentionSweepInterval) {
+  ServerCore(Store store, Clock clock, Duration retentionSweepInterval, MeterRegistry metrics) {
     Namespaces namespaces = new Namespaces(store, clock);
     this.matching = new Matching();
-    this.history = new HistoryService(store, matching, clock, SHARDS);
+    this.history = new HistoryService(store, matching, clock, SHARDS, metrics);
+    this.metrics = metrics;
+    gauges.add(Gauge.builder("perdura.matching.backlog", matching, Matching::backlogSize)
+        .description("Tasks waiting in task queues for a poll").register(metrics));
+    gauges.add(Gauge.builder("perdura.matching.waiting.polls", matching, Matching::waitingPolls)
+        .description("Polls waiting for a task").register(metrics));
+    gauges.add(Gauge.builder("perdura.timers.pending", history, HistoryService::pendingTimers)
+        .description("Durable timers not fired yet (workflow timers, timeouts, retry backoffs)").register(metrics));
     this.retention = new RetentionSweeper(store, history, clock, retentionSweepInterval);
     this.frontend = new WorkflowServiceFrontend(namespaces, history, matching, store);
     try {
@@ -47,6 +62,7 @@ final class ServerCore implements ClusterNode.Core {
   /** Ends waiting polls, stops timers and the sweeper, and lets the shards finish what was queued. */
   @Override
   public void close() {
+    gauges.forEach(metrics::remove);
     matching.close();
     retention.close();
     history.close();

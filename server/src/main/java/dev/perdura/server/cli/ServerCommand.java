@@ -23,6 +23,10 @@ abstract class ServerCommand implements Callable<Integer> {
   @Option(names = "--namespace", paramLabel = "NAME", description = "Namespace to create at start (repeatable; 'default' always exists).")
   List<String> namespaces = new ArrayList<>();
 
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Serve Prometheus metrics at http://IP:PORT/metrics (off unless given; 0 picks a free port).")
+  Integer metricsPort;
+
   @Option(names = "--log-level", defaultValue = "info", description = "Log level: error, warn, info, debug, trace (default: ${DEFAULT-VALUE}).")
   String logLevel;
 
@@ -31,7 +35,8 @@ abstract class ServerCommand implements Callable<Integer> {
 
   /** The server configuration these options describe. */
   ServerConfig config() {
-    return new ServerConfig(ip, port, storage(), namespaces);
+    ServerConfig config = new ServerConfig(ip, port, storage(), namespaces);
+    return metricsPort == null ? config : config.withMetricsPort(metricsPort);
   }
 
   @Override
@@ -55,6 +60,7 @@ abstract class ServerCommand implements Callable<Integer> {
     }));
     System.out.println("Perdura server listening on " + server.target());
     System.out.println("data: " + config.storage().describe());
+    server.metricsPort().ifPresent(p -> System.out.println("metrics: http://" + config.host() + ":" + p + "/metrics"));
     server.awaitTermination();
     return 0;
   }

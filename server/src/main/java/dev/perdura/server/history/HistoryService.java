@@ -10,6 +10,9 @@ import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.TaskKind;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
 import dev.perdura.server.store.TaskRow;
 import dev.perdura.server.store.TimerRow;
 import dev.perdura.server.timers.TimerQueue;
@@ -78,18 +81,24 @@ public final class HistoryService implements AutoCloseable {
   private final HistoryWaiters waiters = new HistoryWaiters();
   private final QueryRegistry queries = new QueryRegistry();
   private final HistoryCache cache = new HistoryCache(HISTORY_CACHE_BYTES, HISTORY_CACHE_EVENTS_PER_RUN);
+  private final Map<TaskKind, Counter> tasksQueued;
+  private final Map<TaskKind, Counter> tasksStartedInWrite;
+  private final Map<TaskKind, Counter> tasksEager;
   /** Runs the steps that touch two runs on different shards (child workflows), off the timer thread. */
   private final java.util.concurrent.ExecutorService crossShard =
       java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
-  public HistoryService(Store store, Matching matching, Clock clock, int shardCount) {
+  public HistoryService(Store store, Matching matching, Clock clock, int shardCount, MeterRegistry metrics) {
     this.store = store;
+    this.tasksQueued = taskCounter(metrics, "queued");
+    this.tasksStartedInWrite = taskCounter(metrics, "started_in_write");
+    this.tasksEager = taskCounter(metrics, "eager");
     this.matching = matching;
     this.clock = clock;
     this.timers = new TimerQueue(clock, this::fireTimer);
     this.shards = new HistoryShard[shardCount];
     for (int i = 0; i < shardCount; i++) {
-      shards[i] = new HistoryShard(i, store, clock, new HistoryShard.CommitListener() {
+      shards[i] = new HistoryShard(i, store, clock, metrics, new HistoryShard.CommitListener() {
         @Override
         public void prepared(Tx tx) {
           startForWaitingPolls(tx);
@@ -101,6 +110,25 @@ public final class HistoryService implements AutoCloseable {
         }
       });
     }
+  }
+
+  /** Counts the tasks handed out by how they reached their worker, by kind. */
+  private static Map<TaskKind, Counter> taskCounter(MeterRegistry metrics, String path) {
+    Map<TaskKind, Counter> counters = new java.util.EnumMap<>(TaskKind.class);
+    for (TaskKind kind : TaskKind.values()) {
+      counters.put(kind, Counter.builder("perdura.tasks")
+          .description("Workflow and activity tasks created, by how they reach a worker: through a queue, started"
+              + " for a waiting poll in the write that made them, or returned eagerly in a response")
+          .tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
+          .tag("path", path)
+          .register(metrics));
+    }
+    return counters;
+  }
+
+  /** Durable timers not fired yet. */
+  public int pendingTimers() {
+    return timers.size();
   }
 
   /** Rebuilds the task queues and timers from the store, then starts firing timers. */
@@ -154,6 +182,7 @@ public final class HistoryService implements AutoCloseable {
                   .ifPresent(poll -> {
                     WorkflowTasks.Started started =
                         WorkflowTasks.startQueued(e, task, poll.poller().identity(), poll.poller().requestId());
+                    tx.afterCommit(tasksStartedInWrite.get(TaskKind.WORKFLOW)::increment);
                     List<QueryRegistry.PendingQuery> pending = queries.takeWaiting(e.key);
                     ExecutionKey key = e.key;
                     tx.afterCommit(() -> poll.fulfil(() -> workflowTaskResponse(key, started, pending)));
@@ -167,6 +196,7 @@ public final class HistoryService implements AutoCloseable {
                   .ifPresent(poll -> {
                     Activities.Started started =
                         Activities.startQueued(e, task, poll.poller().identity(), poll.poller().requestId());
+                    tx.afterCommit(tasksStartedInWrite.get(TaskKind.ACTIVITY)::increment);
                     ExecutionKey key = e.key;
                     tx.afterCommit(() -> poll.fulfil(() -> activityTaskResponse(key, started)));
                     tx.ifNotWritten(poll::release);
@@ -191,6 +221,7 @@ public final class HistoryService implements AutoCloseable {
       timers.cancelAll(key);
     }
     for (TaskRow task : write.putTasks()) {
+      tasksQueued.get(task.kind()).increment();
       matching.add(task);
     }
     // In the store's order: timers put, then timers deleted.
@@ -219,6 +250,7 @@ public final class HistoryService implements AutoCloseable {
     if (outcome.eagerTask().isEmpty()) {
       return outcome.response();
     }
+    tasksEager.get(TaskKind.WORKFLOW).increment();
     ExecutionKey key = new ExecutionKey(run.namespace(), run.workflowId(), outcome.response().getRunId());
     return outcome.response().toBuilder()
         .setEagerWorkflowTask(workflowTaskResponse(key, outcome.eagerTask().get(), List.of()))
@@ -415,6 +447,7 @@ public final class HistoryService implements AutoCloseable {
       throw completion.error().get();
     }
     RespondWorkflowTaskCompletedResponse.Builder response = RespondWorkflowTaskCompletedResponse.newBuilder();
+    tasksEager.get(TaskKind.ACTIVITY).increment(completion.eager().size());
     for (Activities.EagerStart eager : completion.eager()) {
       response.addActivityTasks(activityTask(key, eager.started(), eager.scheduled()));
     }

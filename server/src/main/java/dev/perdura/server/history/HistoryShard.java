@@ -6,6 +6,10 @@ import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Store;
 import io.temporal.api.history.v1.HistoryEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +45,9 @@ final class HistoryShard implements AutoCloseable {
   private final LinkedBlockingQueue<Change<?>> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
   private volatile boolean running = true;
+  private final Timer commitTime;
+  private final DistributionSummary batchChanges;
+  private final Counter commitFailures;
 
   // Owned by the writer thread only.
   private final Map<ExecutionKey, ExecutionRow> rows = lru(CACHE_SIZE);
@@ -65,8 +72,18 @@ final class HistoryShard implements AutoCloseable {
     void committed(ExecutionWrite write, List<HistoryEvent> events);
   }
 
-  HistoryShard(int index, Store store, Clock clock, CommitListener listener) {
+  HistoryShard(int index, Store store, Clock clock, MeterRegistry metrics, CommitListener listener) {
     this.index = index;
+    String shard = Integer.toString(index);
+    this.commitTime = Timer.builder("perdura.history.commit")
+        .description("Store transactions of a history shard: one per batch of changes")
+        .tag("shard", shard).register(metrics);
+    this.batchChanges = DistributionSummary.builder("perdura.history.batch.changes")
+        .description("Changes computed together and written in one transaction (group commit)")
+        .tag("shard", shard).register(metrics);
+    this.commitFailures = Counter.builder("perdura.history.commit.failures")
+        .description("Batches whose transaction failed; their callers got UNAVAILABLE and nothing was applied")
+        .tag("shard", shard).register(metrics);
     this.store = store;
     this.clock = clock;
     this.listener = listener;
@@ -210,10 +227,14 @@ final class HistoryShard implements AutoCloseable {
         outcomes.add(new Outcome(change, null, t));
       }
     }
+    batchChanges.record(batch.size());
     if (!writes.isEmpty()) {
+      long commitStart = System.nanoTime();
       try {
         store.commit(writes);
+        commitTime.record(System.nanoTime() - commitStart, TimeUnit.NANOSECONDS);
       } catch (RuntimeException e) {
+        commitFailures.increment();
         log.error("history shard {}: commit of {} writes failed; nothing applied", index, writes.size(), e);
         undo(prepared);
         for (ExecutionKey key : batchRows.keySet()) {

@@ -49,6 +49,16 @@ public final class Matching implements AutoCloseable {
     queue(task.execution().namespace(), task.taskQueue(), task.kind()).add(task);
   }
 
+  /** Tasks in the backlogs of all queues (each queue counted under its own lock; for metrics). */
+  public int backlogSize() {
+    return queues.values().stream().mapToInt(TaskQueueDispatcher::backlogSize).sum();
+  }
+
+  /** Polls waiting in all queues (for metrics). */
+  public int waitingPolls() {
+    return queues.values().stream().mapToInt(TaskQueueDispatcher::waitingPollers).sum();
+  }
+
   /** Drops an execution's backlog tasks from every queue it had tasks in; returns how many. */
   public int removeExecution(ExecutionKey execution) {
     Set<QueueId> used = queuesOf.remove(execution);

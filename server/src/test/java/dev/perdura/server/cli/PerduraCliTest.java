@@ -46,6 +46,16 @@ class PerduraCliTest {
   }
 
   @Test
+  void metricsAreServedOnlyWhenAPortIsGiven() {
+    assertThat(parse("server", "start-dev").config().metricsPort()).isEmpty();
+    assertThat(parse("server", "start-dev", "--metrics-port", "9464").config().metricsPort()).hasValue(9464);
+    assertThatThrownBy(() -> parse("server", "start-dev", "--metrics-port", "70000").config())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("metricsPort must be in 0..65535");
+    assertThat(failure("server", "start-dev", "--metrics-port", "many")).contains("--metrics-port");
+  }
+
+  @Test
   void inMemoryHasNoFile() {
     assertThat(parse("server", "start-dev", "--in-memory").config().dbFile()).isNull();
   }
@@ -111,6 +121,7 @@ class PerduraCliTest {
     StringWriter out = new StringWriter();
     int code = new CommandLine(new PerduraCli()).setOut(new PrintWriter(out)).execute("server", "start-dev", "--help");
     assertThat(code).isZero();
-    assertThat(out.toString()).contains("--ip", "--port", "--db-file", "--in-memory", "--namespace", "--log-level");
+    assertThat(out.toString()).contains("--ip", "--port", "--db-file", "--in-memory", "--namespace", "--log-level",
+        "--metrics-port");
   }
 }

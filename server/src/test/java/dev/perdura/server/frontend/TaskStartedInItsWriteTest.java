@@ -11,6 +11,7 @@ import dev.perdura.server.store.StoreException;
 import dev.perdura.server.store.TaskKind;
 import dev.perdura.server.store.sqlite.SqliteStore;
 import io.grpc.Status;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.temporal.api.command.v1.Command;
@@ -55,6 +56,7 @@ class TaskStartedInItsWriteTest {
   private final AtomicInteger commits = new AtomicInteger();
   private final AtomicBoolean failNextCommit = new AtomicBoolean();
   private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+  private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   private Store real;
   private Matching matching;
   private HistoryService history;
@@ -82,7 +84,7 @@ class TaskStartedInItsWriteTest {
     Namespaces namespaces = new Namespaces(counting, clock);
     namespaces.ensure(NAMESPACE);
     matching = new Matching();
-    history = new HistoryService(counting, matching, clock, 1);
+    history = new HistoryService(counting, matching, clock, 1, metrics);
     history.start();
     frontend = new WorkflowServiceFrontend(namespaces, history, matching, counting);
   }
@@ -149,6 +151,15 @@ class TaskStartedInItsWriteTest {
     PollWorkflowTaskQueueResponse next = pollWorkflowTask(queue, "worker-c").get(30, TimeUnit.SECONDS);
     assertThat(next.getHistory().getEventsList()).last()
         .satisfies(e -> assertThat(e.getWorkflowTaskStartedEventAttributes().getIdentity()).isEqualTo("worker-c"));
+
+    assertThat(tasks("workflow", "started_in_write")).isEqualTo(1);
+    assertThat(tasks("activity", "started_in_write")).isEqualTo(1);
+    assertThat(tasks("workflow", "queued")).isEqualTo(1);
+    assertThat(tasks("activity", "queued")).isZero();
+  }
+
+  private double tasks(String kind, String path) {
+    return metrics.get("perdura.tasks").tag("kind", kind).tag("path", path).counter().count();
   }
 
   @Test
