@@ -24,6 +24,8 @@ final class Execution {
   final ExecutionKey key;
   final ExecutionState state;
   final long readVersion;
+  /** The visibility columns of the row this copy was read from; null for a new run. */
+  VisibilityRow readVisibility;
   final long now;
   final List<EventRow> newEvents = new ArrayList<>();
   /** The same events as {@link #newEvents}, parsed, for the history cache. */
@@ -186,6 +188,7 @@ final class Execution {
             s.memo == null ? new byte[0] : s.memo,
             s.searchAttributes == null ? new byte[0] : s.searchAttributes);
     ExecutionRow row = new ExecutionRow(key, readVersion + 1, StateCodec.encode(s), visibility);
+    boolean stateOnly = readVisibility != null && onlyStatusOrLengthDiffer(readVisibility, visibility);
     return new ExecutionWrite(
         row,
         readVersion,
@@ -196,6 +199,19 @@ final class Execution {
         putTimers,
         deleteTimers,
         clearTasksAndTimers,
-        purge);
+        purge,
+        stateOnly && !purge);
+  }
+
+  /** Whether the status and history length are the only visibility columns that changed. */
+  private static boolean onlyStatusOrLengthDiffer(VisibilityRow before, VisibilityRow after) {
+    return before.workflowType().equals(after.workflowType())
+        && before.taskQueue().equals(after.taskQueue())
+        && before.startTimeMillis() == after.startTimeMillis()
+        && before.closeTimeMillis() == after.closeTimeMillis()
+        && before.executionTimeMillis() == after.executionTimeMillis()
+        && before.firstRunId().equals(after.firstRunId())
+        && java.util.Arrays.equals(before.memo(), after.memo())
+        && java.util.Arrays.equals(before.searchAttributes(), after.searchAttributes());
   }
 }

@@ -39,6 +39,7 @@ final class Tx {
     }
     Execution execution =
         new Execution(key, StateCodec.decode(row.get().state()), row.get().version(), now);
+    execution.readVisibility = row.get().visibility();
     working.put(key, execution);
     return Optional.of(execution);
   }

@@ -17,6 +17,8 @@ import java.util.List;
  * @param clearTasksAndTimers remove every task and timer of this execution first (the run closed)
  * @param purge delete the execution, its history and its current-run pointer (retention); the
  *     row's version is checked as for an update, and nothing else of the write applies
+ * @param stateOnly of the row, only the state, status and history length differ from the version
+ *     read: the store may leave the other columns, and the indexes over them, as they are
  */
 public record ExecutionWrite(
     ExecutionRow row,
@@ -28,8 +30,20 @@ public record ExecutionWrite(
     List<TimerRow> putTimers,
     List<String> deleteTimerKeys,
     boolean clearTasksAndTimers,
-    boolean purge) {
+    boolean purge,
+    boolean stateOnly) {
+  /** A write that rewrites every column of the row. */
+  public ExecutionWrite(ExecutionRow row, long expectedVersion, boolean makeCurrent, List<EventRow> events,
+      List<TaskRow> putTasks, List<TaskRow> deleteTasks, List<TimerRow> putTimers, List<String> deleteTimerKeys,
+      boolean clearTasksAndTimers, boolean purge) {
+    this(row, expectedVersion, makeCurrent, events, putTasks, deleteTasks, putTimers, deleteTimerKeys,
+        clearTasksAndTimers, purge, false);
+  }
+
   public ExecutionWrite {
+    if (stateOnly && expectedVersion == 0) {
+      throw new IllegalArgumentException("a new execution writes every column");
+    }
     events = List.copyOf(events);
     putTasks = List.copyOf(putTasks);
     deleteTasks = List.copyOf(deleteTasks);

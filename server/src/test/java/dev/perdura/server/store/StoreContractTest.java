@@ -141,6 +141,30 @@ class StoreContractTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
+  void aStateOnlyWriteChangesStateStatusAndLengthAndChecksTheVersion(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    store.commit(List.of(create(RUN, events(1, 1), List.of(), List.of())));
+    VisibilityRow claimed = new VisibilityRow("Other", "elsewhere", 2, 9, 9, 9, 5, "x", new byte[] {9}, new byte[] {9});
+
+    store.commit(List.of(new ExecutionWrite(new ExecutionRow(RUN, 2, "s2".getBytes(), claimed), 1, false,
+        events(2, 5), List.of(), List.of(), List.of(), List.of(), false, false, true)));
+
+    ExecutionRow stored = store.findExecution(RUN).orElseThrow();
+    assertThat(stored.version()).isEqualTo(2);
+    assertThat(stored.state()).isEqualTo("s2".getBytes());
+    assertThat(stored.visibility().status()).isEqualTo(2);
+    assertThat(stored.visibility().historyLength()).isEqualTo(5);
+    assertThat(stored.visibility().workflowType()).as("left as it was").isEqualTo("Order");
+    assertThat(stored.visibility().memo()).isEqualTo(new byte[] {7});
+    assertThat(stored.visibility().closeTimeMillis()).isZero();
+    assertThatThrownBy(() -> store.commit(List.of(new ExecutionWrite(new ExecutionRow(RUN, 2, "lost".getBytes(), claimed),
+        1, false, List.of(), List.of(), List.of(), List.of(), List.of(), false, false, true))))
+        .isInstanceOf(ConcurrentUpdateException.class);
+    assertThat(store.findExecution(RUN).orElseThrow().state()).isEqualTo("s2".getBytes());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
   void aStaleVersionFailsTheWholeBatch(String name, Supplier<Store> factory) {
     Store store = open(factory);
     ExecutionKey other = new ExecutionKey("ns", "order-2", "run-2");

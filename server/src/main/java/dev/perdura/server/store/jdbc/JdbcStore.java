@@ -280,6 +280,8 @@ public abstract class JdbcStore implements Store {
               + " task_queue = ?, status = ?, start_time = ?, close_time = ?, execution_time = ?, history_length = ?,"
               + " first_run_id = ?, memo = ?, search_attributes = ?"
               + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
+      PreparedStatement updateState = c.prepared("UPDATE executions SET version = ?, state = ?, status = ?,"
+              + " history_length = ? WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
       PreparedStatement current = c.prepared("INSERT INTO current_executions VALUES (?, ?, ?)"
               + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id");
       PreparedStatement clearTasks = c.prepared(
@@ -323,6 +325,15 @@ public abstract class JdbcStore implements Store {
           if (insert.executeUpdate() != 1) {
             throw new ConcurrentUpdateException("execution " + key + " already exists");
           }
+        } else if (w.stateOnly()) {
+          // Leaves the other columns, and the indexes over them, untouched.
+          updateState.setLong(1, row.version());
+          updateState.setBytes(2, row.state());
+          updateState.setInt(3, v.status());
+          updateState.setLong(4, v.historyLength());
+          bindKey(updateState, 5, key);
+          updateState.setLong(8, w.expectedVersion());
+          updateAtVersion(updateState, key, w.expectedVersion());
         } else {
           update.setLong(1, row.version());
           update.setBytes(2, row.state());
@@ -338,10 +349,7 @@ public abstract class JdbcStore implements Store {
           update.setBytes(12, v.searchAttributes());
           bindKey(update, 13, key);
           update.setLong(16, w.expectedVersion());
-          if (update.executeUpdate() != 1) {
-            throw new ConcurrentUpdateException(
-                "execution " + key + " is no longer at version " + w.expectedVersion());
-          }
+          updateAtVersion(update, key, w.expectedVersion());
         }
         if (w.makeCurrent()) {
           bindKey(current, 1, key);
@@ -408,15 +416,21 @@ public abstract class JdbcStore implements Store {
     });
   }
 
+  /** Runs an update or delete whose WHERE names the version read; no row means another change got there first. */
+  private static void updateAtVersion(PreparedStatement update, ExecutionKey key, long expectedVersion)
+      throws SQLException {
+    if (update.executeUpdate() != 1) {
+      throw new ConcurrentUpdateException("execution " + key + " is no longer at version " + expectedVersion);
+    }
+  }
+
   private static void purge(Session c, ExecutionWrite w) throws SQLException {
     ExecutionKey key = w.row().key();
     PreparedStatement execution = c.prepared(
         "DELETE FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
     bindKey(execution, 1, key);
     execution.setLong(4, w.expectedVersion());
-    if (execution.executeUpdate() != 1) {
-      throw new ConcurrentUpdateException("execution " + key + " is no longer at version " + w.expectedVersion());
-    }
+    updateAtVersion(execution, key, w.expectedVersion());
     for (String table : List.of("history_events", "tasks", "timers", "current_executions")) {
       PreparedStatement delete = c.prepared(
           "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
