@@ -13,7 +13,6 @@ import dev.perdura.server.history.WorkflowStarts;
 import dev.perdura.server.matching.Dispatch;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.matching.PollReservation;
-import dev.perdura.server.matching.TaskQueueDispatcher;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.NamespaceRecord;
