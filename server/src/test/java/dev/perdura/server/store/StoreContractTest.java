@@ -165,6 +165,32 @@ class StoreContractTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
+  void eventsWrittenTogetherAreReadInAnyRange(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    store.commit(List.of(create(RUN, events(1, 5), List.of(), List.of())));
+    store.commit(List.of(new ExecutionWrite(row(RUN, 2, "s2", 1, 0), 1, false, events(6, 7), List.of(), List.of(),
+        List.of(), List.of(), false, false)));
+    store.commit(List.of(new ExecutionWrite(row(RUN, 3, "s3", 1, 0), 2, false, events(8, 8), List.of(), List.of(),
+        List.of(), List.of(), false, false)));
+
+    assertThat(ids(store.readEvents(RUN, 1, 100))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    assertThat(ids(store.readEvents(RUN, 3, 3))).containsExactly(3L, 4L, 5L);
+    assertThat(ids(store.readEvents(RUN, 5, 2))).containsExactly(5L, 6L);
+    assertThat(ids(store.readEvents(RUN, 7, 100))).containsExactly(7L, 8L);
+    assertThat(store.readEvents(RUN, 9, 10)).isEmpty();
+    assertThat(store.readEvents(RUN, 4, 1)).singleElement()
+        .satisfies(e -> assertThat(e.data()).isEqualTo("event-4".getBytes()));
+    assertThatThrownBy(() -> store.commit(List.of(new ExecutionWrite(row(RUN, 4, "s4", 1, 0), 3, false,
+        List.of(new EventRow(9, new byte[] {1}), new EventRow(11, new byte[] {2})), List.of(), List.of(), List.of(),
+        List.of(), false, false)))).hasMessageContaining("contiguous");
+  }
+
+  private static List<Long> ids(List<EventRow> events) {
+    return events.stream().map(EventRow::eventId).toList();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
   void aStaleVersionFailsTheWholeBatch(String name, Supplier<Store> factory) {
     Store store = open(factory);
     ExecutionKey other = new ExecutionKey("ns", "order-2", "run-2");

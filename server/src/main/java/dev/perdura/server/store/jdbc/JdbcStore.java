@@ -95,7 +95,7 @@ public abstract class JdbcStore implements Store {
 
   /** This dialect's migrations under {@code db/<dialect>/}, in order; each runs once, in its own transaction. */
   protected List<String> migrations() {
-    return List.of("V1__init.sql");
+    return List.of("V1__init.sql", "V2__history_batches.sql");
   }
 
   @Override
@@ -253,14 +253,34 @@ public abstract class JdbcStore implements Store {
   public List<EventRow> readEvents(ExecutionKey key, long fromEventId, int maxEvents) {
     return read("read history of " + key, c -> {
       List<EventRow> events = new ArrayList<>();
-      PreparedStatement q = c.prepared("SELECT event_id, data FROM history_events"
-          + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND event_id >= ? ORDER BY event_id LIMIT ?");
+      long upTo = fromEventId + maxEvents;
+      // The batch holding fromEventId and those after it, up to the last event wanted; and, from
+      // databases written before batches, rows of one event each (last_event_id -1 marks them).
+      PreparedStatement q = c.prepared("SELECT first_event_id, last_event_id, data FROM history_batches"
+          + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND first_event_id < ? AND first_event_id >="
+          + " COALESCE((SELECT MAX(first_event_id) FROM history_batches WHERE namespace = ? AND workflow_id = ?"
+          + " AND run_id = ? AND first_event_id <= ?), 0)"
+          + " UNION ALL SELECT event_id, -1, data FROM history_events"
+          + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND event_id >= ? AND event_id < ?"
+          + " ORDER BY 1");
       bindKey(q, 1, key);
-      q.setLong(4, fromEventId);
-      q.setInt(5, maxEvents);
+      q.setLong(4, upTo);
+      bindKey(q, 5, key);
+      q.setLong(8, fromEventId);
+      bindKey(q, 9, key);
+      q.setLong(12, fromEventId);
+      q.setLong(13, upTo);
       try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          events.add(new EventRow(rs.getLong(1), rs.getBytes(2)));
+        while (rs.next() && events.size() < maxEvents) {
+          long first = rs.getLong(1);
+          List<EventRow> rows = rs.getLong(2) < 0
+              ? List.of(new EventRow(first, rs.getBytes(3)))
+              : EventBatches.decode(first, rs.getBytes(3));
+          for (EventRow row : rows) {
+            if (row.eventId() >= fromEventId && events.size() < maxEvents) {
+              events.add(row);
+            }
+          }
         }
       }
       return events;
@@ -288,7 +308,8 @@ public abstract class JdbcStore implements Store {
               "DELETE FROM tasks WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
       PreparedStatement clearTimers = c.prepared(
               "DELETE FROM timers WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
-      PreparedStatement event = c.prepared("INSERT INTO history_events VALUES (?, ?, ?, ?, ?)");
+      PreparedStatement events = c.prepared("INSERT INTO history_batches VALUES (?, ?, ?, ?, ?, ?)");
+      boolean anyEvents = false;
       PreparedStatement putTask = c.prepared("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
               + " ON CONFLICT (namespace, workflow_id, run_id, kind, scheduled_event_id) DO UPDATE SET"
               + " task_queue = excluded.task_queue, attempt = excluded.attempt, priority_key = excluded.priority_key,"
@@ -361,14 +382,14 @@ public abstract class JdbcStore implements Store {
           bindKey(clearTimers, 1, key);
           clearTimers.executeUpdate();
         }
-        for (EventRow e : w.events()) {
-          bindKey(event, 1, key);
-          event.setLong(4, e.eventId());
-          event.setBytes(5, e.data());
-          event.addBatch();
-        }
         if (!w.events().isEmpty()) {
-          event.executeBatch();
+          // One row for all the events of the write: one statement however many events.
+          bindKey(events, 1, key);
+          events.setLong(4, w.events().getFirst().eventId());
+          events.setLong(5, w.events().getLast().eventId());
+          events.setBytes(6, EventBatches.encode(w.events()));
+          events.addBatch();
+          anyEvents = true;
         }
         for (TaskRow t : w.putTasks()) {
           bindKey(putTask, 1, key);
@@ -412,6 +433,9 @@ public abstract class JdbcStore implements Store {
           deleteTimer.executeBatch();
         }
       }
+      if (anyEvents) {
+        events.executeBatch();
+      }
       return null;
     });
   }
@@ -431,7 +455,7 @@ public abstract class JdbcStore implements Store {
     bindKey(execution, 1, key);
     execution.setLong(4, w.expectedVersion());
     updateAtVersion(execution, key, w.expectedVersion());
-    for (String table : List.of("history_events", "tasks", "timers", "current_executions")) {
+    for (String table : List.of("history_batches", "history_events", "tasks", "timers", "current_executions")) {
       PreparedStatement delete = c.prepared(
           "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
       bindKey(delete, 1, key);

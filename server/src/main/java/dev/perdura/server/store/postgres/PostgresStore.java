@@ -107,7 +107,7 @@ public final class PostgresStore extends JdbcStore {
 
   @Override
   protected java.util.List<String> migrations() {
-    return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql");
+    return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql");
   }
 
   // ---- leases: which server of several is active ----------------------------------------------

@@ -1,0 +1,9 @@
+CREATE TABLE history_batches (
+  namespace TEXT NOT NULL,
+  workflow_id TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  first_event_id BIGINT NOT NULL,
+  last_event_id BIGINT NOT NULL,
+  data BYTEA NOT NULL,
+  PRIMARY KEY (namespace, workflow_id, run_id, first_event_id)
+);
