@@ -258,8 +258,7 @@ final class Activities {
         && !a.waitingForRetry
         && !a.paused
         && a.attempt == task.attempt()
-        && a.taskQueue.equals(task.taskQueue())
-        && e.putTasks.contains(task);
+        && a.taskQueue.equals(task.taskQueue());
   }
 
   /**

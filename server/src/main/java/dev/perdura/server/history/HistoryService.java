@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.perdura.server.common.Errors;
 import dev.perdura.server.common.TaskToken;
 import dev.perdura.server.matching.Matching;
+import dev.perdura.server.matching.PollReservation;
 import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
@@ -40,6 +41,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -175,35 +177,36 @@ public final class HistoryService implements AutoCloseable {
         continue;
       }
       for (TaskRow task : List.copyOf(e.putTasks)) {
-        switch (task.kind()) {
+        boolean startable = switch (task.kind()) {
+          case WORKFLOW -> WorkflowTasks.isStartable(e, task);
+          case ACTIVITY -> Activities.isStartable(e, task);
+        };
+        Optional<PollReservation> reserved = startable
+            ? matching.queue(task.execution().namespace(), task.taskQueue(), task.kind()).reserveWaitingPoll()
+            : Optional.empty();
+        if (reserved.isEmpty()) {
+          continue;
+        }
+        PollReservation poll = reserved.get();
+        String identity = poll.poller().identity();
+        String requestId = poll.poller().requestId();
+        ExecutionKey key = e.key;
+        Supplier<?> response = switch (task.kind()) {
           case WORKFLOW -> {
-            if (WorkflowTasks.isStartable(e, task)) {
-              matching.queue(task.execution().namespace(), task.taskQueue(), task.kind()).reserveWaitingPoll()
-                  .ifPresent(poll -> {
-                    WorkflowTasks.Started started =
-                        WorkflowTasks.startQueued(e, task, poll.poller().identity(), poll.poller().requestId());
-                    tx.afterCommit(tasksStartedInWrite.get(TaskKind.WORKFLOW)::increment);
-                    List<QueryRegistry.PendingQuery> pending = queries.takeWaiting(e.key);
-                    ExecutionKey key = e.key;
-                    tx.afterCommit(() -> poll.fulfil(() -> workflowTaskResponse(key, started, pending)));
-                    tx.ifNotWritten(poll::release);
-                  });
-            }
+            WorkflowTasks.Started started = WorkflowTasks.startQueued(e, task, identity, requestId);
+            List<QueryRegistry.PendingQuery> pending = queries.takeWaiting(key);
+            yield () -> workflowTaskResponse(key, started, pending);
           }
           case ACTIVITY -> {
-            if (Activities.isStartable(e, task)) {
-              matching.queue(task.execution().namespace(), task.taskQueue(), task.kind()).reserveWaitingPoll()
-                  .ifPresent(poll -> {
-                    Activities.Started started =
-                        Activities.startQueued(e, task, poll.poller().identity(), poll.poller().requestId());
-                    tx.afterCommit(tasksStartedInWrite.get(TaskKind.ACTIVITY)::increment);
-                    ExecutionKey key = e.key;
-                    tx.afterCommit(() -> poll.fulfil(() -> activityTaskResponse(key, started)));
-                    tx.ifNotWritten(poll::release);
-                  });
-            }
+            Activities.Started started = Activities.startQueued(e, task, identity, requestId);
+            yield () -> activityTaskResponse(key, started);
           }
-        }
+        };
+        tx.afterCommit(() -> {
+          tasksStartedInWrite.get(task.kind()).increment();
+          poll.fulfil(response);
+        });
+        tx.ifNotWritten(poll::release);
       }
     }
   }

@@ -105,8 +105,7 @@ final class WorkflowTasks {
         && !wft.started
         && wft.scheduledEventId == task.scheduledEventId()
         && wft.attempt == task.attempt()
-        && wft.taskQueue.equals(task.taskQueue())
-        && e.putTasks.contains(task);
+        && wft.taskQueue.equals(task.taskQueue());
   }
 
   /**
