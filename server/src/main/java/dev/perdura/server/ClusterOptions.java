@@ -4,13 +4,14 @@ import java.time.Duration;
 
 /**
  * How a server takes part when several servers share one PostgreSQL database (see
- * {@link Storage.Postgres}). One of them is active and runs workflows; the others forward every call
- * to it and take over when its lease expires. Ignored on SQLite and in memory.
+ * {@link Storage.Postgres}): they split the history shards and task queues among them by leases in
+ * the database, and take over the shards of one whose leases expire. Ignored on SQLite and in
+ * memory.
  *
  * @param advertisedAddress {@code host:port} at which the other servers reach this one; null means
  *     the bound address, which must then not be a wildcard such as {@code 0.0.0.0}
- * @param leaseDuration how long the active server's lease lasts without renewal: the longest a
- *     crashed active server leaves the cluster without one (renewed every fifth of it)
+ * @param leaseDuration how long a server's leases last without renewal: the longest the shards of a
+ *     crashed server wait for another owner (renewed every fifth of it)
  */
 public record ClusterOptions(String advertisedAddress, Duration leaseDuration) {
   public static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);

@@ -2,6 +2,7 @@ package dev.perdura.server;
 
 import dev.perdura.server.frontend.Namespaces;
 import dev.perdura.server.cluster.ClusterNode;
+import dev.perdura.server.history.Peers;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.postgres.PostgresStore;
 import dev.perdura.server.store.sqlite.SqliteStore;
@@ -30,7 +31,6 @@ import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +47,11 @@ import org.slf4j.LoggerFactory;
  * <p>Everything an RPC acknowledged is in the store: after a crash, starting a server on the same
  * file resumes pending workflow tasks, activity tasks and timers.
  *
- * <p>On PostgreSQL, several servers share one database: one is active and runs the workflow
- * engine, the others forward every call to it and take over when it stops or its lease expires
- * (see {@link ClusterNode}). Clients may connect to any of them.
+ * <p>On PostgreSQL, several servers share one database and the work: the history shards, and the
+ * task queues with them, are split among the live servers by leases in the database; a call
+ * reaching a server that does not own what it is about goes on to the owner, and the shards of a
+ * server that stops or dies are taken over (see {@link ClusterNode}). Clients may connect to any
+ * of them.
  */
 public final class PerduraServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PerduraServer.class);
@@ -62,9 +64,11 @@ public final class PerduraServer implements AutoCloseable {
   private final ExecutorService calls;
   private final Server grpc;
   /** The engine when this server is alone on its store (SQLite, memory). */
-  private final ServerCore single;
+  private final ServerCore core;
   /** The cluster membership when the store is shared (PostgreSQL). */
   private final ClusterNode node;
+  /** The engine of a cluster node: its shards come and go with their leases. */
+  private final ServerCore clusterCore;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   /** Serves {@link #metrics} when the configuration asks for it. */
@@ -82,12 +86,12 @@ public final class PerduraServer implements AutoCloseable {
       config.namespaces().forEach(namespaces::ensure);
       this.health = new HealthStatusManager();
       this.calls = Executors.newVirtualThreadPerTaskExecutor();
-      Supplier<ServerCore> cores = () -> new ServerCore(store, clock, config.retentionSweepInterval(), metrics);
       if (store instanceof PostgresStore) {
-        this.single = null;
+        this.core = null;
       } else {
-        this.single = cores.get();
-        services.addService(single.service());
+        this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, 1, Peers.NONE);
+        core.acquireAll();
+        services.addService(core.service());
       }
       this.grpc =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
@@ -102,14 +106,20 @@ public final class PerduraServer implements AutoCloseable {
               .build();
       grpc.start();
       if (store instanceof PostgresStore postgres) {
-        this.node = new ClusterNode(postgres, advertisedAddress(), config.cluster().leaseDuration(), services,
-            cores::get);
-        node.start();
+        this.node = new ClusterNode(postgres, advertisedAddress(), config.cluster().leaseDuration(),
+            ClusterNode.SHARDS);
+        this.clusterCore = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, ClusterNode.SHARDS,
+            node.peers());
+        services.addService(node.route(clusterCore.service()));
+        services.addService(ClusterNode.peerService(clusterCore.history()));
+        node.start(clusterCore.history());
       } else {
         this.node = null;
+        this.clusterCore = null;
       }
-      Gauge.builder("perdura.cluster.active", this, server -> server.isActive() ? 1 : 0)
-          .description("1 while this server runs the workflow engine, 0 while it forwards to the active one")
+      Gauge.builder("perdura.cluster.shards.owned", this, PerduraServer::ownedShards)
+          .description("History shards (with their task queues) this server owns now; all of them when it is alone"
+              + " on its store")
           .register(metrics);
       this.metricsEndpoint = config.metricsPort().isPresent()
           ? MetricsEndpoint.start(config.host(), config.metricsPort().getAsInt(), metrics)
@@ -125,7 +135,8 @@ public final class PerduraServer implements AutoCloseable {
     health.setStatus(WORKFLOW_SERVICE, ServingStatus.SERVING);
     health.setStatus("", ServingStatus.SERVING);
     log.info("Perdura server listening on {} (data: {}){}", target(), config.storage().describe(),
-        node == null ? "" : node.isActive() ? ", active" : ", forwarding to the active server");
+        node == null ? "" : ", cluster node " + node.nodeId() + " owning " + ownedShards() + " of " + ClusterNode.SHARDS
+            + " history shards");
   }
 
   private void bindProcessMetrics() {
@@ -144,8 +155,11 @@ public final class PerduraServer implements AutoCloseable {
     if (node != null) {
       node.close();
     }
-    if (single != null) {
-      single.close();
+    if (clusterCore != null) {
+      clusterCore.close();
+    }
+    if (core != null) {
+      core.close();
     }
     if (calls != null) {
       calls.shutdownNow();
@@ -199,11 +213,17 @@ public final class PerduraServer implements AutoCloseable {
   }
 
   /**
-   * Whether this server runs the workflow engine now: always when it is alone on its store; on a
-   * shared PostgreSQL database, while it holds the active server's lease.
+   * Whether this server runs part of the workflow engine now: always when it is alone on its store;
+   * on a shared PostgreSQL database, while it owns at least one history shard.
    */
   public boolean isActive() {
     return node == null || node.isActive();
+  }
+
+  /** How many history shards this server owns now (with their task queues). */
+  public int ownedShards() {
+    ServerCore engine = core != null ? core : clusterCore;
+    return engine == null ? 0 : engine.history().ownedShards();
   }
 
   /** Blocks until the server has stopped. */
@@ -222,8 +242,11 @@ public final class PerduraServer implements AutoCloseable {
     if (node != null) {
       node.close();
     }
-    if (single != null) {
-      single.close();
+    if (clusterCore != null) {
+      clusterCore.close();
+    }
+    if (core != null) {
+      core.close();
     }
     try {
       if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -1,9 +1,9 @@
 package dev.perdura.server;
 
-import dev.perdura.server.cluster.ClusterNode;
 import dev.perdura.server.frontend.Namespaces;
 import dev.perdura.server.frontend.WorkflowServiceFrontend;
 import dev.perdura.server.history.HistoryService;
+import dev.perdura.server.history.Peers;
 import dev.perdura.server.history.RetentionSweeper;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.store.Store;
@@ -18,11 +18,12 @@ import java.util.List;
 
 /**
  * The workflow engine on a store: matching, the history shards with their timers, the retention
- * sweeper, and the WorkflowService over them. Started from what the store holds, so starting one
- * after a crash or on a server that takes over from another resumes every pending task and timer.
+ * sweeper, and the WorkflowService over them. Shards are started from what the store holds, so a
+ * start after a crash, or a shard taken over from another server, resumes every pending task and
+ * timer. A server alone on its store owns every shard ({@link #acquireAll}); on a shared store the
+ * cluster node acquires and releases them.
  */
-final class ServerCore implements ClusterNode.Core {
-  private static final int SHARDS = 1;
+final class ServerCore implements AutoCloseable {
 
   private final Matching matching;
   private final HistoryService history;
@@ -32,10 +33,11 @@ final class ServerCore implements ClusterNode.Core {
   /** This engine's gauges: they read its parts, so they leave the registry with it. */
   private final List<Meter> gauges = new ArrayList<>();
 
-  ServerCore(Store store, Clock clock, Duration retentionSweepInterval, MeterRegistry metrics) {
+  ServerCore(Store store, Clock clock, Duration retentionSweepInterval, MeterRegistry metrics, int shards,
+      Peers peers) {
     Namespaces namespaces = new Namespaces(store, clock);
     this.matching = new Matching();
-    this.history = new HistoryService(store, matching, clock, SHARDS, metrics);
+    this.history = new HistoryService(store, matching, clock, shards, metrics, peers);
     this.metrics = metrics;
     gauges.add(Gauge.builder("perdura.matching.backlog", matching, Matching::backlogSize)
         .description("Tasks waiting in task queues for a poll").register(metrics));
@@ -54,9 +56,17 @@ final class ServerCore implements ClusterNode.Core {
     }
   }
 
-  @Override
-  public ServerServiceDefinition service() {
+  ServerServiceDefinition service() {
     return frontend.bindService();
+  }
+
+  HistoryService history() {
+    return history;
+  }
+
+  /** Owns every shard, without leases: this server is alone on its store. */
+  void acquireAll() {
+    history.acquireAll();
   }
 
   /** Ends waiting polls, stops timers and the sweeper, and lets the shards finish what was queued. */

@@ -11,16 +11,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code perdura server start}: a server whose store is named explicitly, a SQLite file or a
- * PostgreSQL database. Several servers started on one PostgreSQL database share its data: one is
- * active, the others forward to it and take over when it goes.
+ * PostgreSQL database. Several servers started on one PostgreSQL database split its history
+ * shards and task queues among them, and take over the share of one that goes.
  */
 @Command(
     name = "start",
     mixinStandardHelpOptions = true,
     description = {
       "Start a Perdura server on a SQLite file or a PostgreSQL database.",
-      "Servers started on one PostgreSQL database form a cluster: one is active, the others forward calls to it"
-          + " and take over when it stops or its lease expires.",
+      "Servers started on one PostgreSQL database form a cluster: they split the history shards and task queues"
+          + " among them, route each call to the owner, and take over the shards of one that stops or dies.",
       "The PostgreSQL password is read from the environment variable PERDURA_POSTGRES_PASSWORD."
     })
 final class Start extends ServerCommand {
@@ -57,8 +57,8 @@ final class Start extends ServerCommand {
   String advertisedAddress;
 
   @Option(names = "--lease-seconds", paramLabel = "S", defaultValue = "10",
-      description = "How long the active server's lease lasts without renewal: the longest a crashed active server"
-          + " leaves the others without one (default: ${DEFAULT-VALUE}).")
+      description = "How long a server's shard leases last without renewal: the longest a crashed server's shards"
+          + " wait for another owner (default: ${DEFAULT-VALUE}).")
   double leaseSeconds;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

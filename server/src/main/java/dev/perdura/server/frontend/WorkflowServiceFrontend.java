@@ -116,7 +116,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         .setServerVersion(SERVER_VERSION)
         .setClusterName("perdura")
         .setClusterId(UUID.nameUUIDFromBytes("perdura".getBytes()).toString())
-        .setHistoryShardCount(1)
+        .setHistoryShardCount(history.shardCount())
         .setPersistenceStore("sql")
         .build());
   }
@@ -466,7 +466,16 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             dispatcher.add(queued.task());
             return Optional.empty();
           }
-          Optional<T> delivered = deliver.apply(queued.task(), poller.requestId());
+          Optional<T> delivered;
+          try {
+            delivered = deliver.apply(queued.task(), poller.requestId());
+          } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+              // Not started (its shard moving, or a commit failed): the task waits for the next poll.
+              dispatcher.add(queued.task());
+            }
+            throw e;
+          }
           if (delivered.isPresent()) {
             return delivered;
           }

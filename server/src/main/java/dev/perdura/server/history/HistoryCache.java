@@ -111,6 +111,15 @@ final class HistoryCache {
     remove(key);
   }
 
+  /** Drops the runs {@code which} selects (their shard moved to another server, which appends now). */
+  synchronized void forgetAll(java.util.function.Predicate<ExecutionKey> which) {
+    for (ExecutionKey key : List.copyOf(entries.keySet())) {
+      if (which.test(key)) {
+        remove(key);
+      }
+    }
+  }
+
   synchronized long bytes() {
     return bytes;
   }

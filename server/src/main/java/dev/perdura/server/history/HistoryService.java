@@ -9,6 +9,7 @@ import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.TaskKind;
 import dev.perdura.server.store.TaskRow;
@@ -40,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -78,7 +80,21 @@ public final class HistoryService implements AutoCloseable {
   private final Store store;
   private final Matching matching;
   private final Clock clock;
-  private final HistoryShard[] shards;
+  private final MeterRegistry metrics;
+  private final Peers peers;
+  /** The shards this server owns now; null where another server owns the shard. */
+  private final AtomicReferenceArray<HistoryShard> shards;
+  private final HistoryShard.CommitListener commitListener = new HistoryShard.CommitListener() {
+    @Override
+    public void prepared(Tx tx) {
+      startForWaitingPolls(tx);
+    }
+
+    @Override
+    public void committed(ExecutionWrite write, List<HistoryEvent> events) {
+      HistoryService.this.committed(write, events);
+    }
+  };
   private final TimerQueue timers;
   private final HistoryWaiters waiters = new HistoryWaiters();
   private final QueryRegistry queries = new QueryRegistry();
@@ -90,28 +106,22 @@ public final class HistoryService implements AutoCloseable {
   private final java.util.concurrent.ExecutorService crossShard =
       java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
-  public HistoryService(Store store, Matching matching, Clock clock, int shardCount, MeterRegistry metrics) {
+  /**
+   * @param shardCount the number of history shards; every server on one store uses the same
+   * @param peers the other servers, for what a shard or task queue owned elsewhere must do
+   */
+  public HistoryService(Store store, Matching matching, Clock clock, int shardCount, MeterRegistry metrics,
+      Peers peers) {
     this.store = store;
     this.tasksQueued = taskCounter(metrics, "queued");
     this.tasksStartedInWrite = taskCounter(metrics, "started_in_write");
     this.tasksEager = taskCounter(metrics, "eager");
     this.matching = matching;
     this.clock = clock;
+    this.metrics = metrics;
+    this.peers = peers;
     this.timers = new TimerQueue(clock, this::fireTimer);
-    this.shards = new HistoryShard[shardCount];
-    for (int i = 0; i < shardCount; i++) {
-      shards[i] = new HistoryShard(i, store, clock, metrics, new HistoryShard.CommitListener() {
-        @Override
-        public void prepared(Tx tx) {
-          startForWaitingPolls(tx);
-        }
-
-        @Override
-        public void committed(ExecutionWrite write, List<HistoryEvent> events) {
-          HistoryService.this.committed(write, events);
-        }
-      });
-    }
+    this.shards = new AtomicReferenceArray<>(shardCount);
   }
 
   /** Counts the tasks handed out by how they reached their worker, by kind. */
@@ -133,19 +143,156 @@ public final class HistoryService implements AutoCloseable {
     return timers.size();
   }
 
-  /** Rebuilds the task queues and timers from the store, then starts firing timers. */
+  /** Starts firing timers; the shards come with {@link #acquire}. */
   public void start() {
-    List<TaskRow> tasks = store.loadTasks();
-    tasks.forEach(matching::add);
-    List<TimerRow> pending = store.loadTimers();
-    pending.forEach(timers::schedule);
     timers.start();
-    log.info("history started: {} backlog tasks and {} timers restored", tasks.size(), pending.size());
+  }
+
+  /** The number of history shards (fixed for a store). */
+  public int shardCount() {
+    return shards.length();
+  }
+
+  /** The shard a run belongs to: {@code hash(namespace, workflow id) mod shards}. */
+  public static int runShard(String namespace, String workflowId, int shardCount) {
+    return ((namespace.hashCode() * 31 + workflowId.hashCode()) & 0x7fffffff) % shardCount;
+  }
+
+  /**
+   * The shard whose owner serves a task queue (both kinds of it): {@code hash(namespace, queue)
+   * mod shards}. Task queues are spread over the servers with the shards, not apart from them.
+   */
+  public static int queueShard(String namespace, String taskQueue, int shardCount) {
+    return ((namespace.hashCode() * 31 + taskQueue.hashCode()) & 0x7fffffff) % shardCount;
+  }
+
+  /** Whether this server owns the run's shard now. */
+  public boolean ownsRun(String namespace, String workflowId) {
+    return shards.get(runShard(namespace, workflowId, shards.length())) != null;
+  }
+
+  /** Whether this server serves the task queue now. */
+  public boolean ownsQueue(String namespace, String taskQueue) {
+    return shards.get(queueShard(namespace, taskQueue, shards.length())) != null;
+  }
+
+  /** Whether this server owns shard {@code index} now. */
+  public boolean owns(int index) {
+    return shards.get(index) != null;
+  }
+
+  /** How many shards this server owns now. */
+  public int ownedShards() {
+    int owned = 0;
+    for (int i = 0; i < shards.length(); i++) {
+      if (shards.get(i) != null) {
+        owned++;
+      }
+    }
+    return owned;
+  }
+
+  /**
+   * Takes shards over: their runs' timers and their task queues' backlog come from the store, then
+   * their writers start. {@code leases} maps each shard to the lease its commits are fenced by
+   * (null values when the store is this server's alone). The store holds everything the former
+   * owner acknowledged, and that owner cannot commit under the lease any more, so this is the
+   * restart path, per shard.
+   */
+  public void acquire(Map<Integer, Lease> leases) {
+    if (leases.isEmpty()) {
+      return;
+    }
+    int count = shards.length();
+    List<TaskRow> tasks = store.loadTasks();
+    List<TimerRow> pending = store.loadTimers();
+    // Installed before the rows are restored, so a timer or task that comes due at once finds its
+    // shard here; started after, so no change can arm a timer that a restored row then overwrites.
+    List<HistoryShard> started = new ArrayList<>();
+    for (Map.Entry<Integer, Lease> shard : leases.entrySet()) {
+      HistoryShard created = new HistoryShard(shard.getKey(), store, shard.getValue(), clock, metrics, commitListener);
+      started.add(created);
+      HistoryShard previous = shards.getAndSet(shard.getKey(), created);
+      if (previous != null) {
+        previous.close();
+      }
+    }
+    int restoredTasks = 0;
+    for (TaskRow task : tasks) {
+      if (leases.containsKey(queueShard(task.execution().namespace(), task.taskQueue(), count))) {
+        matching.add(task);
+        restoredTasks++;
+      }
+    }
+    int restoredTimers = 0;
+    for (TimerRow timer : pending) {
+      if (leases.containsKey(runShard(timer.execution().namespace(), timer.execution().workflowId(), count))) {
+        timers.schedule(timer);
+        restoredTimers++;
+      }
+    }
+    started.forEach(HistoryShard::start);
+    log.info("history shards {} of {} started: {} backlog tasks and {} timers restored", new java.util.TreeSet<>(
+        leases.keySet()), count, restoredTasks, restoredTimers);
+  }
+
+  /** Takes every shard, unfenced: for a server alone on its store. */
+  public void acquireAll() {
+    Map<Integer, Lease> all = new java.util.HashMap<>();
+    for (int i = 0; i < shards.length(); i++) {
+      all.put(i, null);
+    }
+    acquire(all);
+  }
+
+  /**
+   * Gives a shard up: its writer finishes what was queued (each commit still fenced), its timers
+   * and task queues leave this server, and runs cached from it are forgotten, since another
+   * server appends to them from now on.
+   */
+  public void release(int index) {
+    HistoryShard shard = shards.getAndSet(index, null);
+    if (shard == null) {
+      return;
+    }
+    shard.close();
+    int count = shards.length();
+    timers.cancelAll(key -> runShard(key.namespace(), key.workflowId(), count) == index);
+    matching.closeQueues((namespace, queue) -> queueShard(namespace, queue, count) == index);
+    cache.forgetAll(key -> runShard(key.namespace(), key.workflowId(), count) == index);
+    waiters.wakeAll();
+    log.info("history shard {} of {} given up", index, count);
   }
 
   private HistoryShard shardOf(String namespace, String workflowId) {
-    int hash = (namespace.hashCode() * 31 + workflowId.hashCode()) & 0x7fffffff;
-    return shards[hash % shards.length];
+    int index = runShard(namespace, workflowId, shards.length());
+    HistoryShard shard = shards.get(index);
+    if (shard == null) {
+      throw Errors.unavailable("workflow " + workflowId + " belongs to history shard " + index
+          + ", which another server owns now (or none yet); retry", null);
+    }
+    return shard;
+  }
+
+  /** A task for a queue: into this server's matching when it serves the queue, else to the server that does. */
+  private void addTask(TaskRow task) {
+    if (ownsQueue(task.execution().namespace(), task.taskQueue())) {
+      matching.add(task);
+    } else {
+      peers.addTask(task);
+    }
+  }
+
+  /**
+   * A task another server sends for a queue this server serves.
+   *
+   * @throws StatusRuntimeException UNAVAILABLE when this server does not serve that queue (any more)
+   */
+  public void acceptTask(TaskRow task) {
+    if (!ownsQueue(task.execution().namespace(), task.taskQueue())) {
+      throw Errors.unavailable("task queue " + task.taskQueue() + " is not served by this server (any more)", null);
+    }
+    matching.add(task);
   }
 
   private <R> R change(String namespace, String workflowId, Function<Tx, R> body) {
@@ -177,7 +324,7 @@ public final class HistoryService implements AutoCloseable {
         continue;
       }
       for (TaskRow task : List.copyOf(e.putTasks)) {
-        boolean startable = switch (task.kind()) {
+        boolean startable = ownsQueue(task.execution().namespace(), task.taskQueue()) && switch (task.kind()) {
           case WORKFLOW -> WorkflowTasks.isStartable(e, task);
           case ACTIVITY -> Activities.isStartable(e, task);
         };
@@ -225,7 +372,7 @@ public final class HistoryService implements AutoCloseable {
     }
     for (TaskRow task : write.putTasks()) {
       tasksQueued.get(task.kind()).increment();
-      matching.add(task);
+      addTask(task);
     }
     // In the store's order: timers put, then timers deleted.
     for (TimerRow timer : write.putTimers()) {
@@ -350,6 +497,9 @@ public final class HistoryService implements AutoCloseable {
 
   /** Starts a dispatched workflow task (or serves a query-only task); empty when it went stale. */
   public Optional<PollWorkflowTaskQueueResponse> startWorkflowTask(TaskRow task, String identity, String requestId) {
+    if (!ownsRun(task.execution().namespace(), task.execution().workflowId())) {
+      return peers.startWorkflowTask(task, identity, requestId);
+    }
     if (task.scheduledEventId() < 0) {
       return queryTask(task);
     }
@@ -491,8 +641,13 @@ public final class HistoryService implements AutoCloseable {
    */
   public int stickyQueueGone(List<TaskRow> tasks) {
     for (TaskRow task : tasks) {
-      fireTimer(new TimerRow(task.execution(),
-          WorkflowTasks.stickyTimeoutTimerKey(task.scheduledEventId(), task.attempt()), clock.millis()));
+      TimerRow timeout = new TimerRow(task.execution(),
+          WorkflowTasks.stickyTimeoutTimerKey(task.scheduledEventId(), task.attempt()), clock.millis());
+      if (ownsRun(task.execution().namespace(), task.execution().workflowId())) {
+        fireTimer(timeout);
+      } else {
+        peers.fireTimer(timeout);
+      }
     }
     return tasks.size();
   }
@@ -500,6 +655,9 @@ public final class HistoryService implements AutoCloseable {
   // ---- activity tasks -----------------------------------------------------------------------
 
   public Optional<PollActivityTaskQueueResponse> startActivityTask(TaskRow task, String identity, String requestId) {
+    if (!ownsRun(task.execution().namespace(), task.execution().workflowId())) {
+      return peers.startActivityTask(task, identity, requestId);
+    }
     ExecutionKey key = task.execution();
     Optional<Activities.Started> started =
         change(key.namespace(), key.workflowId(), tx -> Activities.start(tx, task, identity, requestId));
@@ -696,9 +854,17 @@ public final class HistoryService implements AutoCloseable {
 
   // ---- timers -------------------------------------------------------------------------------
 
-  private void fireTimer(TimerRow timer) {
+  /**
+   * Fires a durable timer of a run of this server's shards; a timer whose shard moved on meanwhile
+   * is left to the new owner, which loaded it from the store.
+   */
+  public void fireTimer(TimerRow timer) {
     ExecutionKey key = timer.execution();
     String timerKey = timer.timerKey();
+    if (!ownsRun(key.namespace(), key.workflowId())) {
+      log.debug("timer {} of {} not fired here: its shard moved to another server", timerKey, key);
+      return;
+    }
     if (timerKey.startsWith(Children.START_TIMER_PREFIX + ":")
         || timerKey.startsWith(Externals.TIMER_PREFIX + ":")
         || timerKey.equals(Children.PARENT_NOTIFY_TIMER)
@@ -741,6 +907,9 @@ public final class HistoryService implements AutoCloseable {
    * gone already, still running, or closed later (checked in its shard, so it cannot race a change).
    */
   public boolean purge(ExecutionKey key, long closedBeforeMillis) {
+    if (!ownsRun(key.namespace(), key.workflowId())) {
+      return false;
+    }
     return change(key.namespace(), key.workflowId(), tx -> {
       Optional<Execution> found = tx.find(key);
       if (found.isEmpty()) {
@@ -758,57 +927,95 @@ public final class HistoryService implements AutoCloseable {
 
   // ---- child workflows ----------------------------------------------------------------------
 
+  /** What starting a child takes: the new run, its id policies, and its parent close policy. */
+  private record ChildStart(NewRun run, WorkflowStarts.Policies policies, int parentClosePolicy) {}
+
+  /** The child {@code parent} initiated with event {@code initiatedId}, if it still waits to be started. */
+  private static Optional<ChildStart> childToStart(ExecutionKey parentKey, ExecutionState parent, long initiatedId) {
+    ExecutionState.ChildInfo child = parent.children.get(initiatedId);
+    if (!parent.isRunning() || child == null || !child.runId.isEmpty()) {
+      return Optional.empty();
+    }
+    var command = Children.command(child);
+    NewRun run = new NewRun(child.namespace, child.workflowId, child.workflowType,
+        command.getTaskQueue().getName(), command.hasInput() ? command.getInput() : null,
+        Protos.millis(command.getWorkflowExecutionTimeout()), Protos.millis(command.getWorkflowRunTimeout()),
+        Protos.millis(command.getWorkflowTaskTimeout()), "parent " + parentKey.workflowId(),
+        parentKey.runId() + ":" + initiatedId,
+        command.hasRetryPolicy() ? ActivityRetries.withDefaults(command.getRetryPolicy()) : null,
+        command.hasMemo() ? command.getMemo() : null,
+        command.hasSearchAttributes() ? command.getSearchAttributes() : null,
+        command.hasHeader() ? command.getHeader() : null,
+        command.hasPriority() ? command.getPriority() : null, 0, "", "", 0,
+        ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, null, null, 1,
+        new NewRun.ParentLink(parentKey.namespace(), parentKey.workflowId(), parentKey.runId(), initiatedId));
+    WorkflowStarts.Policies policies = WorkflowStarts.Policies.resolve(command.getWorkflowIdReusePolicy(),
+        WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
+        WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+    return Optional.of(new ChildStart(run, policies, child.parentClosePolicy));
+  }
+
+  /** The committed state of a run, read from the store (another server's shard asks about it). */
+  private ExecutionState committedState(ExecutionKey key) {
+    ExecutionRow row = store.findExecution(key)
+        .orElseThrow(() -> Errors.notFound("workflow execution not found: " + key));
+    return StateCodec.decode(row.state());
+  }
+
+  /** Starts a child on this server's shard of its id; the child's run id, or empty when the id is in use. */
+  private Optional<String> startChildHere(ChildStart start) {
+    NewRun run = start.run();
+    try {
+      return Optional.of(change(run.namespace(), run.workflowId(),
+          tx -> WorkflowStarts.start(tx, run, start.policies(), null)).response().getRunId());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != io.grpc.Status.Code.ALREADY_EXISTS) {
+        throw e;
+      }
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Starts, on this server's shard, the child that another server's run initiated, as that run's
+   * committed state describes it; the child's run id, or empty when its id is in use.
+   */
+  public Optional<String> startChildFor(ExecutionKey parentKey, long initiatedId) {
+    ChildStart start = childToStart(parentKey, committedState(parentKey), initiatedId)
+        .orElseThrow(() -> Errors.failedPrecondition("child " + initiatedId + " of " + parentKey
+            + " is not waiting to be started"));
+    return startChildHere(start);
+  }
+
   /** Starts the child a parent initiated, then records the outcome on the parent. */
   private void startChild(ExecutionKey parentKey, long initiatedId) {
     String timerKey = Children.startTimerKey(initiatedId);
-    record ToStart(NewRun run, WorkflowStarts.Policies policies, int policy) {}
-    Optional<ToStart> toStart = change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+    Optional<ChildStart> toStart = change(parentKey.namespace(), parentKey.workflowId(), tx -> {
       Optional<Execution> found = tx.find(parentKey);
       if (found.isEmpty()) {
-        return Optional.<ToStart>empty();
+        return Optional.<ChildStart>empty();
       }
-      Execution parent = found.get();
-      ExecutionState.ChildInfo child = parent.state.children.get(initiatedId);
-      if (!parent.state.isRunning() || child == null || !child.runId.isEmpty()) {
-        parent.deleteTimer(timerKey);
-        return Optional.<ToStart>empty();
+      Optional<ChildStart> start = childToStart(parentKey, found.get().state, initiatedId);
+      if (start.isEmpty()) {
+        found.get().deleteTimer(timerKey);
       }
-      var command = Children.command(child);
-      NewRun run = new NewRun(child.namespace, child.workflowId, child.workflowType,
-          command.getTaskQueue().getName(), command.hasInput() ? command.getInput() : null,
-          Protos.millis(command.getWorkflowExecutionTimeout()), Protos.millis(command.getWorkflowRunTimeout()),
-          Protos.millis(command.getWorkflowTaskTimeout()), "parent " + parentKey.workflowId(),
-          parentKey.runId() + ":" + initiatedId,
-          command.hasRetryPolicy() ? ActivityRetries.withDefaults(command.getRetryPolicy()) : null,
-          command.hasMemo() ? command.getMemo() : null,
-          command.hasSearchAttributes() ? command.getSearchAttributes() : null,
-          command.hasHeader() ? command.getHeader() : null,
-          command.hasPriority() ? command.getPriority() : null, 0, "", "", 0,
-          ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, null, null, 1,
-          new NewRun.ParentLink(parentKey.namespace(), parentKey.workflowId(), parentKey.runId(), initiatedId));
-      WorkflowStarts.Policies policies = WorkflowStarts.Policies.resolve(command.getWorkflowIdReusePolicy(),
-          WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
-          WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
-      return Optional.of(new ToStart(run, policies, child.parentClosePolicy));
+      return start;
     });
     if (toStart.isEmpty()) {
       return;
     }
     NewRun run = toStart.get().run();
-    String childRunId = null;
-    try {
-      childRunId = change(run.namespace(), run.workflowId(),
-          tx -> WorkflowStarts.start(tx, run, toStart.get().policies(), null)).response().getRunId();
-      log.info("started child workflow {} run {} of {} in {}", run.workflowId(), childRunId, parentKey.workflowId(),
-          parentKey.namespace());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != io.grpc.Status.Code.ALREADY_EXISTS) {
-        throw e;
-      }
+    Optional<String> childRunId = ownsRun(run.namespace(), run.workflowId())
+        ? startChildHere(toStart.get())
+        : peers.startChild(parentKey, initiatedId, run.namespace(), run.workflowId());
+    if (childRunId.isPresent()) {
+      log.info("started child workflow {} run {} of {} in {}", run.workflowId(), childRunId.get(),
+          parentKey.workflowId(), parentKey.namespace());
+    } else {
       log.info("child workflow {} of {} in {} not started: its id is in use", run.workflowId(), parentKey.workflowId(),
           parentKey.namespace());
     }
-    String started = childRunId;
+    String started = childRunId.orElse(null);
     boolean parentClosed = change(parentKey.namespace(), parentKey.workflowId(), tx -> {
       Optional<Execution> found = tx.find(parentKey);
       if (found.isEmpty()) {
@@ -829,8 +1036,39 @@ public final class HistoryService implements AutoCloseable {
     if (parentClosed && started != null) {
       // The parent closed while its child was being started: the close policy reaches this child too.
       applyPolicyToChild(parentKey, run.namespace(), run.workflowId(), started,
-          Children.policy(toStart.get().policy()));
+          Children.policy(toStart.get().parentClosePolicy()));
     }
+  }
+
+  /** Delivers, on this server's shard, a signal or cancel request to its target; the run that got it, or empty. */
+  private Optional<String> deliverHere(ExecutionKey sourceKey, ExecutionState.ExternalInfo x, String requestId) {
+    return Optional.ofNullable(change(x.namespace, x.workflowId, tx -> {
+      String runId = x.runId;
+      if (runId.isEmpty()) {
+        Optional<String> current = tx.currentRunId(x.namespace, x.workflowId);
+        if (current.isEmpty()) {
+          return null;
+        }
+        runId = current.get();
+      }
+      Optional<Execution> target = tx.find(new ExecutionKey(x.namespace, x.workflowId, runId));
+      boolean delivered = target.isPresent() && Externals.deliver(target.get(), sourceKey.workflowId(),
+          sourceKey.runId(), requestId, x, "workflow " + sourceKey.workflowId());
+      return delivered ? runId : null;
+    }));
+  }
+
+  /**
+   * Delivers, on this server's shard, the signal or cancel request another server's run initiated,
+   * as that run's committed state describes it; the run that got it, or empty.
+   */
+  public Optional<String> deliverExternalFor(ExecutionKey sourceKey, long initiatedId) {
+    ExecutionState source = committedState(sourceKey);
+    ExecutionState.ExternalInfo x = source.externals.get(initiatedId);
+    if (x == null) {
+      throw Errors.failedPrecondition("request " + initiatedId + " of " + sourceKey + " is not waiting to be delivered");
+    }
+    return deliverHere(sourceKey, x, Externals.requestId(source, x));
   }
 
   /** Delivers a signal or cancel request a run sent to another workflow, then records the outcome. */
@@ -854,20 +1092,9 @@ public final class HistoryService implements AutoCloseable {
       return;
     }
     ExecutionState.ExternalInfo x = pending.get().external();
-    String targetRunId = change(x.namespace, x.workflowId, tx -> {
-      String runId = x.runId;
-      if (runId.isEmpty()) {
-        Optional<String> current = tx.currentRunId(x.namespace, x.workflowId);
-        if (current.isEmpty()) {
-          return null;
-        }
-        runId = current.get();
-      }
-      Optional<Execution> target = tx.find(new ExecutionKey(x.namespace, x.workflowId, runId));
-      boolean delivered = target.isPresent() && Externals.deliver(target.get(), sourceKey.workflowId(),
-          sourceKey.runId(), pending.get().requestId(), x, "workflow " + sourceKey.workflowId());
-      return delivered ? runId : null;
-    });
+    String targetRunId = (ownsRun(x.namespace, x.workflowId)
+        ? deliverHere(sourceKey, x, pending.get().requestId())
+        : peers.deliverExternal(sourceKey, initiatedId, x.namespace, x.workflowId)).orElse(null);
     log.info("{} from {} to workflow {} in {}: {}", x.cancel ? "cancel request" : "signal", sourceKey.workflowId(),
         x.workflowId, x.namespace, targetRunId == null ? "no such running workflow" : "delivered");
     change(sourceKey.namespace(), sourceKey.workflowId(), tx -> {
@@ -880,6 +1107,38 @@ public final class HistoryService implements AutoCloseable {
       });
       return null;
     });
+  }
+
+  /** The closing event of a closed run, from the history cache or the store. */
+  private HistoryEvent closeEvent(ExecutionKey key, long closeEventId) {
+    List<HistoryEvent> close = readEvents(key, closeEventId, 1);
+    if (close.isEmpty()) {
+      throw Errors.internal("closing event " + closeEventId + " of " + key + " is missing", null);
+    }
+    return close.get(0);
+  }
+
+  /** Records on a parent of this server's shards that its child closed, if the parent still waits for it. */
+  private void recordChildClosed(NewRun.ParentLink link, ExecutionKey childKey, HistoryEvent close) {
+    ExecutionKey parentKey = new ExecutionKey(link.namespace(), link.workflowId(), link.runId());
+    change(parentKey.namespace(), parentKey.workflowId(), tx -> {
+      tx.find(parentKey).ifPresent(parent -> {
+        ExecutionState.ChildInfo child = parent.state.children.get(link.initiatedEventId());
+        if (parent.state.isRunning() && child != null && child.workflowId.equals(childKey.workflowId())) {
+          Children.closed(parent, child, close);
+        }
+      });
+      return null;
+    });
+  }
+
+  /** Records on a parent of this server's shards that a child of another server's shards closed. */
+  public void notifyParentFor(ExecutionKey childKey) {
+    ExecutionState s = committedState(childKey);
+    if (s.parentWorkflowId == null || s.isRunning()) {
+      throw Errors.failedPrecondition(childKey + " has no parent to notify");
+    }
+    recordChildClosed(Children.parentOf(s), childKey, closeEvent(childKey, s.nextEventId - 1));
   }
 
   /** A child's chain closed: records it on the parent, if the parent still waits for it. */
@@ -900,31 +1159,29 @@ public final class HistoryService implements AutoCloseable {
     if (notice.isEmpty()) {
       return;
     }
-    List<HistoryEvent> close = readEvents(childKey, notice.get().closeEventId(), 1);
-    if (close.isEmpty()) {
-      throw Errors.internal("closing event " + notice.get().closeEventId() + " of " + childKey + " is missing", null);
-    }
     NewRun.ParentLink link = notice.get().parent();
-    ExecutionKey parentKey = new ExecutionKey(link.namespace(), link.workflowId(), link.runId());
-    change(parentKey.namespace(), parentKey.workflowId(), tx -> {
-      tx.find(parentKey).ifPresent(parent -> {
-        ExecutionState.ChildInfo child = parent.state.children.get(link.initiatedEventId());
-        if (parent.state.isRunning() && child != null && child.workflowId.equals(childKey.workflowId())) {
-          Children.closed(parent, child, close.get(0));
-        }
-      });
-      return null;
-    });
+    if (ownsRun(link.namespace(), link.workflowId())) {
+      recordChildClosed(link, childKey, closeEvent(childKey, notice.get().closeEventId()));
+    } else {
+      peers.notifyParent(childKey, link.namespace(), link.workflowId());
+    }
     change(childKey.namespace(), childKey.workflowId(), tx -> {
       tx.find(childKey).ifPresent(child -> child.deleteTimer(Children.PARENT_NOTIFY_TIMER));
       return null;
     });
   }
 
-  /** Terminates or cancels (by its policy) the child chain started as {@code firstRunId}, if it still runs. */
-  private void applyPolicyToChild(ExecutionKey parentKey, String namespace, String workflowId, String firstRunId,
+  /**
+   * Terminates or cancels (by its policy) the child chain started as {@code firstRunId}, if it still
+   * runs; at the server that owns it.
+   */
+  public void applyPolicyToChild(ExecutionKey parentKey, String namespace, String workflowId, String firstRunId,
       ParentClosePolicy policy) {
     if (policy == ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) {
+      return;
+    }
+    if (!ownsRun(namespace, workflowId)) {
+      peers.applyPolicyToChild(parentKey, namespace, workflowId, firstRunId, policy);
       return;
     }
     change(namespace, workflowId, tx -> {
@@ -1054,7 +1311,7 @@ public final class HistoryService implements AutoCloseable {
     }
     // Query-only tasks ride the workflow queue as rows that never touch the store, told apart by
     // a negative id.
-    matching.add(new TaskRow(query.execution(), TaskKind.WORKFLOW, taskQueue,
+    addTask(new TaskRow(query.execution(), TaskKind.WORKFLOW, taskQueue,
         -QueryRegistry.numericId(query.id()), 1, 1, "", 0f, clock.millis()));
   }
 
@@ -1117,8 +1374,11 @@ public final class HistoryService implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (HistoryShard shard : shards) {
-      shard.close();
+    for (int i = 0; i < shards.length(); i++) {
+      HistoryShard shard = shards.getAndSet(i, null);
+      if (shard != null) {
+        shard.close();
+      }
     }
     waiters.wakeAll();
   }

@@ -4,6 +4,7 @@ import dev.perdura.server.common.Errors;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.Store;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.micrometer.core.instrument.Counter;
@@ -40,6 +41,8 @@ final class HistoryShard implements AutoCloseable {
 
   private final int index;
   private final Store store;
+  /** The lease this shard's commits are fenced by; null when the store is this server's alone. */
+  private final Lease lease;
   private final Clock clock;
   private final CommitListener listener;
   private final LinkedBlockingQueue<Change<?>> queue = new LinkedBlockingQueue<>();
@@ -72,7 +75,7 @@ final class HistoryShard implements AutoCloseable {
     void committed(ExecutionWrite write, List<HistoryEvent> events);
   }
 
-  HistoryShard(int index, Store store, Clock clock, MeterRegistry metrics, CommitListener listener) {
+  HistoryShard(int index, Store store, Lease lease, Clock clock, MeterRegistry metrics, CommitListener listener) {
     this.index = index;
     String shard = Integer.toString(index);
     this.commitTime = Timer.builder("perdura.history.commit")
@@ -85,9 +88,14 @@ final class HistoryShard implements AutoCloseable {
         .description("Batches whose transaction failed; their callers got UNAVAILABLE and nothing was applied")
         .tag("shard", shard).register(metrics);
     this.store = store;
+    this.lease = lease;
     this.clock = clock;
     this.listener = listener;
     this.writer = Thread.ofPlatform().name("history-shard-" + index).daemon().unstarted(this::run);
+  }
+
+  /** Starts writing; changes submitted before wait in the queue. */
+  void start() {
     writer.start();
   }
 
@@ -231,7 +239,11 @@ final class HistoryShard implements AutoCloseable {
     if (!writes.isEmpty()) {
       long commitStart = System.nanoTime();
       try {
-        store.commit(writes);
+        if (lease == null) {
+          store.commit(writes);
+        } else {
+          store.commit(writes, lease);
+        }
         commitTime.record(System.nanoTime() - commitStart, TimeUnit.NANOSECONDS);
       } catch (RuntimeException e) {
         commitFailures.increment();

@@ -75,6 +75,24 @@ public final class Matching implements AutoCloseable {
     return removed;
   }
 
+  /**
+   * Closes and forgets the queues {@code which} selects (by namespace and queue name), ending their
+   * waiting polls: another server serves them now. Returns how many queues went.
+   */
+  public int closeQueues(java.util.function.BiPredicate<String, String> which) {
+    int closedQueues = 0;
+    var entries = queues.entrySet().iterator();
+    while (entries.hasNext()) {
+      var entry = entries.next();
+      if (which.test(entry.getKey().namespace(), entry.getKey().taskQueue())) {
+        entries.remove();
+        entry.getValue().close();
+        closedQueues++;
+      }
+    }
+    return closedQueues;
+  }
+
   /** Closes every queue, ending their waiting polls; queues named later start closed. */
   @Override
   public void close() {

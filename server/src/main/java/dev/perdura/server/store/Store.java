@@ -38,6 +38,16 @@ public interface Store extends AutoCloseable {
    */
   void commit(List<ExecutionWrite> writes);
 
+  /**
+   * Like {@link #commit(List)}, but only while {@code lease} is still held at its version, checked
+   * in the same transaction: a server whose lease another server took over cannot write one more
+   * change under it.
+   *
+   * @throws LeaseLostException the lease moved on; nothing applied
+   * @throws UnsupportedOperationException the store is not shared by several servers
+   */
+  void commit(List<ExecutionWrite> writes, Lease lease);
+
   /** Every backlog task, for rebuilding the matching queues at start. */
   List<TaskRow> loadTasks();
 

@@ -105,6 +105,23 @@ public final class TimerQueue implements AutoCloseable {
     }
   }
 
+  /** Disarms every timer of the runs {@code which} selects (their shard moved to another server). */
+  public void cancelAll(java.util.function.Predicate<ExecutionKey> which) {
+    lock.lock();
+    try {
+      var runs = byExecution.entrySet().iterator();
+      while (runs.hasNext()) {
+        var run = runs.next();
+        if (which.test(run.getKey())) {
+          due.removeAll(run.getValue().values());
+          runs.remove();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public int size() {
     lock.lock();
     try {

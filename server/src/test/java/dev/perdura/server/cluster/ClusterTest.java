@@ -8,7 +8,9 @@ import dev.perdura.server.ClusterOptions;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
 import dev.perdura.server.Storage;
+import dev.perdura.server.history.HistoryService;
 import dev.perdura.server.store.TestPostgres;
+import dev.perdura.server.store.postgres.PostgresStore;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.EventType;
@@ -22,6 +24,11 @@ import io.temporal.common.RetryOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.ExternalWorkflowStub;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
@@ -39,8 +46,10 @@ import dev.perdura.server.crash.ServerProcess;
 import java.nio.file.Path;
 
 /**
- * Several servers on one PostgreSQL database, driven by the official Temporal SDK: calls to any
- * server reach the active one, and when the active one stops another takes over and finishes the
+ * Several servers on one PostgreSQL database, driven by the official Temporal SDK: the servers
+ * split the history shards and task queues among them, calls to any server reach the owner of
+ * what they are about, work that spans shards (child workflows, signals between workflows) crosses
+ * servers, and when a server stops or dies the others take its shards over and finish the
  * workflows in flight.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -84,6 +93,54 @@ class ClusterTest {
     }
   }
 
+  @WorkflowInterface
+  public interface Receiver {
+    @WorkflowMethod
+    String run();
+
+    @SignalMethod
+    void deliver(String value);
+  }
+
+  public static class ReceiverImpl implements Receiver {
+    private String value;
+
+    @Override
+    public String run() {
+      Workflow.await(() -> value != null);
+      return "got " + value;
+    }
+
+    @Override
+    public void deliver(String value) {
+      this.value = value;
+    }
+  }
+
+  @WorkflowInterface
+  public interface Parent {
+    @WorkflowMethod
+    String run(List<String> childIds, String receiverId);
+  }
+
+  public static class ParentImpl implements Parent {
+    @Override
+    public String run(List<String> childIds, String receiverId) {
+      List<Promise<String>> results = new ArrayList<>();
+      for (String id : childIds) {
+        TwoSteps child = Workflow.newChildWorkflowStub(TwoSteps.class,
+            ChildWorkflowOptions.newBuilder().setWorkflowId(id).build());
+        results.add(Async.function(child::run, id));
+      }
+      Workflow.newExternalWorkflowStub(Receiver.class, receiverId).deliver("hello from the parent");
+      List<String> done = new ArrayList<>();
+      for (Promise<String> result : results) {
+        done.add(result.get());
+      }
+      return String.join("; ", done);
+    }
+  }
+
   private PerduraServer server(Storage.Postgres database) {
     PerduraServer server = PerduraServer.start(
         new ServerConfig("127.0.0.1", 0, database, List.of()).withCluster(new ClusterOptions(null, LEASE)));
@@ -101,7 +158,7 @@ class ClusterTest {
   private WorkerFactory worker(WorkflowClient client, String queue) {
     WorkerFactory factory = WorkerFactory.newInstance(client);
     var worker = factory.newWorker(queue);
-    worker.registerWorkflowImplementationTypes(TwoStepsImpl.class);
+    worker.registerWorkflowImplementationTypes(TwoStepsImpl.class, ParentImpl.class, ReceiverImpl.class);
     worker.registerActivitiesImplementations(new StepsImpl());
     resources.add(0, () -> {
       factory.shutdownNow();
@@ -122,36 +179,111 @@ class ClusterTest {
         WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(id).build());
   }
 
+  /** Waits until the servers hold every shard between them, none more than its share. */
+  private static void awaitEvenShares(PerduraServer... servers) {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      int total = 0;
+      for (PerduraServer server : servers) {
+        assertThat(server.ownedShards()).isBetween(1, (ClusterNode.SHARDS + servers.length - 1) / servers.length);
+        total += server.ownedShards();
+      }
+      assertThat(total).isEqualTo(ClusterNode.SHARDS);
+    });
+  }
+
+  /** The address of the server that holds each shard's lease now. */
+  private static List<String> shardOwners(Storage.Postgres database) {
+    try (PostgresStore store = PostgresStore.open(database)) {
+      String[] owners = new String[ClusterNode.SHARDS];
+      for (PostgresStore.LeaseRow row : store.leases(ClusterNode.SHARD_PREFIX)) {
+        if (row.live()) {
+          owners[Integer.parseInt(row.lease().name().substring(ClusterNode.SHARD_PREFIX.length()))] =
+              row.lease().address();
+        }
+      }
+      return List.of(owners);
+    }
+  }
+
+  /** A workflow id, with {@code prefix}, whose shard the server at {@code address} owns. */
+  private static String idOwnedBy(List<String> owners, String address, String prefix) {
+    for (int i = 0; ; i++) {
+      String id = prefix + "-" + i + "-" + UUID.randomUUID();
+      if (address.equals(owners.get(HistoryService.runShard("default", id, ClusterNode.SHARDS)))) {
+        return id;
+      }
+    }
+  }
+
   @Test
-  void callsToAnyServerReachTheActiveOne() throws Exception {
+  void theServersShareTheShardsAndCallsToAnyOfThemReachTheOwner() throws Exception {
     Storage.Postgres database = TestPostgres.get().newDatabase("cluster_calls");
     PerduraServer first = server(database);
+    assertThat(first.ownedShards()).as("alone, a server owns every shard").isEqualTo(ClusterNode.SHARDS);
     PerduraServer second = server(database);
-    assertThat(first.isActive()).isTrue();
-    assertThat(second.isActive()).isFalse();
+    awaitEvenShares(first, second);
 
     String queue = "cluster-" + UUID.randomUUID();
     WorkflowClient viaSecond = client(second);
     worker(viaSecond, queue).start();
-    String id = "via-second-" + UUID.randomUUID();
-    assertThat(stub(viaSecond, queue, id).run(id)).isEqualTo("first " + id + " done, second " + id + " done");
+    List<String> owners = shardOwners(database);
+    for (PerduraServer owner : List.of(first, second)) {
+      String id = idOwnedBy(owners, owner.target(), "via-second");
+      assertThat(stub(viaSecond, queue, id).run(id)).isEqualTo("first " + id + " done, second " + id + " done");
+    }
 
     // A conflict comes back with Temporal's failure details intact, whichever server was asked.
-    TwoSteps again = stub(viaSecond, queue, id + "-dup");
-    WorkflowClient.start(again::run, "x");
-    assertThatThrownBy(() -> WorkflowClient.start(stub(viaSecond, queue, id + "-dup")::run, "x"))
+    String duplicate = idOwnedBy(owners, first.target(), "dup");
+    WorkflowClient.start(stub(viaSecond, queue, duplicate)::run, "x");
+    assertThatThrownBy(() -> WorkflowClient.start(stub(viaSecond, queue, duplicate)::run, "x"))
         .isInstanceOf(WorkflowExecutionAlreadyStarted.class);
-    assertThat(client(first).newUntypedWorkflowStub(id + "-dup").getResult(30, TimeUnit.SECONDS, String.class))
+    assertThat(client(first).newUntypedWorkflowStub(duplicate).getResult(30, TimeUnit.SECONDS, String.class))
         .isEqualTo("first x done, second x done");
   }
 
   @Test
-  void whenTheActiveServerIsKilledAnotherTakesOverOnceItsLeaseExpires(@TempDir Path dir) throws Exception {
+  void childWorkflowsAndSignalsCrossServers() throws Exception {
+    Storage.Postgres database = TestPostgres.get().newDatabase("cluster_cross");
+    PerduraServer first = server(database);
+    PerduraServer second = server(database);
+    awaitEvenShares(first, second);
+    List<String> owners = shardOwners(database);
+
+    String queue = "cluster-" + UUID.randomUUID();
+    WorkflowClient viaFirst = client(first);
+    worker(client(second), queue).start();
+    String receiverId = idOwnedBy(owners, second.target(), "receiver");
+    WorkflowClient.start(viaFirst.newWorkflowStub(Receiver.class,
+        WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(receiverId).build())::run);
+    String parentId = idOwnedBy(owners, first.target(), "parent");
+    List<String> children = List.of(idOwnedBy(owners, second.target(), "child"),
+        idOwnedBy(owners, first.target(), "child"));
+    Parent parent = viaFirst.newWorkflowStub(Parent.class,
+        WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(parentId).build());
+
+    assertThat(parent.run(children, receiverId)).isEqualTo(children.stream()
+        .map(id -> "first " + id + " done, second " + id + " done").reduce((a, b) -> a + "; " + b).orElseThrow());
+    assertThat(viaFirst.newUntypedWorkflowStub(receiverId).getResult(30, TimeUnit.SECONDS, String.class))
+        .isEqualTo("got hello from the parent");
+  }
+
+  @Test
+  void aServerThatJoinsGetsItsShare() {
+    Storage.Postgres database = TestPostgres.get().newDatabase("cluster_join");
+    PerduraServer first = server(database);
+    PerduraServer second = server(database);
+    awaitEvenShares(first, second);
+    PerduraServer third = server(database);
+    awaitEvenShares(first, second, third);
+  }
+
+  @Test
+  void whenAServerIsKilledTheOthersTakeItsShardsOverOnceTheirLeasesExpire(@TempDir Path dir) throws Exception {
     Storage.Postgres database = TestPostgres.get().newDatabase("cluster_kill");
     try (ServerProcess first = new ServerProcess(dir, database, "--lease-seconds", "2")) {
       first.start();
       PerduraServer second = server(database);
-      assertThat(second.isActive()).as("the server process started first holds the lease").isFalse();
+      await().atMost(Duration.ofSeconds(60)).until(() -> second.ownedShards() == ClusterNode.SHARDS / 2);
 
       String queue = "cluster-" + UUID.randomUUID();
       WorkflowClient viaSecond = client(second);
@@ -167,7 +299,7 @@ class ClusterTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> firstSteps.get() - before >= 10);
 
       first.kill();
-      await().atMost(Duration.ofSeconds(30)).until(second::isActive);
+      await().atMost(Duration.ofSeconds(30)).until(() -> second.ownedShards() == ClusterNode.SHARDS);
       for (String id : ids) {
         assertThat(viaSecond.newUntypedWorkflowStub(id).getResult(60, TimeUnit.SECONDS, String.class))
             .isEqualTo("first " + id + " done, second " + id + " done");
@@ -179,11 +311,11 @@ class ClusterTest {
   }
 
   @Test
-  void whenTheActiveServerStopsAnotherTakesOverAndFinishesTheWorkflowsInFlight() throws Exception {
+  void whenAServerStopsTheOthersTakeItsShardsOverAndFinishTheWorkflowsInFlight() throws Exception {
     Storage.Postgres database = TestPostgres.get().newDatabase("cluster_takeover");
     PerduraServer first = server(database);
     PerduraServer second = server(database);
-    assertThat(first.isActive()).isTrue();
+    awaitEvenShares(first, second);
 
     String queue = "cluster-" + UUID.randomUUID();
     WorkflowClient viaSecond = client(second);
@@ -200,7 +332,7 @@ class ClusterTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> firstSteps.get() - before >= workflows / 2);
 
     first.close();
-    await().atMost(Duration.ofSeconds(30)).until(second::isActive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> second.ownedShards() == ClusterNode.SHARDS);
 
     for (String id : ids) {
       WorkflowStub workflow = viaSecond.newUntypedWorkflowStub(id);

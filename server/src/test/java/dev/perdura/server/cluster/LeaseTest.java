@@ -11,7 +11,8 @@ import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.TestPostgres;
 import dev.perdura.server.store.VisibilityRow;
 import dev.perdura.server.store.postgres.PostgresStore;
-import dev.perdura.server.store.postgres.PostgresStore.Lease;
+import dev.perdura.server.store.Lease;
+import dev.perdura.server.store.LeaseLostException;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -57,22 +58,34 @@ class LeaseTest {
   @Test
   void aTakeoverAfterExpiryFencesTheFormerHoldersCommits() {
     Lease first = a.tryAcquireLease("l", "node-a", "a:1", 300).orElseThrow();
-    a.fenceCommits(first);
-    a.commit(List.of(newRun("before")));
+    a.commit(List.of(newRun("before")), first);
 
     Lease second = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
         .until(() -> b.tryAcquireLease("l", "node-b", "b:1", 60_000).orElse(null), l -> l != null);
     assertThat(second.version()).isEqualTo(2);
-    b.fenceCommits(second);
 
     assertThat(a.renewLease(first, 60_000)).isFalse();
-    assertThatThrownBy(() -> a.commit(List.of(newRun("after"))))
-        .isInstanceOf(PostgresStore.LeaseLostException.class)
+    assertThatThrownBy(() -> a.commit(List.of(newRun("after")), first))
+        .isInstanceOf(LeaseLostException.class)
         .hasMessageContaining("another server took over");
     assertThat(b.findExecution(new ExecutionKey("default", "after", "run-after"))).isEmpty();
     assertThat(b.findExecution(new ExecutionKey("default", "before", "run-before"))).isPresent();
-    b.commit(List.of(newRun("by-b")));
+    b.commit(List.of(newRun("by-b")), second);
     assertThat(a.findCurrentRunId("default", "by-b")).contains("run-by-b");
+  }
+
+  @Test
+  void theLeaseTableListsHoldersAndWhetherTheyAreLive() {
+    Lease live = a.tryAcquireLease("shard:1", "node-a", "a:1", 60_000).orElseThrow();
+    Lease gone = b.tryAcquireLease("shard:2", "node-b", "b:1", 60_000).orElseThrow();
+    b.releaseLease(gone);
+    a.tryAcquireLease("node:a", "node-a", "a:1", 60_000).orElseThrow();
+
+    assertThat(a.leases("shard:")).containsExactlyInAnyOrder(
+        new PostgresStore.LeaseRow(live, true), new PostgresStore.LeaseRow(gone, false));
+    assertThat(a.leases("")).hasSize(3);
+    assertThat(a.deleteExpiredLeases("shard:", 0)).isEqualTo(1);
+    assertThat(a.leases("shard:")).extracting(row -> row.lease().name()).containsExactly("shard:1");
   }
 
   @Test

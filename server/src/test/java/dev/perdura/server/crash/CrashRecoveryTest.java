@@ -182,7 +182,7 @@ class CrashRecoveryTest {
 
         server.start();
         for (String id : ids) {
-          String result = client.newUntypedWorkflowStub(id).getResult(3, TimeUnit.MINUTES, String.class);
+          String result = client.newUntypedWorkflowStub(id).getResult(90, TimeUnit.SECONDS, String.class);
           assertThat(result).isEqualTo("parent got child:" + id + "-child");
         }
         for (String id : ids) {
@@ -198,7 +198,7 @@ class CrashRecoveryTest {
         long runs = service.blockingStub().countWorkflowExecutions(CountWorkflowExecutionsRequest.newBuilder()
             .setNamespace("default").setQuery("TaskQueue = '" + queue + "'").build()).getCount();
         assertThat(runs).as("one run per parent and per child").isEqualTo(2L * parents);
-      } catch (AssertionError | RuntimeException e) {
+      } catch (AssertionError | RuntimeException | java.util.concurrent.TimeoutException e) {
         throw new AssertionError(e.getMessage() + "\n--- server log ---\n" + server.logText(), e);
       }
     }
@@ -244,7 +244,7 @@ class CrashRecoveryTest {
 
         server.start();
         for (String id : ids) {
-          String result = client.newUntypedWorkflowStub(id).getResult(3, TimeUnit.MINUTES, String.class);
+          String result = client.newUntypedWorkflowStub(id).getResult(90, TimeUnit.SECONDS, String.class);
           assertThat(result).isEqualTo("a:" + id + "+b:" + id);
         }
 
@@ -266,7 +266,7 @@ class CrashRecoveryTest {
             .build()).getCount();
         assertThat(completed).isEqualTo(WORKFLOWS);
         assertThat(ids).allSatisfy(id -> assertThat(executions.get(id + "/b")).isNotNull());
-      } catch (AssertionError | RuntimeException e) {
+      } catch (AssertionError | RuntimeException | java.util.concurrent.TimeoutException e) {
         throw new AssertionError(e.getMessage() + "\n--- server log ---\n" + server.logText(), e);
       }
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.perdura.server.history.HistoryService;
+import dev.perdura.server.history.Peers;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.StoreException;
@@ -84,8 +85,9 @@ class TaskStartedInItsWriteTest {
     Namespaces namespaces = new Namespaces(counting, clock);
     namespaces.ensure(NAMESPACE);
     matching = new Matching();
-    history = new HistoryService(counting, matching, clock, 1, metrics);
+    history = new HistoryService(counting, matching, clock, 1, metrics, Peers.NONE);
     history.start();
+    history.acquireAll();
     frontend = new WorkflowServiceFrontend(namespaces, history, matching, counting);
   }
 

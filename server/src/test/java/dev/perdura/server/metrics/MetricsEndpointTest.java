@@ -93,7 +93,7 @@ class MetricsEndpointTest {
     assertThat(sample(body, "perdura_tasks_total{kind=\"workflow\",path=\"queued\"")).isEqualTo(1);
     assertThat(sample(body, "perdura_matching_backlog")).isZero();
     assertThat(sample(body, "perdura_timers_pending")).as("the started task's timeout").isEqualTo(1);
-    assertThat(sample(body, "perdura_cluster_active")).isEqualTo(1);
+    assertThat(sample(body, "perdura_cluster_shards_owned")).as("alone on its store, it owns the one shard").isEqualTo(1);
     assertThat(sample(body, "jvm_memory_used_bytes")).isPositive();
     assertThat(get("/other").statusCode()).isEqualTo(404);
   }

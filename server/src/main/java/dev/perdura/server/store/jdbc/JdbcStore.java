@@ -7,6 +7,7 @@ import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.NamespaceRecord;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.StoreException;
@@ -66,10 +67,12 @@ public abstract class JdbcStore implements Store {
   protected void lockSchema(Session c) throws SQLException {}
 
   /**
-   * Called first in every commit's transaction: a store shared by several servers fails the commit
-   * here when this server no longer holds the right to write.
+   * Called first in a fenced commit's transaction: fails it when {@code lease} is no longer held
+   * at its version. Only stores shared by several servers have leases.
    */
-  protected void checkFence(Session c) throws SQLException {}
+  protected void checkFence(Session c, Lease lease) throws SQLException {
+    throw new UnsupportedOperationException("leases need a store shared by several servers (PostgreSQL)");
+  }
 
   /** Runs {@code body} as one transaction on the session's connection. */
   protected static <T> T inTransaction(Session session, Body<T> body) throws SQLException {
@@ -289,11 +292,18 @@ public abstract class JdbcStore implements Store {
 
   @Override
   public void commit(List<ExecutionWrite> writes) {
+    commit(writes, null);
+  }
+
+  @Override
+  public void commit(List<ExecutionWrite> writes, Lease lease) {
     if (writes.isEmpty()) {
       return;
     }
     write("commit " + writes.size() + " changes", c -> {
-      checkFence(c);
+      if (lease != null) {
+        checkFence(c, lease);
+      }
       PreparedStatement insert = c.prepared("INSERT INTO executions (" + EXECUTION_COLUMNS
               + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
       PreparedStatement update = c.prepared("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"

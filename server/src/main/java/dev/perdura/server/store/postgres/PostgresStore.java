@@ -3,6 +3,8 @@ package dev.perdura.server.store.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.perdura.server.Storage;
+import dev.perdura.server.store.Lease;
+import dev.perdura.server.store.LeaseLostException;
 import dev.perdura.server.store.StoreException;
 import dev.perdura.server.store.jdbc.JdbcStore;
 import dev.perdura.server.store.jdbc.Session;
@@ -30,7 +32,6 @@ public final class PostgresStore extends JdbcStore {
   private static final long SCHEMA_LOCK = 0x7065726475726131L;
 
   private final HikariDataSource pool;
-  private volatile Lease fence;
   private final String description;
 
   private PostgresStore(HikariDataSource pool, String description) {
@@ -115,8 +116,35 @@ public final class PostgresStore extends JdbcStore {
   /** The database's clock in epoch milliseconds: nodes' own clocks never decide who holds a lease. */
   private static final String NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
-  /** A lease as held: its holder's id and address, and the version that fences its writes. */
-  public record Lease(String name, String owner, String address, long version) {}
+  /** A lease row as read: who holds it (or held it last) and whether that holding is still valid. */
+  public record LeaseRow(Lease lease, boolean live) {}
+
+  /** Every lease row whose name starts with {@code prefix}. */
+  public java.util.List<LeaseRow> leases(String prefix) {
+    return read("read leases " + prefix + "*", c -> {
+      PreparedStatement q = c.prepared("SELECT name, owner, address, version, expires_at >= " + NOW
+          + " FROM cluster_leases WHERE name LIKE ?");
+      q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
+      java.util.List<LeaseRow> rows = new java.util.ArrayList<>();
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new LeaseRow(new Lease(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)),
+              rs.getBoolean(5)));
+        }
+      }
+      return rows;
+    });
+  }
+
+  /** Deletes the rows of leases that expired more than {@code olderThanMillis} ago (servers long gone). */
+  public int deleteExpiredLeases(String prefix, long olderThanMillis) {
+    return write("delete expired leases " + prefix + "*", c -> {
+      PreparedStatement q = c.prepared("DELETE FROM cluster_leases WHERE name LIKE ? AND expires_at < " + NOW + " - ?");
+      q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
+      q.setLong(2, olderThanMillis);
+      return q.executeUpdate();
+    });
+  }
 
   /** Who holds a lease now, if anyone's lease has not expired. */
   public Optional<Lease> leaseHolder(String name) {
@@ -178,20 +206,11 @@ public final class PostgresStore extends JdbcStore {
   }
 
   /**
-   * From now on every commit checks, in its own transaction, that this lease is still held at this
-   * version; {@code null} stops checking. The row is read {@code FOR SHARE}, so a takeover waits
-   * for commits in flight and every later commit of the old holder fails.
+   * The lease row is read {@code FOR SHARE}: a takeover (an update of that row) waits for commits
+   * in flight, and every later commit of the former holder fails.
    */
-  public void fenceCommits(Lease lease) {
-    this.fence = lease;
-  }
-
   @Override
-  protected void checkFence(Session c) throws SQLException {
-    Lease required = fence;
-    if (required == null) {
-      return;
-    }
+  protected void checkFence(Session c, Lease required) throws SQLException {
     PreparedStatement q = c.prepared("SELECT version FROM cluster_leases WHERE name = ? AND owner = ? FOR SHARE");
     q.setString(1, required.name());
     q.setString(2, required.owner());
@@ -200,13 +219,6 @@ public final class PostgresStore extends JdbcStore {
         throw new LeaseLostException("this server no longer holds lease " + required.name()
             + " (version " + required.version() + "); another server took over");
       }
-    }
-  }
-
-  /** A commit refused because another server took over the lease it was fenced by. */
-  public static final class LeaseLostException extends StoreException {
-    LeaseLostException(String message) {
-      super(message, null);
     }
   }
 
