@@ -300,6 +300,8 @@ final class HistoryShard implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    // Wakes a writer waiting for work, so a shard given up to another server stops at once.
+    queue.add(new Change<>(tx -> null, new CompletableFuture<>()));
     try {
       writer.join(TimeUnit.SECONDS.toMillis(10));
     } catch (InterruptedException e) {
