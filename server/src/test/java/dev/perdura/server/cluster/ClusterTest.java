@@ -267,6 +267,42 @@ class ClusterTest {
         .isEqualTo("got hello from the parent");
   }
 
+  /** Polls waiting in the server's task queues now, as its metrics say. */
+  private static int waitingPolls(PerduraServer server) throws Exception {
+    String body = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            "http://127.0.0.1:" + server.metricsPort().getAsInt() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return body.lines().filter(line -> line.startsWith("perdura_matching_waiting_polls "))
+        .mapToInt(line -> (int) Double.parseDouble(line.substring(line.indexOf(' ') + 1))).findFirst().orElseThrow();
+  }
+
+  @Test
+  void aWorkerThatStopsEndsItsPollsWaitingOnOtherServers() throws Exception {
+    Storage.Postgres database = TestPostgres.get().newDatabase("cluster_shutdown");
+    PerduraServer first = PerduraServer.start(new ServerConfig("127.0.0.1", 0, database, List.of())
+        .withCluster(new ClusterOptions(null, LEASE)).withMetricsPort(0));
+    resources.add(first);
+    PerduraServer second = server(database);
+    awaitEvenShares(first, second);
+    List<String> owners = shardOwners(database);
+    // A queue that the first server serves, polled by a worker connected to the second: its polls
+    // wait at the first server, forwarded.
+    String queue = "cluster-" + UUID.randomUUID();
+    while (!first.target().equals(owners.get(HistoryService.queueShard("default", queue, ClusterNode.SHARDS)))) {
+      queue = "cluster-" + UUID.randomUUID();
+    }
+    WorkerFactory factory = WorkerFactory.newInstance(client(second));
+    factory.newWorker(queue).registerWorkflowImplementationTypes(TwoStepsImpl.class);
+    factory.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> waitingPolls(first) > 0);
+
+    factory.shutdownNow();
+    factory.awaitTermination(10, TimeUnit.SECONDS);
+    // A poll waits up to 60 s; the worker's cancellation must reach the server it waits at.
+    await().atMost(Duration.ofSeconds(20)).until(() -> waitingPolls(first) == 0);
+  }
+
   @Test
   void aServerThatJoinsGetsItsShare() {
     Storage.Postgres database = TestPostgres.get().newDatabase("cluster_join");
