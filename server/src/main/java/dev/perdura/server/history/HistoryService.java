@@ -220,7 +220,7 @@ public final class HistoryService implements AutoCloseable {
     int restoredTasks = 0;
     for (TaskRow task : tasks) {
       if (leases.containsKey(queueShard(task.execution().namespace(), task.taskQueue(), count))) {
-        matching.add(task);
+        enqueueHere(task);
         restoredTasks++;
       }
     }
@@ -292,7 +292,19 @@ public final class HistoryService implements AutoCloseable {
     if (!ownsQueue(task.execution().namespace(), task.taskQueue())) {
       throw Errors.unavailable("task queue " + task.taskQueue() + " is not served by this server (any more)", null);
     }
-    matching.add(task);
+    enqueueHere(task);
+  }
+
+  /**
+   * Into this server's matching, which serves the task's queue; only a run of this server's
+   * shards is remembered for dropping its backlog when it closes (this server sees that close).
+   */
+  private void enqueueHere(TaskRow task) {
+    if (ownsRun(task.execution().namespace(), task.execution().workflowId())) {
+      matching.add(task);
+    } else {
+      matching.addForeign(task);
+    }
   }
 
   private <R> R change(String namespace, String workflowId, Function<Tx, R> body) {

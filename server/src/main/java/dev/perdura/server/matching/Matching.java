@@ -41,11 +41,24 @@ public final class Matching implements AutoCloseable {
     return queue;
   }
 
-  /** Routes a task to its queue: the execution's namespace, the task's queue name and kind. */
+  /**
+   * Routes a task to its queue: the execution's namespace, the task's queue name and kind. The
+   * queue is remembered for the run, so that {@link #removeExecution} drops the run's backlog when
+   * it closes.
+   */
   public void add(TaskRow task) {
     queuesOf
         .computeIfAbsent(task.execution(), k -> ConcurrentHashMap.newKeySet())
         .add(new QueueId(task.execution().namespace(), task.taskQueue(), task.kind()));
+    queue(task.execution().namespace(), task.taskQueue(), task.kind()).add(task);
+  }
+
+  /**
+   * Routes a task of a run that another server owns: nothing is remembered for the run, whose close
+   * this server never sees; such a task left behind by its closed run is dropped when a poll finds
+   * it stale.
+   */
+  public void addForeign(TaskRow task) {
     queue(task.execution().namespace(), task.taskQueue(), task.kind()).add(task);
   }
 

@@ -36,6 +36,31 @@ class MatchingTest {
   }
 
   @Test
+  void aForeignRunsTaskIsQueuedButLeftToStalenessWhenTheRunCloses() {
+    matching.addForeign(task(RUN, TaskKind.WORKFLOW, "q", 3));
+    assertThat(matching.backlogSize()).isEqualTo(1);
+    assertThat(matching.removeExecution(RUN)).as("nothing remembered for a run owned elsewhere").isZero();
+    assertThat(matching.backlogSize()).isEqualTo(1);
+
+    matching.add(task(RUN, TaskKind.ACTIVITY, "q", 4));
+    assertThat(matching.removeExecution(RUN)).isEqualTo(1);
+    assertThat(matching.backlogSize()).isEqualTo(1);
+  }
+
+  @Test
+  void closingTheQueuesOfAShardEndsTheirPollsAndForgetsThem() {
+    TaskQueueDispatcher moving = matching.queue("ns", "moving", TaskKind.WORKFLOW);
+    CompletableFuture<Dispatch> poll = moving.poll(TaskFixtures.POLLER);
+    matching.add(task(RUN, TaskKind.WORKFLOW, "staying", 1));
+
+    assertThat(matching.closeQueues((namespace, queue) -> queue.equals("moving"))).isEqualTo(1);
+
+    assertThat(poll).isCompletedExceptionally();
+    assertThat(matching.queue("ns", "moving", TaskKind.WORKFLOW)).as("a fresh queue if named again").isNotSameAs(moving);
+    assertThat(matching.backlogSize()).isEqualTo(1);
+  }
+
+  @Test
   void removeExecutionCleansEveryQueueOfTheRun() {
     ExecutionKey otherRun = new ExecutionKey("ns", "wf", "run-2");
     matching.add(task(RUN, TaskKind.WORKFLOW, "q", 3));
