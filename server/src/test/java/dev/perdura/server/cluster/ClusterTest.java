@@ -11,11 +11,14 @@ import dev.perdura.server.Storage;
 import dev.perdura.server.history.HistoryService;
 import dev.perdura.server.store.TestPostgres;
 import dev.perdura.server.store.postgres.PostgresStore;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.ActivityCanceledException;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
@@ -26,7 +29,8 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
-import io.temporal.workflow.ExternalWorkflowStub;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.Workflow;
@@ -141,6 +145,76 @@ class ClusterTest {
     }
   }
 
+  static final java.util.Set<String> sawCancel = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @ActivityInterface
+  public interface Beats {
+    String beat(String name);
+  }
+
+  /** Heartbeats until the workflow cancels it, as in the cancellation guide. */
+  public static class BeatsImpl implements Beats {
+    @Override
+    public String beat(String name) {
+      for (int i = 0; i < 600; i++) {
+        try {
+          Activity.getExecutionContext().heartbeat(i);
+        } catch (ActivityCanceledException e) {
+          sawCancel.add(name);
+          throw e;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return name + " interrupted";
+        }
+      }
+      return name + " never saw the cancel";
+    }
+  }
+
+  @WorkflowInterface
+  public interface Cancelling {
+    @WorkflowMethod
+    String run(String name);
+
+    @QueryMethod
+    String stage();
+  }
+
+  public static class CancellingImpl implements Cancelling {
+    private String stage = "started";
+
+    @Override
+    public String run(String name) {
+      Beats beats = Workflow.newActivityStub(Beats.class, ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(60))
+          .setHeartbeatTimeout(Duration.ofSeconds(2))
+          .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+          .build());
+      List<Promise<String>> beating = new ArrayList<>();
+      CancellationScope scope = Workflow.newCancellationScope(() -> {
+        beating.add(Async.function(beats::beat, name));
+      });
+      scope.run();
+      stage = "heartbeating";
+      Workflow.sleep(Duration.ofSeconds(3));
+      scope.cancel();
+      try {
+        return "not cancelled: " + beating.get(0).get();
+      } catch (io.temporal.failure.ActivityFailure e) {
+        stage = "done";
+        return "activity " + e.getCause().getClass().getSimpleName();
+      }
+    }
+
+    @Override
+    public String stage() {
+      return stage;
+    }
+  }
+
   private PerduraServer server(Storage.Postgres database) {
     PerduraServer server = PerduraServer.start(
         new ServerConfig("127.0.0.1", 0, database, List.of()).withCluster(new ClusterOptions(null, LEASE)));
@@ -158,8 +232,9 @@ class ClusterTest {
   private WorkerFactory worker(WorkflowClient client, String queue) {
     WorkerFactory factory = WorkerFactory.newInstance(client);
     var worker = factory.newWorker(queue);
-    worker.registerWorkflowImplementationTypes(TwoStepsImpl.class, ParentImpl.class, ReceiverImpl.class);
-    worker.registerActivitiesImplementations(new StepsImpl());
+    worker.registerWorkflowImplementationTypes(TwoStepsImpl.class, ParentImpl.class, ReceiverImpl.class,
+        CancellingImpl.class);
+    worker.registerActivitiesImplementations(new StepsImpl(), new BeatsImpl());
     resources.add(0, () -> {
       factory.shutdownNow();
       factory.awaitTermination(10, TimeUnit.SECONDS);
@@ -301,6 +376,37 @@ class ClusterTest {
     factory.awaitTermination(10, TimeUnit.SECONDS);
     // A poll waits up to 60 s; the worker's cancellation must reach the server it waits at.
     await().atMost(Duration.ofSeconds(20)).until(() -> waitingPolls(first) == 0);
+  }
+
+  @Test
+  void aWorkflowCancelsItsHeartbeatingActivityAndAnswersQueriesAcrossServers() throws Exception {
+    Storage.Postgres database = TestPostgres.get().newDatabase("cluster_cancel");
+    PerduraServer first = server(database);
+    PerduraServer second = server(database);
+    awaitEvenShares(first, second);
+    List<String> owners = shardOwners(database);
+    // The run on the first server, its task queue on the second; the worker connected to the first,
+    // the client to the second.
+    String queue = "cluster-" + UUID.randomUUID();
+    while (!second.target().equals(owners.get(HistoryService.queueShard("default", queue, ClusterNode.SHARDS)))) {
+      queue = "cluster-" + UUID.randomUUID();
+    }
+    worker(client(first), queue).start();
+    WorkflowClient viaSecond = client(second);
+    String id = idOwnedBy(owners, first.target(), "cancelling");
+    Cancelling workflow = viaSecond.newWorkflowStub(Cancelling.class,
+        WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(id).build());
+    WorkflowClient.start(workflow::run, id);
+
+    await().atMost(Duration.ofSeconds(30)).until(workflow::stage, "heartbeating"::equals);
+    assertThat(viaSecond.newUntypedWorkflowStub(id).getResult(60, TimeUnit.SECONDS, String.class))
+        .isEqualTo("activity CanceledFailure");
+    assertThat(sawCancel).contains(id);
+    assertThat(workflow.stage()).isEqualTo("done");
+    List<EventType> events = viaSecond.fetchHistory(id).getHistory().getEventsList().stream()
+        .map(HistoryEvent::getEventType).toList();
+    assertThat(events).contains(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED);
   }
 
   @Test
