@@ -292,11 +292,16 @@ public abstract class JdbcStore implements Store {
 
   @Override
   public void commit(List<ExecutionWrite> writes) {
-    commit(writes, null);
+    commitWrites(writes, null);
   }
 
   @Override
   public void commit(List<ExecutionWrite> writes, Lease lease) {
+    commitWrites(writes, java.util.Objects.requireNonNull(lease, "lease"));
+  }
+
+  /** The commit's one transaction; fenced by {@code lease} unless it is null. */
+  private void commitWrites(List<ExecutionWrite> writes, Lease lease) {
     if (writes.isEmpty()) {
       return;
     }
