@@ -218,9 +218,20 @@ public final class HistoryService implements AutoCloseable {
       }
     }
     int restoredTasks = 0;
+    List<TaskRow> elsewhere = new ArrayList<>();
     for (TaskRow task : tasks) {
       if (leases.containsKey(queueShard(task.execution().namespace(), task.taskQueue(), count))) {
         enqueueHere(task);
+        restoredTasks++;
+      } else if (leases.containsKey(runShard(task.execution().namespace(), task.execution().workflowId(), count))) {
+        // A task of a run taken over here, for a queue served elsewhere: the former owner of the run
+        // may have died (or stopped) before handing it over, and the queue's owner loaded its
+        // backlog before the row existed. Hand it over again; a task twice in a queue is harmless.
+        if (ownsQueue(task.execution().namespace(), task.taskQueue())) {
+          enqueueHere(task);
+        } else {
+          elsewhere.add(task);
+        }
         restoredTasks++;
       }
     }
@@ -232,6 +243,7 @@ public final class HistoryService implements AutoCloseable {
       }
     }
     started.forEach(HistoryShard::start);
+    elsewhere.forEach(peers::addTask);
     log.info("history shards {} of {} started: {} backlog tasks and {} timers restored", new java.util.TreeSet<>(
         leases.keySet()), count, restoredTasks, restoredTimers);
   }
