@@ -180,7 +180,13 @@ final class CallRouter {
                 : "no Perdura server owns shard " + shard + " right now (it is moving); retry"), new Metadata());
             return;
           }
-          forwarded = forward(descriptor, request, call, owner.get());
+          try {
+            forwarded = forward(descriptor, request, call, owner.get());
+          } catch (IllegalStateException e) {
+            // This server is shutting down: its channels to the others are closed.
+            call.close(Status.UNAVAILABLE.withDescription("this Perdura server is shutting down; retry"),
+                new Metadata());
+          }
         }
 
         @Override
