@@ -63,12 +63,13 @@ public final class PerduraServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final ExecutorService calls;
   private final Server grpc;
-  /** The engine when this server is alone on its store (SQLite, memory). */
+  /**
+   * The engine: all shards when this server is alone on its store (SQLite, memory); on a shared
+   * store, the shards the cluster node holds leases for.
+   */
   private final ServerCore core;
   /** The cluster membership when the store is shared (PostgreSQL). */
   private final ClusterNode node;
-  /** The engine of a cluster node: its shards come and go with their leases. */
-  private final ServerCore clusterCore;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   /** Serves {@link #metrics} when the configuration asks for it. */
@@ -86,13 +87,6 @@ public final class PerduraServer implements AutoCloseable {
       config.namespaces().forEach(namespaces::ensure);
       this.health = new HealthStatusManager();
       this.calls = Executors.newVirtualThreadPerTaskExecutor();
-      if (store instanceof PostgresStore) {
-        this.core = null;
-      } else {
-        this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, 1, Peers.NONE);
-        core.acquireAll();
-        services.addService(core.service());
-      }
       this.grpc =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
               .executor(calls)
@@ -108,14 +102,16 @@ public final class PerduraServer implements AutoCloseable {
       if (store instanceof PostgresStore postgres) {
         this.node = new ClusterNode(postgres, advertisedAddress(), config.cluster().leaseDuration(),
             ClusterNode.SHARDS);
-        this.clusterCore = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, ClusterNode.SHARDS,
+        this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, ClusterNode.SHARDS,
             node.peers());
-        services.addService(node.route(clusterCore.service()));
-        services.addService(ClusterNode.peerService(clusterCore.history()));
-        node.start(clusterCore.history());
+        services.addService(node.route(core.service()));
+        services.addService(ClusterNode.peerService(core.history()));
+        node.start(core.history());
       } else {
         this.node = null;
-        this.clusterCore = null;
+        this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, 1, Peers.NONE);
+        core.acquireAll();
+        services.addService(core.service());
       }
       Gauge.builder("perdura.cluster.shards.owned", this, PerduraServer::ownedShards)
           .description("History shards (with their task queues) this server owns now; all of them when it is alone"
@@ -147,20 +143,22 @@ public final class PerduraServer implements AutoCloseable {
     new UptimeMetrics().bindTo(metrics);
   }
 
+  /** Gives the shards up (to other servers, on a shared store) and stops the engine. */
+  private void stopEngine() {
+    if (node != null) {
+      node.close();
+    }
+    if (core != null) {
+      core.close();
+    }
+  }
+
   /** Undoes what a start that failed half way had set up. */
   private void stopAfterFailedStart() {
     if (grpc != null) {
       grpc.shutdownNow();
     }
-    if (node != null) {
-      node.close();
-    }
-    if (clusterCore != null) {
-      clusterCore.close();
-    }
-    if (core != null) {
-      core.close();
-    }
+    stopEngine();
     if (calls != null) {
       calls.shutdownNow();
     }
@@ -222,8 +220,7 @@ public final class PerduraServer implements AutoCloseable {
 
   /** How many history shards this server owns now (with their task queues). */
   public int ownedShards() {
-    ServerCore engine = core != null ? core : clusterCore;
-    return engine == null ? 0 : engine.history().ownedShards();
+    return core == null ? 0 : core.history().ownedShards();
   }
 
   /** Blocks until the server has stopped. */
@@ -239,15 +236,7 @@ public final class PerduraServer implements AutoCloseable {
     }
     health.enterTerminalState();
     grpc.shutdown();
-    if (node != null) {
-      node.close();
-    }
-    if (clusterCore != null) {
-      clusterCore.close();
-    }
-    if (core != null) {
-      core.close();
-    }
+    stopEngine();
     try {
       if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
         grpc.shutdownNow();

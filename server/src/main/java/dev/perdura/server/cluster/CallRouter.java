@@ -52,55 +52,55 @@ final class CallRouter {
     this.nodeId = nodeId;
     this.owners = owners;
     this.channels = channels;
-    byRun(WorkflowServiceGrpc.getStartWorkflowExecutionMethod(), r -> run(r.getNamespace(), r.getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getSignalWithStartWorkflowExecutionMethod(),
+    routeBy(WorkflowServiceGrpc.getStartWorkflowExecutionMethod(), r -> run(r.getNamespace(), r.getWorkflowId()));
+    routeBy(WorkflowServiceGrpc.getSignalWithStartWorkflowExecutionMethod(),
         r -> run(r.getNamespace(), r.getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getSignalWorkflowExecutionMethod(),
+    routeBy(WorkflowServiceGrpc.getSignalWorkflowExecutionMethod(),
         r -> run(r.getNamespace(), r.getWorkflowExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getRequestCancelWorkflowExecutionMethod(),
+    routeBy(WorkflowServiceGrpc.getRequestCancelWorkflowExecutionMethod(),
         r -> run(r.getNamespace(), r.getWorkflowExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getTerminateWorkflowExecutionMethod(),
+    routeBy(WorkflowServiceGrpc.getTerminateWorkflowExecutionMethod(),
         r -> run(r.getNamespace(), r.getWorkflowExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getDescribeWorkflowExecutionMethod(),
+    routeBy(WorkflowServiceGrpc.getDescribeWorkflowExecutionMethod(),
         r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getGetWorkflowExecutionHistoryMethod(),
+    routeBy(WorkflowServiceGrpc.getGetWorkflowExecutionHistoryMethod(),
         r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getQueryWorkflowMethod(), r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getResetStickyTaskQueueMethod(),
+    routeBy(WorkflowServiceGrpc.getQueryWorkflowMethod(), r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
+    routeBy(WorkflowServiceGrpc.getResetStickyTaskQueueMethod(),
         r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getPauseActivityMethod(), r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getUnpauseActivityMethod(),
+    routeBy(WorkflowServiceGrpc.getPauseActivityMethod(), r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
+    routeBy(WorkflowServiceGrpc.getUnpauseActivityMethod(),
         r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getResetActivityMethod(), r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getUpdateActivityOptionsMethod(),
+    routeBy(WorkflowServiceGrpc.getResetActivityMethod(), r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
+    routeBy(WorkflowServiceGrpc.getUpdateActivityOptionsMethod(),
         r -> run(r.getNamespace(), r.getExecution().getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getRespondActivityTaskCompletedByIdMethod(),
+    routeBy(WorkflowServiceGrpc.getRespondActivityTaskCompletedByIdMethod(),
         r -> run(r.getNamespace(), r.getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getRespondActivityTaskFailedByIdMethod(), r -> run(r.getNamespace(), r.getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getRespondActivityTaskCanceledByIdMethod(),
+    routeBy(WorkflowServiceGrpc.getRespondActivityTaskFailedByIdMethod(), r -> run(r.getNamespace(), r.getWorkflowId()));
+    routeBy(WorkflowServiceGrpc.getRespondActivityTaskCanceledByIdMethod(),
         r -> run(r.getNamespace(), r.getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getRecordActivityTaskHeartbeatByIdMethod(),
+    routeBy(WorkflowServiceGrpc.getRecordActivityTaskHeartbeatByIdMethod(),
         r -> run(r.getNamespace(), r.getWorkflowId()));
-    byRun(WorkflowServiceGrpc.getRespondWorkflowTaskCompletedMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getRespondWorkflowTaskFailedMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getRespondQueryTaskCompletedMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getRespondActivityTaskCompletedMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getRespondActivityTaskFailedMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getRespondActivityTaskCanceledMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getRecordActivityTaskHeartbeatMethod(), r -> token(r.getTaskToken()));
-    byRun(WorkflowServiceGrpc.getPollWorkflowTaskQueueMethod(),
+    routeBy(WorkflowServiceGrpc.getRespondWorkflowTaskCompletedMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getRespondWorkflowTaskFailedMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getRespondQueryTaskCompletedMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getRespondActivityTaskCompletedMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getRespondActivityTaskFailedMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getRespondActivityTaskCanceledMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getRecordActivityTaskHeartbeatMethod(), r -> token(r.getTaskToken()));
+    routeBy(WorkflowServiceGrpc.getPollWorkflowTaskQueueMethod(),
         r -> queue(r.getNamespace(), r.getTaskQueue().getName()));
-    byRun(WorkflowServiceGrpc.getPollActivityTaskQueueMethod(),
+    routeBy(WorkflowServiceGrpc.getPollActivityTaskQueueMethod(),
         r -> queue(r.getNamespace(), r.getTaskQueue().getName()));
-    byRun(WorkflowServiceGrpc.getDescribeTaskQueueMethod(), r -> queue(r.getNamespace(), r.getTaskQueue().getName()));
+    routeBy(WorkflowServiceGrpc.getDescribeTaskQueueMethod(), r -> queue(r.getNamespace(), r.getTaskQueue().getName()));
     // The sticky queue's backlog moves to the runs' normal queues at its owner; polls elsewhere end
     // when the worker cancels them.
-    byRun(WorkflowServiceGrpc.getShutdownWorkerMethod(),
+    routeBy(WorkflowServiceGrpc.getShutdownWorkerMethod(),
         r -> r.getStickyTaskQueue().isEmpty() ? HERE : queue(r.getNamespace(), r.getStickyTaskQueue()));
   }
 
   @SuppressWarnings("unchecked")
-  private <Q> void byRun(MethodDescriptor<Q, ?> method, ToIntFunction<Q> shard) {
+  private <Q> void routeBy(MethodDescriptor<Q, ?> method, ToIntFunction<Q> shard) {
     routes.put(method.getFullMethodName(), request -> shard.applyAsInt((Q) request));
   }
 

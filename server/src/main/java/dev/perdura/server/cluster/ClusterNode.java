@@ -172,7 +172,7 @@ public final class ClusterNode implements AutoCloseable {
       long live = table.stream().filter(r -> r.live() && r.lease().name().startsWith(NODE_PREFIX)).count();
       int share = (int) ((shardCount + Math.max(1, live) - 1) / Math.max(1, live));
       if (held.size() < share) {
-        take(table, share - held.size());
+        take(share - held.size());
       } else if (held.size() > share) {
         giveUp(held.size() - share);
       }
@@ -230,7 +230,7 @@ public final class ClusterNode implements AutoCloseable {
     }
   }
 
-  private void take(List<LeaseRow> table, int wanted) {
+  private void take(int wanted) {
     List<Integer> free = new ArrayList<>();
     boolean[] taken = new boolean[shardCount];
     for (int i = 0; i < shardCount; i++) {

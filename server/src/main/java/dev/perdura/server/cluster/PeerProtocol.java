@@ -64,15 +64,22 @@ final class PeerProtocol {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
     private final DataOutputStream out = new DataOutputStream(bytes);
 
-    Writer string(String value) {
+    private interface Field {
+      void write(DataOutputStream out) throws IOException;
+    }
+
+    /** Writing to memory fails only on a bug, never on input. */
+    private Writer put(Field field) {
       try {
-        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(utf8.length);
-        out.write(utf8);
+        field.write(out);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       return this;
+    }
+
+    Writer string(String value) {
+      return bytes(value.getBytes(StandardCharsets.UTF_8));
     }
 
     Writer optionalString(Optional<String> value) {
@@ -82,31 +89,18 @@ final class PeerProtocol {
     }
 
     Writer number(long value) {
-      try {
-        out.writeLong(value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
+      return put(o -> o.writeLong(value));
     }
 
     Writer flag(boolean value) {
-      try {
-        out.writeBoolean(value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
+      return put(o -> o.writeBoolean(value));
     }
 
     Writer bytes(byte[] value) {
-      try {
-        out.writeInt(value.length);
-        out.write(value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
+      return put(o -> {
+        o.writeInt(value.length);
+        o.write(value);
+      });
     }
 
     Writer key(ExecutionKey key) {
@@ -141,30 +135,33 @@ final class PeerProtocol {
       return flag() ? Optional.of(string()) : Optional.empty();
     }
 
-    long number() {
-      try {
-        return in.readLong();
-      } catch (IOException e) {
-        throw new IllegalArgumentException("malformed peer message", e);
-      }
+    private interface Field<T> {
+      T read(DataInputStream in) throws IOException;
     }
 
-    boolean flag() {
+    /** A message shorter than its fields, or with a negative length, is refused. */
+    private <T> T get(Field<T> field) {
       try {
-        return in.readBoolean();
-      } catch (IOException e) {
-        throw new IllegalArgumentException("malformed peer message", e);
-      }
-    }
-
-    byte[] bytes() {
-      try {
-        byte[] value = new byte[in.readInt()];
-        in.readFully(value);
-        return value;
+        return field.read(in);
       } catch (IOException | NegativeArraySizeException e) {
         throw new IllegalArgumentException("malformed peer message", e);
       }
+    }
+
+    long number() {
+      return get(DataInputStream::readLong);
+    }
+
+    boolean flag() {
+      return get(DataInputStream::readBoolean);
+    }
+
+    byte[] bytes() {
+      return get(i -> {
+        byte[] value = new byte[i.readInt()];
+        i.readFully(value);
+        return value;
+      });
     }
 
     ExecutionKey key() {

@@ -290,6 +290,16 @@ class ClusterTest {
     }
   }
 
+  /** A task queue name whose shard the server at {@code address} owns. */
+  private static String queueServedBy(List<String> owners, String address) {
+    while (true) {
+      String queue = "cluster-" + UUID.randomUUID();
+      if (address.equals(owners.get(HistoryService.queueShard("default", queue, ClusterNode.SHARDS)))) {
+        return queue;
+      }
+    }
+  }
+
   @Test
   void theServersShareTheShardsAndCallsToAnyOfThemReachTheOwner() throws Exception {
     Storage.Postgres database = TestPostgres.get().newDatabase("cluster_calls");
@@ -363,10 +373,7 @@ class ClusterTest {
     List<String> owners = shardOwners(database);
     // A queue that the first server serves, polled by a worker connected to the second: its polls
     // wait at the first server, forwarded.
-    String queue = "cluster-" + UUID.randomUUID();
-    while (!first.target().equals(owners.get(HistoryService.queueShard("default", queue, ClusterNode.SHARDS)))) {
-      queue = "cluster-" + UUID.randomUUID();
-    }
+    String queue = queueServedBy(owners, first.target());
     WorkerFactory factory = WorkerFactory.newInstance(client(second));
     factory.newWorker(queue).registerWorkflowImplementationTypes(TwoStepsImpl.class);
     factory.start();
@@ -387,10 +394,7 @@ class ClusterTest {
     List<String> owners = shardOwners(database);
     // The run on the first server, its task queue on the second; the worker connected to the first,
     // the client to the second.
-    String queue = "cluster-" + UUID.randomUUID();
-    while (!second.target().equals(owners.get(HistoryService.queueShard("default", queue, ClusterNode.SHARDS)))) {
-      queue = "cluster-" + UUID.randomUUID();
-    }
+    String queue = queueServedBy(owners, second.target());
     worker(client(first), queue).start();
     WorkflowClient viaSecond = client(second);
     String id = idOwnedBy(owners, first.target(), "cancelling");
