@@ -267,7 +267,7 @@ final class Activities {
    */
   static Started startQueued(Execution e, TaskRow task, String identity, String requestId) {
     ActivityInfo a = e.state.activities.get(task.scheduledEventId());
-    e.putTasks.remove(task);
+    e.withdrawQueuedTask(task.kind(), task.scheduledEventId());
     e.deleteTimer(scheduleToStartKey(a.scheduledEventId, a.attempt));
     return markStarted(e, a, identity, requestId);
   }

@@ -30,13 +30,19 @@ final class Execution {
   final List<EventRow> newEvents = new ArrayList<>();
   /** The same events as {@link #newEvents}, parsed, for the history cache. */
   final List<HistoryEvent> appendedEvents = new ArrayList<>();
+  // What the change does to the run's queued tasks and armed timers (the state holds them all),
+  // for the in-memory task queues and timer queue once the change is written.
   final List<TaskRow> putTasks = new ArrayList<>();
-  final List<TaskRow> deleteTasks = new ArrayList<>();
   final List<TimerRow> putTimers = new ArrayList<>();
   final List<String> deleteTimers = new ArrayList<>();
   /** Activities this change started for the worker completing a workflow task (not persisted). */
   final List<Activities.EagerStart> eagerStarts = new ArrayList<>();
+  /** The run closed: its tasks and timers leave the in-memory queues (some may be armed again after). */
   boolean clearTasksAndTimers;
+  /** Tasks and timers of a state from before they were kept in it were folded in: delete their old rows. */
+  boolean deleteLegacyRows;
+  /** Whether the state as read held a queued task or an armed timer. */
+  private final boolean readHadTasksOrTimers;
   /** Delete the run altogether (retention). */
   boolean purge;
   boolean makeCurrent;
@@ -47,6 +53,7 @@ final class Execution {
     this.state = state;
     this.readVersion = readVersion;
     this.now = now;
+    this.readHadTasksOrTimers = state.hasTasksOrTimers();
   }
 
   void markChanged() {
@@ -140,37 +147,68 @@ final class Execution {
   void putTask(TaskKind kind, String taskQueue, long scheduledEventId, int attempt, byte[] priority) {
     changed = true;
     Priority p = Protos.priority(priority);
-    putTasks.add(
-        new TaskRow(
-            key,
-            kind,
-            taskQueue,
-            scheduledEventId,
-            attempt,
-            p.getPriorityKey(),
-            p.getFairnessKey(),
-            p.getFairnessWeight(),
-            now));
+    TaskRow task = new TaskRow(
+        key,
+        kind,
+        taskQueue,
+        scheduledEventId,
+        attempt,
+        p.getPriorityKey(),
+        p.getFairnessKey(),
+        p.getFairnessWeight(),
+        now);
+    state.queuedTasks.removeIf(t -> t.kind() == kind && t.scheduledEventId() == scheduledEventId);
+    state.queuedTasks.add(task);
+    putTasks.add(task);
   }
 
+  /** The task left its queue (started, or no longer wanted). */
   void deleteTask(TaskKind kind, long scheduledEventId) {
     changed = true;
-    deleteTasks.add(new TaskRow(key, kind, "", scheduledEventId, 0, 0, "", 0f, now));
+    state.queuedTasks.removeIf(t -> t.kind() == kind && t.scheduledEventId() == scheduledEventId);
+  }
+
+  /**
+   * Takes back a task this change queued, to start it in the same change: it never reaches a queue.
+   * False when this change did not queue it.
+   */
+  boolean withdrawQueuedTask(TaskKind kind, long scheduledEventId) {
+    boolean queuedHere = putTasks.removeIf(t -> t.kind() == kind && t.scheduledEventId() == scheduledEventId);
+    if (queuedHere) {
+      deleteTask(kind, scheduledEventId);
+    }
+    return queuedHere;
   }
 
   void putTimer(String timerKey, long fireAt) {
     changed = true;
-    // The last call for a key wins: a put replaces the stored copy, so an earlier delete is moot.
+    state.armedTimers.put(timerKey, fireAt);
+    // The last call for a key wins: a put replaces the armed copy, so an earlier delete is moot.
     deleteTimers.removeIf(timerKey::equals);
+    putTimers.removeIf(t -> t.timerKey().equals(timerKey));
     putTimers.add(new TimerRow(key, timerKey, fireAt));
   }
 
   void deleteTimer(String timerKey) {
+    if (state.armedTimers.remove(timerKey) == null) {
+      return;
+    }
     changed = true;
-    // A timer armed earlier in this change need not be written at all; the delete still goes out
-    // for a copy armed by an earlier change under the same key.
+    // A timer armed earlier in this change need not reach the timer queue at all; the cancel still
+    // goes out for a copy armed by an earlier change under the same key.
     putTimers.removeIf(t -> t.timerKey().equals(timerKey));
     deleteTimers.add(timerKey);
+  }
+
+  /** Drops every queued task and armed timer of the run (it closed). */
+  void clearTasksAndTimers() {
+    changed = true;
+    state.queuedTasks.clear();
+    state.armedTimers.clear();
+    putTasks.clear();
+    putTimers.clear();
+    deleteTimers.clear();
+    clearTasksAndTimers = true;
   }
 
   ExecutionWrite toWrite() {
@@ -188,19 +226,13 @@ final class Execution {
             s.memo == null ? new byte[0] : s.memo,
             s.searchAttributes == null ? new byte[0] : s.searchAttributes);
     ExecutionRow row = new ExecutionRow(key, readVersion + 1, StateCodec.encode(s), visibility);
-    boolean stateOnly = readVisibility != null && onlyStatusOrLengthDiffer(readVisibility, visibility);
-    return new ExecutionWrite(
-        row,
-        readVersion,
-        makeCurrent,
-        newEvents,
-        putTasks,
-        deleteTasks,
-        putTimers,
-        deleteTimers,
-        clearTasksAndTimers,
-        purge,
-        stateOnly && !purge);
+    boolean pending = s.hasTasksOrTimers();
+    boolean stateOnly = readVisibility != null
+        && onlyStatusOrLengthDiffer(readVisibility, visibility)
+        && pending == readHadTasksOrTimers
+        && !deleteLegacyRows
+        && !purge;
+    return new ExecutionWrite(row, readVersion, makeCurrent, newEvents, pending, deleteLegacyRows, purge, stateOnly);
   }
 
   /** Whether the status and history length are the only visibility columns that changed. */

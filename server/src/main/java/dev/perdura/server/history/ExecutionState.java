@@ -1,5 +1,6 @@
 package dev.perdura.server.history;
 
+import dev.perdura.server.store.TaskRow;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,6 +73,23 @@ final class ExecutionState {
   TreeMap<Long, ChildInfo> children = new TreeMap<>();
   /** Signals and cancel requests to other workflows, initiated and not delivered yet. */
   TreeMap<Long, ExternalInfo> externals = new TreeMap<>();
+  /**
+   * The run's tasks waiting in a task queue's backlog (queued, not started), at most one per kind
+   * and scheduled event: what a restart puts back into the queues.
+   */
+  List<TaskRow> queuedTasks = new ArrayList<>();
+  /** The run's durable timers (timeouts, retries, user timers, pending steps) by key: when each fires. */
+  Map<String, Long> armedTimers = new LinkedHashMap<>();
+  /**
+   * False for a state written before the run's tasks and timers were kept in it (they are rows of
+   * their own then, folded in when the run next changes).
+   */
+  boolean holdsTasksAndTimers = true;
+
+  /** Whether a restart has anything of this run to put back: a queued task or an armed timer. */
+  boolean hasTasksOrTimers() {
+    return !queuedTasks.isEmpty() || !armedTimers.isEmpty();
+  }
 
   boolean isRunning() {
     return status == Statuses.RUNNING;

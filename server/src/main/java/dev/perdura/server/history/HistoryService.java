@@ -91,8 +91,8 @@ public final class HistoryService implements AutoCloseable {
     }
 
     @Override
-    public void committed(ExecutionWrite write, List<HistoryEvent> events) {
-      HistoryService.this.committed(write, events);
+    public void committed(ExecutionWrite write, Execution execution) {
+      HistoryService.this.committed(write, execution);
     }
   };
   private final TimerQueue timers;
@@ -204,13 +204,31 @@ public final class HistoryService implements AutoCloseable {
       return;
     }
     int count = shards.length();
-    List<TaskRow> tasks = store.loadTasks();
-    List<TimerRow> pending = store.loadTimers();
+    List<TaskRow> tasks = new ArrayList<>();
+    List<TimerRow> pending = new ArrayList<>();
+    for (ExecutionRow row : store.loadPending()) {
+      ExecutionState s = StateCodec.decode(row.state());
+      tasks.addAll(s.queuedTasks);
+      s.armedTimers.forEach((timerKey, fireAt) -> pending.add(new TimerRow(row.key(), timerKey, fireAt)));
+    }
+    Map<ExecutionKey, HistoryShard.LegacyRows> legacy = legacyRows();
+    legacy.values().forEach(rows -> {
+      tasks.addAll(rows.tasks());
+      pending.addAll(rows.timers());
+    });
+    tasks.sort(java.util.Comparator.comparingLong(TaskRow::createdAtMillis));
     // Installed before the rows are restored, so a timer or task that comes due at once finds its
     // shard here; started after, so no change can arm a timer that a restored row then overwrites.
     List<HistoryShard> started = new ArrayList<>();
     for (Map.Entry<Integer, Lease> shard : leases.entrySet()) {
       HistoryShard created = new HistoryShard(shard.getKey(), store, shard.getValue(), clock, metrics, commitListener);
+      Map<ExecutionKey, HistoryShard.LegacyRows> own = new java.util.HashMap<>();
+      legacy.forEach((key, rows) -> {
+        if (runShard(key.namespace(), key.workflowId(), count) == shard.getKey()) {
+          own.put(key, rows);
+        }
+      });
+      created.adoptLegacyRows(own);
       started.add(created);
       HistoryShard previous = shards.getAndSet(shard.getKey(), created);
       if (previous != null) {
@@ -226,7 +244,7 @@ public final class HistoryService implements AutoCloseable {
       } else if (leases.containsKey(runShard(task.execution().namespace(), task.execution().workflowId(), count))) {
         // A task of a run taken over here, for a queue served elsewhere: the former owner of the run
         // may have died (or stopped) before handing it over, and the queue's owner loaded its
-        // backlog before the row existed. Hand it over again; a task twice in a queue is harmless.
+        // backlog before the task existed. Hand it over again; a task twice in a queue is harmless.
         if (ownsQueue(task.execution().namespace(), task.taskQueue())) {
           enqueueHere(task);
         } else {
@@ -246,6 +264,22 @@ public final class HistoryService implements AutoCloseable {
     elsewhere.forEach(peers::addTask);
     log.info("history shards {} of {} started: {} backlog tasks and {} timers restored", new java.util.TreeSet<>(
         leases.keySet()), count, restoredTasks, restoredTimers);
+  }
+
+  /** The task and timer rows that servers before the current state format wrote, by run. */
+  private Map<ExecutionKey, HistoryShard.LegacyRows> legacyRows() {
+    Map<ExecutionKey, List<TaskRow>> tasks = new java.util.HashMap<>();
+    Map<ExecutionKey, List<TimerRow>> timerRows = new java.util.HashMap<>();
+    store.loadLegacyTasks().forEach(t -> tasks.computeIfAbsent(t.execution(), k -> new ArrayList<>()).add(t));
+    store.loadLegacyTimers().forEach(t -> timerRows.computeIfAbsent(t.execution(), k -> new ArrayList<>()).add(t));
+    Map<ExecutionKey, HistoryShard.LegacyRows> rows = new java.util.HashMap<>();
+    java.util.Set<ExecutionKey> runs = new java.util.HashSet<>(tasks.keySet());
+    runs.addAll(timerRows.keySet());
+    for (ExecutionKey run : runs) {
+      rows.put(run, new HistoryShard.LegacyRows(
+          tasks.getOrDefault(run, List.of()), timerRows.getOrDefault(run, List.of())));
+    }
+    return rows;
   }
 
   /** Takes every shard, unfenced: for a server alone on its store. */
@@ -382,27 +416,26 @@ public final class HistoryService implements AutoCloseable {
     }
   }
 
-  private void committed(ExecutionWrite write, List<HistoryEvent> events) {
+  private void committed(ExecutionWrite write, Execution e) {
     ExecutionKey key = write.row().key();
     if (write.purge()) {
       cache.forget(key);
       return;
     }
     // First, so that whoever is told about this change below finds its events in the cache.
-    cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), events);
-    if (write.clearTasksAndTimers()) {
+    cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), e.appendedEvents);
+    if (e.clearTasksAndTimers) {
       matching.removeExecution(key);
       timers.cancelAll(key);
     }
-    for (TaskRow task : write.putTasks()) {
+    for (TaskRow task : e.putTasks) {
       tasksQueued.get(task.kind()).increment();
       addTask(task);
     }
-    // In the store's order: timers put, then timers deleted.
-    for (TimerRow timer : write.putTimers()) {
+    for (TimerRow timer : e.putTimers) {
       timers.schedule(timer);
     }
-    for (String timerKey : write.deleteTimerKeys()) {
+    for (String timerKey : e.deleteTimers) {
       timers.cancel(key, timerKey);
     }
     if (!write.events().isEmpty()) {

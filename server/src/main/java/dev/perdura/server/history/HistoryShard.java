@@ -6,7 +6,8 @@ import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.Store;
-import io.temporal.api.history.v1.HistoryEvent;
+import dev.perdura.server.store.TaskRow;
+import dev.perdura.server.store.TimerRow;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -60,6 +61,17 @@ final class HistoryShard implements AutoCloseable {
   /** Runs deleted by the batch being computed (retention): gone for the batch's later changes. */
   private final java.util.Set<ExecutionKey> batchPurged = new java.util.HashSet<>();
 
+  /**
+   * Task and timer rows that a server before the current state format wrote for runs of this shard,
+   * by run: loaded at start; a run's are folded into its state when it next changes ({@link Tx#find}).
+   */
+  private final Map<ExecutionKey, LegacyRows> legacyRows = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The old-format task and timer rows of one run. */
+  record LegacyRows(List<TaskRow> tasks, List<TimerRow> timers) {
+    static final LegacyRows NONE = new LegacyRows(List.of(), List.of());
+  }
+
   private record Change<R>(Function<Tx, R> body, CompletableFuture<R> result) {}
 
   /** Sees each change before it is written and each write once it is durable. */
@@ -71,8 +83,11 @@ final class HistoryShard implements AutoCloseable {
      */
     void prepared(Tx tx);
 
-    /** A write is durable; callers are answered after this. {@code events} are its new events, parsed. */
-    void committed(ExecutionWrite write, List<HistoryEvent> events);
+    /**
+     * A write is durable; callers are answered after this. {@code execution} is the working copy it
+     * was made from: its new events, parsed, and what it did to the run's tasks and timers.
+     */
+    void committed(ExecutionWrite write, Execution execution);
   }
 
   HistoryShard(int index, Store store, Lease lease, Clock clock, MeterRegistry metrics, CommitListener listener) {
@@ -112,6 +127,15 @@ final class HistoryShard implements AutoCloseable {
 
   static String currentKey(String namespace, String workflowId) {
     return namespace + '\u0000' + workflowId;
+  }
+
+  /** Called before {@link #start}. */
+  void adoptLegacyRows(Map<ExecutionKey, LegacyRows> rows) {
+    legacyRows.putAll(rows);
+  }
+
+  LegacyRows legacyRows(ExecutionKey key) {
+    return legacyRows.getOrDefault(key, LegacyRows.NONE);
   }
 
   Optional<ExecutionRow> readRow(ExecutionKey key) {
@@ -198,7 +222,7 @@ final class HistoryShard implements AutoCloseable {
     batchCurrentRuns.clear();
     batchPurged.clear();
     List<ExecutionWrite> writes = new ArrayList<>();
-    List<List<HistoryEvent>> writtenEvents = new ArrayList<>();
+    List<Execution> written = new ArrayList<>();
     List<Runnable> effects = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Tx> prepared = new ArrayList<>();
@@ -212,7 +236,7 @@ final class HistoryShard implements AutoCloseable {
           if (execution.changed()) {
             ExecutionWrite write = execution.toWrite();
             writes.add(write);
-            writtenEvents.add(execution.appendedEvents);
+            written.add(execution);
             if (write.purge()) {
               batchRows.remove(execution.key);
               batchPurged.add(execution.key);
@@ -275,7 +299,10 @@ final class HistoryShard implements AutoCloseable {
     for (int i = 0; i < writes.size(); i++) {
       ExecutionWrite write = writes.get(i);
       try {
-        listener.committed(write, writtenEvents.get(i));
+        listener.committed(write, written.get(i));
+        if (write.deleteLegacyRows()) {
+          legacyRows.remove(write.row().key());
+        }
       } catch (RuntimeException e) {
         log.error("history shard {}: dispatching the effects of {} failed", index, write.row().key(), e);
       }

@@ -236,8 +236,7 @@ final class Runs {
     s.timers.clear();
     // Undelivered signals and cancel requests die with the run (their timers are cleared with it).
     s.externals.clear();
-    e.clearTasksAndTimers = true;
-    e.markChanged();
+    e.clearTasksAndTimers();
     // Written after the clear, so they survive it: the parent hears of the close, and the children
     // the parent close policy reaches are terminated or cancelled, by the history service.
     // A run continued by another (continue-as-new, a retry) leaves the parent to hear of the last one.

@@ -7,9 +7,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Turns {@link ExecutionState} into the bytes stored in the execution row, and back.
@@ -77,6 +83,25 @@ final class StateCodec {
   private static final int ATTEMPT = 40;
   private static final int RETRY_INPUT = 41;
   private static final int RETRY_HEADER = 42;
+  private static final int QUEUED_TASK = 43;
+  private static final int ARMED_TIMER = 44;
+  private static final int HOLDS_TASKS_AND_TIMERS = 45;
+
+  // A queued task (TaskRow without its run, which is the state's)
+  private static final int Q_KIND = 1;
+  private static final int Q_TASK_QUEUE = 2;
+  private static final int Q_SCHEDULED_EVENT_ID = 3;
+  private static final int Q_ATTEMPT = 4;
+  private static final int Q_PRIORITY_KEY = 5;
+  private static final int Q_FAIRNESS_KEY = 6;
+  private static final int Q_FAIRNESS_WEIGHT = 7;
+  private static final int Q_CREATED_AT = 8;
+  private static final int Q_KIND_WORKFLOW = 1;
+  private static final int Q_KIND_ACTIVITY = 2;
+
+  // An armed timer
+  private static final int AT_KEY = 1;
+  private static final int AT_FIRE_AT = 2;
 
   // ExternalInfo
   private static final int X_INITIATED_EVENT_ID = 1;
@@ -207,6 +232,13 @@ final class StateCodec {
       int64(out, ATTEMPT, s.attempt);
       bytes(out, RETRY_INPUT, s.retryInput);
       bytes(out, RETRY_HEADER, s.retryHeader);
+      for (TaskRow t : s.queuedTasks) {
+        out.writeByteArray(QUEUED_TASK, encode(t));
+      }
+      for (Map.Entry<String, Long> timer : s.armedTimers.entrySet()) {
+        out.writeByteArray(ARMED_TIMER, encodeArmedTimer(timer.getKey(), timer.getValue()));
+      }
+      bool(out, HOLDS_TASKS_AND_TIMERS, s.holdsTasksAndTimers);
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
@@ -225,6 +257,9 @@ final class StateCodec {
               + ")");
     }
     ExecutionState s = new ExecutionState();
+    // Absent in states written before the run's tasks and timers were kept in them.
+    s.holdsTasksAndTimers = false;
+    List<byte[]> queued = new ArrayList<>();
     try {
       CodedInputStream in = CodedInputStream.newInstance(bytes, 1, bytes.length - 1);
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
@@ -283,7 +318,17 @@ final class StateCodec {
           case ATTEMPT -> s.attempt = (int) in.readInt64();
           case RETRY_INPUT -> s.retryInput = in.readByteArray();
           case RETRY_HEADER -> s.retryHeader = in.readByteArray();
+          case QUEUED_TASK -> queued.add(in.readByteArray());
+          case ARMED_TIMER -> decodeArmedTimer(in.readByteArray(), s.armedTimers);
+          case HOLDS_TASKS_AND_TIMERS -> s.holdsTasksAndTimers = in.readBool();
           default -> in.skipField(tag);
+        }
+      }
+      // After the loop: a task names its run, whose id fields may come anywhere in the message.
+      if (!queued.isEmpty()) {
+        ExecutionKey key = new ExecutionKey(s.namespace, s.workflowId, s.runId);
+        for (byte[] task : queued) {
+          s.queuedTasks.add(decodeQueuedTask(task, key));
         }
       }
     } catch (IOException e) {
@@ -418,6 +463,76 @@ final class StateCodec {
     return t;
   }
 
+  private static byte[] encode(TaskRow t) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 64);
+    out.writeInt64(Q_KIND, switch (t.kind()) {
+      case WORKFLOW -> Q_KIND_WORKFLOW;
+      case ACTIVITY -> Q_KIND_ACTIVITY;
+    });
+    string(out, Q_TASK_QUEUE, t.taskQueue());
+    int64(out, Q_SCHEDULED_EVENT_ID, t.scheduledEventId());
+    int64(out, Q_ATTEMPT, t.attempt());
+    int64(out, Q_PRIORITY_KEY, t.priorityKey());
+    string(out, Q_FAIRNESS_KEY, t.fairnessKey());
+    if (t.fairnessWeight() != 0f) {
+      out.writeFloat(Q_FAIRNESS_WEIGHT, t.fairnessWeight());
+    }
+    int64(out, Q_CREATED_AT, t.createdAtMillis());
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  private static TaskRow decodeQueuedTask(byte[] bytes, ExecutionKey key) throws IOException {
+    TaskKind kind = TaskKind.WORKFLOW;
+    String taskQueue = "";
+    long scheduledEventId = 0;
+    int attempt = 0;
+    int priorityKey = 0;
+    String fairnessKey = "";
+    float fairnessWeight = 0f;
+    long createdAt = 0;
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case Q_KIND -> kind = in.readInt64() == Q_KIND_ACTIVITY ? TaskKind.ACTIVITY : TaskKind.WORKFLOW;
+        case Q_TASK_QUEUE -> taskQueue = in.readStringRequireUtf8();
+        case Q_SCHEDULED_EVENT_ID -> scheduledEventId = in.readInt64();
+        case Q_ATTEMPT -> attempt = (int) in.readInt64();
+        case Q_PRIORITY_KEY -> priorityKey = (int) in.readInt64();
+        case Q_FAIRNESS_KEY -> fairnessKey = in.readStringRequireUtf8();
+        case Q_FAIRNESS_WEIGHT -> fairnessWeight = in.readFloat();
+        case Q_CREATED_AT -> createdAt = in.readInt64();
+        default -> in.skipField(tag);
+      }
+    }
+    return new TaskRow(key, kind, taskQueue, scheduledEventId, attempt, priorityKey, fairnessKey, fairnessWeight,
+        createdAt);
+  }
+
+  private static byte[] encodeArmedTimer(String key, long fireAt) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(48);
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 48);
+    string(out, AT_KEY, key);
+    int64(out, AT_FIRE_AT, fireAt);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  private static void decodeArmedTimer(byte[] bytes, Map<String, Long> into) throws IOException {
+    String key = "";
+    long fireAt = 0;
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case AT_KEY -> key = in.readStringRequireUtf8();
+        case AT_FIRE_AT -> fireAt = in.readInt64();
+        default -> in.skipField(tag);
+      }
+    }
+    into.put(key, fireAt);
+  }
+
   private static byte[] encode(ActivityInfo a) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     CodedOutputStream out = CodedOutputStream.newInstance(bytes, 256);
@@ -523,7 +638,9 @@ final class StateCodec {
 
   private static ExecutionState decodeLegacyJson(byte[] bytes) {
     try {
-      return LEGACY_JSON.readValue(bytes, ExecutionState.class);
+      ExecutionState s = LEGACY_JSON.readValue(bytes, ExecutionState.class);
+      s.holdsTasksAndTimers = false;
+      return s;
     } catch (IOException e) {
       throw new UncheckedIOException("stored execution state (JSON) is unreadable", e);
     }

@@ -37,9 +37,17 @@ final class Tx {
     if (row.isEmpty()) {
       return Optional.empty();
     }
-    Execution execution =
-        new Execution(key, StateCodec.decode(row.get().state()), row.get().version(), now);
+    ExecutionState state = StateCodec.decode(row.get().state());
+    boolean folded = !state.holdsTasksAndTimers;
+    if (folded) {
+      HistoryShard.LegacyRows legacy = shard.legacyRows(key);
+      state.queuedTasks.addAll(legacy.tasks());
+      legacy.timers().forEach(t -> state.armedTimers.put(t.timerKey(), t.fireAtMillis()));
+      state.holdsTasksAndTimers = true;
+    }
+    Execution execution = new Execution(key, state, row.get().version(), now);
     execution.readVisibility = row.get().visibility();
+    execution.deleteLegacyRows = folded;
     working.put(key, execution);
     return Optional.of(execution);
   }

@@ -113,7 +113,7 @@ final class WorkflowTasks {
    * waits: the task is never stored or queued.
    */
   static Started startQueued(Execution e, TaskRow task, String identity, String requestId) {
-    e.putTasks.remove(task);
+    e.withdrawQueuedTask(task.kind(), task.scheduledEventId());
     return markStarted(e, identity, requestId);
   }
 
@@ -127,9 +127,7 @@ final class WorkflowTasks {
     if (wft == null || wft.started || wft.sticky) {
       return Optional.empty();
     }
-    boolean queued = e.putTasks.removeIf(
-        t -> t.kind() == TaskKind.WORKFLOW && t.scheduledEventId() == wft.scheduledEventId);
-    if (!queued) {
+    if (!e.withdrawQueuedTask(TaskKind.WORKFLOW, wft.scheduledEventId)) {
       return Optional.empty();
     }
     return Optional.of(markStarted(e, identity, requestId));

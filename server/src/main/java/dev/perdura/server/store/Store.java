@@ -48,11 +48,20 @@ public interface Store extends AutoCloseable {
    */
   void commit(List<ExecutionWrite> writes, Lease lease);
 
-  /** Every backlog task, for rebuilding the matching queues at start. */
-  List<TaskRow> loadTasks();
+  /**
+   * Every run whose last write said {@linkplain ExecutionWrite#pending pending}: its state holds
+   * queued tasks or armed timers, which a start puts back into the task queues and the timer queue.
+   */
+  List<ExecutionRow> loadPending();
 
-  /** Every pending timer, for rebuilding the timer queue at start. */
-  List<TimerRow> loadTimers();
+  /**
+   * Task rows written by servers from before a run's queued tasks were kept in its state; a run's
+   * rows are deleted by the write that folds them into its state ({@link ExecutionWrite#deleteLegacyRows}).
+   */
+  List<TaskRow> loadLegacyTasks();
+
+  /** Timer rows written by servers from before a run's timers were kept in its state; as {@link #loadLegacyTasks}. */
+  List<TimerRow> loadLegacyTimers();
 
   /** Up to {@code limit} closed runs of the namespace that closed before {@code closedBeforeMillis}. */
   List<ExecutionKey> findClosedBefore(String namespace, long closedBeforeMillis, int limit);

@@ -42,8 +42,7 @@ class LeaseTest {
   private static ExecutionWrite newRun(String workflowId) {
     ExecutionKey key = new ExecutionKey("default", workflowId, "run-" + workflowId);
     VisibilityRow visibility = new VisibilityRow("T", "q", 1, 1, 0, 1, 1, key.runId(), new byte[0], new byte[0]);
-    return new ExecutionWrite(new ExecutionRow(key, 1, new byte[] {1}, visibility), 0, true, List.of(), List.of(),
-        List.of(), List.of(), List.of(), false, false);
+    return new ExecutionWrite(new ExecutionRow(key, 1, new byte[] {1}, visibility), 0, true, List.of(), false, false);
   }
 
   @Test

@@ -122,9 +122,14 @@ class ShardTakeoverTest {
   private TaskRow storeRunWithTask(int runShard, int queueShard) {
     ExecutionKey key = new ExecutionKey("default", workflowOn(runShard), "run");
     TaskRow task = new TaskRow(key, TaskKind.ACTIVITY, queueOn(queueShard), 5, 1, 0, "", 0f, 1);
+    ExecutionState state = new ExecutionState();
+    state.namespace = key.namespace();
+    state.workflowId = key.workflowId();
+    state.runId = key.runId();
+    state.queuedTasks.add(task);
     VisibilityRow visibility = new VisibilityRow("T", "q", 1, 1, 0, 1, 1, key.runId(), new byte[0], new byte[0]);
-    store.commit(List.of(new ExecutionWrite(new ExecutionRow(key, 1, new byte[] {1}, visibility), 0, true,
-        List.of(), List.of(task), List.of(), List.of(), List.of(), false, false)));
+    store.commit(List.of(new ExecutionWrite(new ExecutionRow(key, 1, StateCodec.encode(state), visibility), 0, true,
+        List.of(), true, false)));
     return task;
   }
 

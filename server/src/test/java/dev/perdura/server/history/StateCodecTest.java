@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.TaskKind;
+import dev.perdura.server.store.TaskRow;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
@@ -34,12 +37,28 @@ class StateCodecTest {
     }
     state.recentRequestIds = List.of("r1", "r2");
     state.bufferedEvents = List.of(new byte[] {1, 2}, new byte[] {3});
+    ExecutionKey run = new ExecutionKey(state.namespace, state.workflowId, state.runId);
+    state.queuedTasks.add(new TaskRow(run, TaskKind.WORKFLOW, "q", 7, 2, 3, "tenant", 0.25f, 1_234));
+    state.queuedTasks.add(new TaskRow(run, TaskKind.ACTIVITY, "q-act", 9, 1, 0, "", 0f, 1_235));
+    state.armedTimers.put("wft-timeout:7:2", 5_000L);
+    state.armedTimers.put("act-stc:9:1", 6_000L);
 
     ExecutionState decoded = StateCodec.decode(StateCodec.encode(state));
 
     assertThat(decoded).usingRecursiveComparison().isEqualTo(state);
     assertThat(new ArrayList<>(decoded.activities.keySet())).isEqualTo(new ArrayList<>(state.activities.keySet()));
     assertThat(new ArrayList<>(decoded.timers.keySet())).isEqualTo(new ArrayList<>(state.timers.keySet()));
+    assertThat(decoded.queuedTasks).containsExactlyElementsOf(state.queuedTasks);
+    assertThat(decoded.armedTimers).containsExactlyEntriesOf(state.armedTimers);
+  }
+
+  @Test
+  void aStateFromBeforeTasksAndTimersWereKeptInItSaysSo() {
+    ExecutionState current = new ExecutionState();
+    assertThat(StateCodec.decode(StateCodec.encode(current)).holdsTasksAndTimers).isTrue();
+    ExecutionState older = new ExecutionState();
+    older.holdsTasksAndTimers = false;
+    assertThat(StateCodec.decode(StateCodec.encode(older)).holdsTasksAndTimers).isFalse();
   }
 
   @Test
@@ -83,6 +102,8 @@ class StateCodecTest {
         .setVisibility(PropertyAccessor.ALL, JsonAutoDetect.Visibility.NONE)
         .setVisibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY);
     byte[] legacy = json.writeValueAsBytes(state);
+    // Those rows predate tasks and timers in the state: they are rows of their own.
+    state.holdsTasksAndTimers = false;
 
     ExecutionState decoded = StateCodec.decode(legacy);
 

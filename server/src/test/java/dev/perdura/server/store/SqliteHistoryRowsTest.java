@@ -37,15 +37,14 @@ class SqliteHistoryRowsTest {
         }
       }
       store.commit(List.of(new ExecutionWrite(new ExecutionRow(run, 1, new byte[] {1}, visibility), 0, true,
-          List.of(new EventRow(4, "new-4".getBytes()), new EventRow(5, "new-5".getBytes())), List.of(), List.of(),
-          List.of(), List.of(), false, false)));
+          List.of(new EventRow(4, "new-4".getBytes()), new EventRow(5, "new-5".getBytes())), false, false)));
 
       assertThat(store.readEvents(run, 1, 100)).extracting(e -> new String(e.data()))
           .containsExactly("old-1", "old-2", "old-3", "new-4", "new-5");
       assertThat(store.readEvents(run, 3, 2)).extracting(EventRow::eventId).containsExactly(3L, 4L);
 
       store.commit(List.of(new ExecutionWrite(new ExecutionRow(run, 2, new byte[] {1}, visibility), 1, false,
-          List.of(), List.of(), List.of(), List.of(), List.of(), false, true)));
+          List.of(), false, true)));
       assertThat(store.readEvents(run, 1, 100)).as("purged, old rows and new").isEmpty();
     }
   }

@@ -46,12 +46,12 @@ class StoreContractTest {
             new byte[] {7}, new byte[0]));
   }
 
-  private static ExecutionWrite create(ExecutionKey key, List<EventRow> events, List<TaskRow> tasks, List<TimerRow> timers) {
-    return new ExecutionWrite(row(key, 1, "s1", 1, 0), 0, true, events, tasks, List.of(), timers, List.of(), false, false);
+  private static ExecutionWrite create(ExecutionKey key, List<EventRow> events, boolean pending) {
+    return new ExecutionWrite(row(key, 1, "s1", 1, 0), 0, true, events, pending, false);
   }
 
-  private static TaskRow task(ExecutionKey key, long scheduled, int attempt) {
-    return new TaskRow(key, TaskKind.ACTIVITY, "orders", scheduled, attempt, 2, "tenant-a", 0.5f, 100 + scheduled);
+  private static List<ExecutionKey> pending(Store store) {
+    return store.loadPending().stream().map(ExecutionRow::key).toList();
   }
 
   private static List<EventRow> events(long from, long to) {
@@ -106,7 +106,7 @@ class StoreContractTest {
     Arrays.fill(big, (byte) 3);
     List<EventRow> history = new ArrayList<>(events(1, 4));
     history.add(new EventRow(5, big));
-    store.commit(List.of(create(RUN, history, List.of(task(RUN, 3, 1)), List.of(new TimerRow(RUN, "t1", 9_000)))));
+    store.commit(List.of(create(RUN, history, true)));
 
     assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-1");
     ExecutionRow read = store.findExecution(RUN).orElseThrow();
@@ -115,39 +115,40 @@ class StoreContractTest {
     assertThat(read.visibility()).usingRecursiveComparison().isEqualTo(row(RUN, 1, "s1", 1, 0).visibility());
     assertThat(store.readEvents(RUN, 2, 2)).extracting(EventRow::eventId).containsExactly(2L, 3L);
     assertThat(store.readEvents(RUN, 5, 10)).singleElement().satisfies(e -> assertThat(e.data()).isEqualTo(big));
-    assertThat(store.loadTasks()).containsExactly(task(RUN, 3, 1));
-    assertThat(store.loadTimers()).containsExactly(new TimerRow(RUN, "t1", 9_000));
+    assertThat(store.loadPending()).singleElement().satisfies(p -> {
+      assertThat(p.key()).isEqualTo(RUN);
+      assertThat(p.state()).isEqualTo("s1".getBytes());
+    });
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
-  void updatesReplaceTasksAndTimersInPlaceAndDeleteThem(String name, Supplier<Store> factory) {
+  void aRunIsPendingUntilAWriteSaysItHoldsNoTasksOrTimers(String name, Supplier<Store> factory) {
     Store store = open(factory);
-    store.commit(List.of(create(RUN, events(1, 2), List.of(task(RUN, 2, 1), task(RUN, 7, 1)),
-        List.of(new TimerRow(RUN, "t1", 100), new TimerRow(RUN, "t2", 200)))));
-    store.commit(List.of(new ExecutionWrite(row(RUN, 2, "s2", 1, 0), 1, false, events(3, 3),
-        List.of(task(RUN, 2, 2)), List.of(task(RUN, 7, 0)), List.of(new TimerRow(RUN, "t1", 150)), List.of("t2"),
-        false, false)));
-    assertThat(store.findExecution(RUN).orElseThrow().state()).isEqualTo("s2".getBytes());
-    assertThat(store.loadTasks()).containsExactly(task(RUN, 2, 2));
-    assertThat(store.loadTimers()).containsExactly(new TimerRow(RUN, "t1", 150));
-    assertThat(store.readEvents(RUN, 1, 100)).hasSize(3);
+    ExecutionKey idle = new ExecutionKey("ns", "order-2", "run-2");
+    store.commit(List.of(create(RUN, events(1, 2), true), create(idle, events(1, 1), false)));
+    assertThat(pending(store)).containsExactly(RUN);
 
-    store.commit(List.of(new ExecutionWrite(row(RUN, 3, "s3", 2, 5_000), 2, false, List.of(), List.of(), List.of(),
-        List.of(), List.of(), true, false)));
-    assertThat(store.loadTasks()).isEmpty();
-    assertThat(store.loadTimers()).isEmpty();
+    VisibilityRow same = row(RUN, 2, "s2", 1, 0).visibility();
+    store.commit(List.of(new ExecutionWrite(new ExecutionRow(RUN, 2, "s2".getBytes(), same), 1, false, events(3, 3),
+        true, false, false, true)));
+    assertThat(store.loadPending()).singleElement()
+        .satisfies(p -> assertThat(p.state()).as("read with its latest state").isEqualTo("s2".getBytes()));
+
+    store.commit(List.of(new ExecutionWrite(row(RUN, 3, "s3", 2, 5_000), 2, false, List.of(), false, false),
+        new ExecutionWrite(row(idle, 2, "s2", 1, 0), 1, false, List.of(), true, false)));
+    assertThat(pending(store)).containsExactly(idle);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
   void aStateOnlyWriteChangesStateStatusAndLengthAndChecksTheVersion(String name, Supplier<Store> factory) {
     Store store = open(factory);
-    store.commit(List.of(create(RUN, events(1, 1), List.of(), List.of())));
+    store.commit(List.of(create(RUN, events(1, 1), false)));
     VisibilityRow claimed = new VisibilityRow("Other", "elsewhere", 2, 9, 9, 9, 5, "x", new byte[] {9}, new byte[] {9});
 
     store.commit(List.of(new ExecutionWrite(new ExecutionRow(RUN, 2, "s2".getBytes(), claimed), 1, false,
-        events(2, 5), List.of(), List.of(), List.of(), List.of(), false, false, true)));
+        events(2, 5), false, false, false, true)));
 
     ExecutionRow stored = store.findExecution(RUN).orElseThrow();
     assertThat(stored.version()).isEqualTo(2);
@@ -158,7 +159,7 @@ class StoreContractTest {
     assertThat(stored.visibility().memo()).isEqualTo(new byte[] {7});
     assertThat(stored.visibility().closeTimeMillis()).isZero();
     assertThatThrownBy(() -> store.commit(List.of(new ExecutionWrite(new ExecutionRow(RUN, 2, "lost".getBytes(), claimed),
-        1, false, List.of(), List.of(), List.of(), List.of(), List.of(), false, false, true))))
+        1, false, List.of(), false, false, false, true))))
         .isInstanceOf(ConcurrentUpdateException.class);
     assertThat(store.findExecution(RUN).orElseThrow().state()).isEqualTo("s2".getBytes());
   }
@@ -167,11 +168,9 @@ class StoreContractTest {
   @MethodSource("stores")
   void eventsWrittenTogetherAreReadInAnyRange(String name, Supplier<Store> factory) {
     Store store = open(factory);
-    store.commit(List.of(create(RUN, events(1, 5), List.of(), List.of())));
-    store.commit(List.of(new ExecutionWrite(row(RUN, 2, "s2", 1, 0), 1, false, events(6, 7), List.of(), List.of(),
-        List.of(), List.of(), false, false)));
-    store.commit(List.of(new ExecutionWrite(row(RUN, 3, "s3", 1, 0), 2, false, events(8, 8), List.of(), List.of(),
-        List.of(), List.of(), false, false)));
+    store.commit(List.of(create(RUN, events(1, 5), false)));
+    store.commit(List.of(new ExecutionWrite(row(RUN, 2, "s2", 1, 0), 1, false, events(6, 7), false, false)));
+    store.commit(List.of(new ExecutionWrite(row(RUN, 3, "s3", 1, 0), 2, false, events(8, 8), false, false)));
 
     assertThat(ids(store.readEvents(RUN, 1, 100))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
     assertThat(ids(store.readEvents(RUN, 3, 3))).containsExactly(3L, 4L, 5L);
@@ -181,8 +180,7 @@ class StoreContractTest {
     assertThat(store.readEvents(RUN, 4, 1)).singleElement()
         .satisfies(e -> assertThat(e.data()).isEqualTo("event-4".getBytes()));
     assertThatThrownBy(() -> store.commit(List.of(new ExecutionWrite(row(RUN, 4, "s4", 1, 0), 3, false,
-        List.of(new EventRow(9, new byte[] {1}), new EventRow(11, new byte[] {2})), List.of(), List.of(), List.of(),
-        List.of(), false, false)))).hasMessageContaining("contiguous");
+        List.of(new EventRow(9, new byte[] {1}), new EventRow(11, new byte[] {2})), false, false)))).hasMessageContaining("contiguous");
   }
 
   private static List<Long> ids(List<EventRow> events) {
@@ -194,19 +192,18 @@ class StoreContractTest {
   void aStaleVersionFailsTheWholeBatch(String name, Supplier<Store> factory) {
     Store store = open(factory);
     ExecutionKey other = new ExecutionKey("ns", "order-2", "run-2");
-    store.commit(List.of(create(RUN, events(1, 1), List.of(), List.of())));
+    store.commit(List.of(create(RUN, events(1, 1), false)));
 
-    ExecutionWrite fine = create(other, events(1, 1), List.of(task(other, 1, 1)), List.of());
-    ExecutionWrite stale = new ExecutionWrite(row(RUN, 6, "lost", 1, 0), 5, false, events(2, 2), List.of(), List.of(),
-        List.of(), List.of(), false, false);
+    ExecutionWrite fine = create(other, events(1, 1), true);
+    ExecutionWrite stale = new ExecutionWrite(row(RUN, 6, "lost", 1, 0), 5, false, events(2, 2), false, false);
     assertThatThrownBy(() -> store.commit(List.of(fine, stale))).isInstanceOf(ConcurrentUpdateException.class)
         .hasMessageContaining("order-1");
     assertThat(store.findExecution(other)).isEmpty();
-    assertThat(store.loadTasks()).isEmpty();
+    assertThat(store.loadPending()).isEmpty();
     assertThat(store.findExecution(RUN).orElseThrow().version()).isEqualTo(1);
     assertThat(store.readEvents(RUN, 1, 10)).hasSize(1);
 
-    assertThatThrownBy(() -> store.commit(List.of(create(RUN, List.of(), List.of(), List.of()))))
+    assertThatThrownBy(() -> store.commit(List.of(create(RUN, List.of(), false))))
         .isInstanceOf(ConcurrentUpdateException.class).hasMessageContaining("already exists");
   }
 
@@ -215,19 +212,17 @@ class StoreContractTest {
   void aNewRunBecomesCurrentAndPurgingForgetsEverything(String name, Supplier<Store> factory) {
     Store store = open(factory);
     ExecutionKey second = new ExecutionKey("ns", "order-1", "run-2");
-    store.commit(List.of(new ExecutionWrite(row(RUN, 1, "s", 2, 2_000), 0, true, events(1, 2), List.of(), List.of(),
-        List.of(), List.of(), false, false)));
-    store.commit(List.of(create(second, events(1, 1), List.of(task(second, 1, 1)), List.of())));
+    store.commit(List.of(new ExecutionWrite(row(RUN, 1, "s", 2, 2_000), 0, true, events(1, 2), false, false)));
+    store.commit(List.of(create(second, events(1, 1), true)));
     assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-2");
 
     assertThat(store.findClosedBefore("ns", 3_000, 10)).containsExactly(RUN);
     assertThat(store.findClosedBefore("ns", 2_000, 10)).isEmpty();
 
-    store.commit(List.of(new ExecutionWrite(row(second, 1, "s", 1, 0), 1, false, List.of(), List.of(), List.of(),
-        List.of(), List.of(), false, true)));
+    store.commit(List.of(new ExecutionWrite(row(second, 1, "s", 1, 0), 1, false, List.of(), false, true)));
     assertThat(store.findExecution(second)).isEmpty();
     assertThat(store.readEvents(second, 1, 10)).isEmpty();
-    assertThat(store.loadTasks()).isEmpty();
+    assertThat(store.loadPending()).isEmpty();
     assertThat(store.findCurrentRunId("ns", "order-1")).isEmpty();
     assertThat(store.findExecution(RUN)).isPresent();
   }
@@ -238,9 +233,9 @@ class StoreContractTest {
     Store store = open(factory);
     List<ExecutionWrite> writes = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      writes.add(create(new ExecutionKey("ns", "wf-" + i, "r" + i), List.of(), List.of(), List.of()));
+      writes.add(create(new ExecutionKey("ns", "wf-" + i, "r" + i), List.of(), false));
     }
-    writes.add(create(new ExecutionKey("elsewhere", "wf-x", "rx"), List.of(), List.of(), List.of()));
+    writes.add(create(new ExecutionKey("elsewhere", "wf-x", "rx"), List.of(), false));
     store.commit(writes);
     VisibilityFilter byId = new VisibilityFilter("1=1", List.of(), "workflow_id");
     assertThat(store.listExecutions("ns", byId, 1, 2)).extracting(r -> r.key().workflowId())

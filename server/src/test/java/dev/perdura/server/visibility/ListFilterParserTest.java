@@ -54,7 +54,7 @@ class ListFilterParserTest {
     var visibility = new VisibilityRow(type, queue, status, start, close, start, length, "run-" + workflowId,
         new byte[0], new byte[0]);
     var row = new ExecutionRow(new ExecutionKey(ns, workflowId, "run-" + workflowId), 1, new byte[] {1}, visibility);
-    return new ExecutionWrite(row, 0, true, List.of(), List.of(), List.of(), List.of(), List.of(), false, false);
+    return new ExecutionWrite(row, 0, true, List.of(), false, false);
   }
 
   /** The matching workflow ids; fails when the two stores disagree. */

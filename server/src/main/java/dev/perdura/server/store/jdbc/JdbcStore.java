@@ -98,7 +98,7 @@ public abstract class JdbcStore implements Store {
 
   /** This dialect's migrations under {@code db/<dialect>/}, in order; each runs once, in its own transaction. */
   protected List<String> migrations() {
-    return List.of("V1__init.sql", "V2__history_batches.sql");
+    return List.of("V1__init.sql", "V2__history_batches.sql", "V3__tasks_and_timers_in_state.sql");
   }
 
   @Override
@@ -310,32 +310,17 @@ public abstract class JdbcStore implements Store {
         checkFence(c, lease);
       }
       PreparedStatement insert = c.prepared("INSERT INTO executions (" + EXECUTION_COLUMNS
-              + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+              + ", pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
       PreparedStatement update = c.prepared("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"
               + " task_queue = ?, status = ?, start_time = ?, close_time = ?, execution_time = ?, history_length = ?,"
-              + " first_run_id = ?, memo = ?, search_attributes = ?"
+              + " first_run_id = ?, memo = ?, search_attributes = ?, pending = ?"
               + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
       PreparedStatement updateState = c.prepared("UPDATE executions SET version = ?, state = ?, status = ?,"
               + " history_length = ? WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
       PreparedStatement current = c.prepared("INSERT INTO current_executions VALUES (?, ?, ?)"
               + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id");
-      PreparedStatement clearTasks = c.prepared(
-              "DELETE FROM tasks WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
-      PreparedStatement clearTimers = c.prepared(
-              "DELETE FROM timers WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
       PreparedStatement events = c.prepared("INSERT INTO history_batches VALUES (?, ?, ?, ?, ?, ?)");
       boolean anyEvents = false;
-      PreparedStatement putTask = c.prepared("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-              + " ON CONFLICT (namespace, workflow_id, run_id, kind, scheduled_event_id) DO UPDATE SET"
-              + " task_queue = excluded.task_queue, attempt = excluded.attempt, priority_key = excluded.priority_key,"
-              + " fairness_key = excluded.fairness_key, fairness_weight = excluded.fairness_weight,"
-              + " created_at = excluded.created_at");
-      PreparedStatement deleteTask = c.prepared("DELETE FROM tasks WHERE namespace = ? AND workflow_id = ?"
-              + " AND run_id = ? AND kind = ? AND scheduled_event_id = ?");
-      PreparedStatement putTimer = c.prepared("INSERT INTO timers VALUES (?, ?, ?, ?, ?)"
-              + " ON CONFLICT (namespace, workflow_id, run_id, timer_key) DO UPDATE SET fire_at = excluded.fire_at");
-      PreparedStatement deleteTimer = c.prepared("DELETE FROM timers WHERE namespace = ? AND workflow_id = ?"
-              + " AND run_id = ? AND timer_key = ?");
       for (ExecutionWrite w : writes) {
         ExecutionRow row = w.row();
         ExecutionKey key = row.key();
@@ -358,6 +343,7 @@ public abstract class JdbcStore implements Store {
           insert.setString(13, v.firstRunId());
           insert.setBytes(14, v.memo());
           insert.setBytes(15, v.searchAttributes());
+          insert.setInt(16, w.pending() ? 1 : 0);
           if (insert.executeUpdate() != 1) {
             throw new ConcurrentUpdateException("execution " + key + " already exists");
           }
@@ -383,19 +369,17 @@ public abstract class JdbcStore implements Store {
           update.setString(10, v.firstRunId());
           update.setBytes(11, v.memo());
           update.setBytes(12, v.searchAttributes());
-          bindKey(update, 13, key);
-          update.setLong(16, w.expectedVersion());
+          update.setInt(13, w.pending() ? 1 : 0);
+          bindKey(update, 14, key);
+          update.setLong(17, w.expectedVersion());
           updateAtVersion(update, key, w.expectedVersion());
         }
         if (w.makeCurrent()) {
           bindKey(current, 1, key);
           current.executeUpdate();
         }
-        if (w.clearTasksAndTimers()) {
-          bindKey(clearTasks, 1, key);
-          clearTasks.executeUpdate();
-          bindKey(clearTimers, 1, key);
-          clearTimers.executeUpdate();
+        if (w.deleteLegacyRows()) {
+          deleteLegacyRows(c, key);
         }
         if (!w.events().isEmpty()) {
           // One row for all the events of the write: one statement however many events.
@@ -406,53 +390,21 @@ public abstract class JdbcStore implements Store {
           events.addBatch();
           anyEvents = true;
         }
-        for (TaskRow t : w.putTasks()) {
-          bindKey(putTask, 1, key);
-          putTask.setString(4, t.kind().name());
-          putTask.setLong(5, t.scheduledEventId());
-          putTask.setString(6, t.taskQueue());
-          putTask.setInt(7, t.attempt());
-          putTask.setInt(8, t.priorityKey());
-          putTask.setString(9, t.fairnessKey());
-          putTask.setFloat(10, t.fairnessWeight());
-          putTask.setLong(11, t.createdAtMillis());
-          putTask.addBatch();
-        }
-        if (!w.putTasks().isEmpty()) {
-          putTask.executeBatch();
-        }
-        for (TaskRow t : w.deleteTasks()) {
-          bindKey(deleteTask, 1, key);
-          deleteTask.setString(4, t.kind().name());
-          deleteTask.setLong(5, t.scheduledEventId());
-          deleteTask.addBatch();
-        }
-        if (!w.deleteTasks().isEmpty()) {
-          deleteTask.executeBatch();
-        }
-        for (TimerRow t : w.putTimers()) {
-          bindKey(putTimer, 1, key);
-          putTimer.setString(4, t.timerKey());
-          putTimer.setLong(5, t.fireAtMillis());
-          putTimer.addBatch();
-        }
-        if (!w.putTimers().isEmpty()) {
-          putTimer.executeBatch();
-        }
-        for (String timerKey : w.deleteTimerKeys()) {
-          bindKey(deleteTimer, 1, key);
-          deleteTimer.setString(4, timerKey);
-          deleteTimer.addBatch();
-        }
-        if (!w.deleteTimerKeys().isEmpty()) {
-          deleteTimer.executeBatch();
-        }
       }
       if (anyEvents) {
         events.executeBatch();
       }
       return null;
     });
+  }
+
+  private static void deleteLegacyRows(Session c, ExecutionKey key) throws SQLException {
+    for (String table : List.of("tasks", "timers")) {
+      PreparedStatement delete = c.prepared(
+          "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
+      bindKey(delete, 1, key);
+      delete.executeUpdate();
+    }
   }
 
   /** Runs an update or delete whose WHERE names the version read; no row means another change got there first. */
@@ -497,8 +449,22 @@ public abstract class JdbcStore implements Store {
   }
 
   @Override
-  public List<TaskRow> loadTasks() {
-    return read("load task backlog", c -> {
+  public List<ExecutionRow> loadPending() {
+    return read("load runs with tasks or timers", c -> {
+      List<ExecutionRow> rows = new ArrayList<>();
+      try (Statement s = c.connection().createStatement();
+          ResultSet rs = s.executeQuery("SELECT " + EXECUTION_COLUMNS + " FROM executions WHERE pending = 1")) {
+        while (rs.next()) {
+          rows.add(execution(rs));
+        }
+      }
+      return rows;
+    });
+  }
+
+  @Override
+  public List<TaskRow> loadLegacyTasks() {
+    return read("load old-format task rows", c -> {
       List<TaskRow> tasks = new ArrayList<>();
       try (Statement s = c.connection().createStatement();
           ResultSet rs = s.executeQuery("SELECT * FROM tasks ORDER BY created_at")) {
@@ -515,8 +481,8 @@ public abstract class JdbcStore implements Store {
   }
 
   @Override
-  public List<TimerRow> loadTimers() {
-    return read("load timers", c -> {
+  public List<TimerRow> loadLegacyTimers() {
+    return read("load old-format timer rows", c -> {
       List<TimerRow> timers = new ArrayList<>();
       try (Statement s = c.connection().createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM timers")) {
         while (rs.next()) {

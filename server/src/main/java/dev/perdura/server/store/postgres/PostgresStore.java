@@ -108,7 +108,8 @@ public final class PostgresStore extends JdbcStore {
 
   @Override
   protected java.util.List<String> migrations() {
-    return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql");
+    return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql",
+        "V4__tasks_and_timers_in_state.sql");
   }
 
   // ---- leases: which server of several is active ----------------------------------------------
