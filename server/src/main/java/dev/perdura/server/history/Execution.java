@@ -38,7 +38,7 @@ final class Execution {
   /** Activities this change started for the worker completing a workflow task (not persisted). */
   final List<Activities.EagerStart> eagerStarts = new ArrayList<>();
   /** The run closed: its tasks and timers leave the in-memory queues (some may be armed again after). */
-  boolean clearTasksAndTimers;
+  boolean clearedTasksAndTimers;
   /** Tasks and timers of a state from before they were kept in it were folded in: delete their old rows. */
   boolean deleteLegacyRows;
   /** Whether the state as read held a queued task or an armed timer. */
@@ -208,7 +208,7 @@ final class Execution {
     putTasks.clear();
     putTimers.clear();
     deleteTimers.clear();
-    clearTasksAndTimers = true;
+    clearedTasksAndTimers = true;
   }
 
   ExecutionWrite toWrite() {

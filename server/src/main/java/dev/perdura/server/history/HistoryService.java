@@ -424,7 +424,7 @@ public final class HistoryService implements AutoCloseable {
     }
     // First, so that whoever is told about this change below finds its events in the cache.
     cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), e.appendedEvents);
-    if (e.clearTasksAndTimers) {
+    if (e.clearedTasksAndTimers) {
       matching.removeExecution(key);
       timers.cancelAll(key);
     }

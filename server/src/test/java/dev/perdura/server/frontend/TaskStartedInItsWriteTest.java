@@ -1,5 +1,6 @@
 package dev.perdura.server.frontend;
 
+import static dev.perdura.server.frontend.DirectCalls.call;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -14,7 +15,6 @@ import dev.perdura.server.store.sqlite.SqliteStore;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
 import io.temporal.api.common.v1.ActivityType;
@@ -35,14 +35,12 @@ import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -226,29 +224,5 @@ class TaskStartedInItsWriteTest {
         .setTaskQueue(TaskQueue.newBuilder().setName(queue))
         .setRequestId(UUID.randomUUID().toString())
         .build();
-  }
-
-  /** Calls a service method in this thread, as the gRPC server would, and returns its one answer. */
-  private static <Q, R> R call(BiConsumer<Q, StreamObserver<R>> method, Q request) throws Exception {
-    CompletableFuture<R> answer = new CompletableFuture<>();
-    method.accept(request, new StreamObserver<>() {
-      @Override
-      public void onNext(R value) {
-        answer.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        answer.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-    try {
-      return answer.get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
   }
 }

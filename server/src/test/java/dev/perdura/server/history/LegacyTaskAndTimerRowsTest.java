@@ -1,5 +1,6 @@
 package dev.perdura.server.history;
 
+import static dev.perdura.server.frontend.DirectCalls.call;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.perdura.server.frontend.Namespaces;
@@ -10,7 +11,6 @@ import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.TaskKind;
 import dev.perdura.server.store.TaskRow;
 import dev.perdura.server.store.sqlite.SqliteStore;
-import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.command.v1.CompleteWorkflowExecutionCommandAttributes;
@@ -30,9 +30,6 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,24 +168,5 @@ class LegacyTaskAndTimerRowsTest {
       rs.next();
       return rs.getInt(1);
     }
-  }
-
-  private static <Q, R> R call(BiConsumer<Q, StreamObserver<R>> method, Q request) throws Exception {
-    CompletableFuture<R> answer = new CompletableFuture<>();
-    method.accept(request, new StreamObserver<>() {
-      @Override
-      public void onNext(R value) {
-        answer.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        answer.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-    return answer.get(30, TimeUnit.SECONDS);
   }
 }

@@ -379,7 +379,7 @@ public abstract class JdbcStore implements Store {
           current.executeUpdate();
         }
         if (w.deleteLegacyRows()) {
-          deleteLegacyRows(c, key);
+          deleteRunRows(c, key, List.of("tasks", "timers"));
         }
         if (!w.events().isEmpty()) {
           // One row for all the events of the write: one statement however many events.
@@ -398,15 +398,6 @@ public abstract class JdbcStore implements Store {
     });
   }
 
-  private static void deleteLegacyRows(Session c, ExecutionKey key) throws SQLException {
-    for (String table : List.of("tasks", "timers")) {
-      PreparedStatement delete = c.prepared(
-          "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
-      bindKey(delete, 1, key);
-      delete.executeUpdate();
-    }
-  }
-
   /** Runs an update or delete whose WHERE names the version read; no row means another change got there first. */
   private static void updateAtVersion(PreparedStatement update, ExecutionKey key, long expectedVersion)
       throws SQLException {
@@ -422,7 +413,12 @@ public abstract class JdbcStore implements Store {
     bindKey(execution, 1, key);
     execution.setLong(4, w.expectedVersion());
     updateAtVersion(execution, key, w.expectedVersion());
-    for (String table : List.of("history_batches", "history_events", "tasks", "timers", "current_executions")) {
+    deleteRunRows(c, key, List.of("history_batches", "history_events", "tasks", "timers", "current_executions"));
+  }
+
+  /** Deletes the rows of one run from each of {@code tables}. */
+  private static void deleteRunRows(Session c, ExecutionKey key, List<String> tables) throws SQLException {
+    for (String table : tables) {
       PreparedStatement delete = c.prepared(
           "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
       bindKey(delete, 1, key);
