@@ -73,15 +73,27 @@ public final class ActivityExecution {
     return CURRENT.get();
   }
 
-  /** Makes this the activity of the calling thread (and of threads it starts), and the thread cancellation interrupts. */
+  /**
+   * Makes this the activity of the calling thread (and of threads it starts), and the thread
+   * cancellation interrupts. A cancellation that came before the thread was known interrupts it now:
+   * a local activity can be cancelled by its workflow before its thread has started the user code.
+   */
   public void bind(Thread runner) {
     CURRENT.set(this);
     runLock.lock();
     try {
       thread = runner;
+      if (isCancelled() && interruptible()) {
+        runner.interrupt();
+      }
     } finally {
       runLock.unlock();
     }
+  }
+
+  /** Whether a cancellation may interrupt the activity's thread now; called holding {@code runLock}. */
+  private boolean interruptible() {
+    return !finished && !noThreadCancelException && shieldDepth == 0;
   }
 
   void asyncResult(Future<?> future) {
@@ -162,7 +174,7 @@ public final class ActivityExecution {
         info.attempt(), info.workflowId().orElse("-"), reason.name().toLowerCase());
     runLock.lock();
     try {
-      if (!finished && !noThreadCancelException && shieldDepth == 0) {
+      if (interruptible()) {
         if (thread != null) {
           thread.interrupt();
         }
