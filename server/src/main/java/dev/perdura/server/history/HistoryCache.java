@@ -3,6 +3,7 @@ package dev.perdura.server.history;
 import dev.perdura.server.store.ExecutionKey;
 import io.temporal.api.history.v1.HistoryEvent;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +28,18 @@ final class HistoryCache {
   private final long maxBytes;
   private final int maxEventsPerRun;
   private final Map<ExecutionKey, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+  /**
+   * Workflow id → its current run, for current runs that are held: a client asking for a
+   * workflow's outcome without a run id is answered without a store read.
+   */
+  private final Map<WorkflowRef, String> currentRuns = new HashMap<>();
   private long bytes;
+
+  private record WorkflowRef(String namespace, String workflowId) {
+    static WorkflowRef of(ExecutionKey key) {
+      return new WorkflowRef(key.namespace(), key.workflowId());
+    }
+  }
 
   private static final class Entry {
     final List<HistoryEvent> events = new ArrayList<>();
@@ -78,7 +90,25 @@ final class HistoryCache {
       Map.Entry<ExecutionKey, Entry> next = eldest.next();
       bytes -= next.getValue().bytes;
       eldest.remove();
+      currentRuns.remove(WorkflowRef.of(next.getKey()), next.getKey().runId());
     }
+  }
+
+  /**
+   * A committed change made {@code key} its workflow id's current run. Known from then on while the
+   * run is held; when it is not, the workflow id is left to the store.
+   */
+  synchronized void madeCurrent(ExecutionKey key) {
+    if (entries.containsKey(key)) {
+      currentRuns.put(WorkflowRef.of(key), key.runId());
+    } else {
+      currentRuns.remove(WorkflowRef.of(key));
+    }
+  }
+
+  /** The workflow id's current run, when it is held; empty means ask the store. */
+  synchronized Optional<String> currentRunId(String namespace, String workflowId) {
+    return Optional.ofNullable(currentRuns.get(new WorkflowRef(namespace, workflowId)));
   }
 
   /** Events {@code from..to} (inclusive ids), when all of them are held. */
@@ -128,6 +158,7 @@ final class HistoryCache {
     Entry removed = entries.remove(key);
     if (removed != null) {
       bytes -= removed.bytes;
+      currentRuns.remove(WorkflowRef.of(key), key.runId());
     }
   }
 }

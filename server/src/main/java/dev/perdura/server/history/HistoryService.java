@@ -424,6 +424,9 @@ public final class HistoryService implements AutoCloseable {
     }
     // First, so that whoever is told about this change below finds its events in the cache.
     cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), e.appendedEvents);
+    if (write.makeCurrent()) {
+      cache.madeCurrent(key);
+    }
     if (e.clearedTasksAndTimers) {
       matching.removeExecution(key);
       timers.cancelAll(key);
@@ -1286,7 +1289,8 @@ public final class HistoryService implements AutoCloseable {
   public ExecutionKey resolve(String namespace, WorkflowExecution execution) {
     String runId = execution.getRunId();
     if (runId.isEmpty()) {
-      runId = store.findCurrentRunId(namespace, execution.getWorkflowId())
+      runId = cache.currentRunId(namespace, execution.getWorkflowId())
+          .or(() -> store.findCurrentRunId(namespace, execution.getWorkflowId()))
           .orElseThrow(() -> Errors.notFound("workflow execution not found: workflowId=" + execution.getWorkflowId()));
     }
     return new ExecutionKey(namespace, execution.getWorkflowId(), runId);

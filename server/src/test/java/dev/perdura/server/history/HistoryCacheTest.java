@@ -88,4 +88,54 @@ class HistoryCacheTest {
     assertThat(cache.head(third)).isPresent();
     assertThat(cache.bytes()).isLessThanOrEqualTo(oneRun * 2);
   }
+
+  @Test
+  void theCurrentRunOfAWorkflowIdIsKnownWhileThatRunIsHeld() {
+    long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    HistoryCache cache = new HistoryCache(oneRun * 2, 100);
+    ExecutionKey next = new ExecutionKey("ns", "wf", "run-next");
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
+    cache.madeCurrent(RUN);
+    assertThat(cache.currentRunId("ns", "wf")).contains("run-1");
+    assertThat(cache.currentRunId("other-ns", "wf")).isEmpty();
+
+    // Continued as new: the new run is current, and dropping the old one does not forget it.
+    cache.committed(next, true, Statuses.RUNNING, events(1, 10));
+    cache.madeCurrent(next);
+    cache.forget(RUN);
+    assertThat(cache.currentRunId("ns", "wf")).contains("run-next");
+
+    // Evicted by the byte bound: the store answers again.
+    cache.committed(OTHER, true, Statuses.RUNNING, events(1, 10));
+    cache.committed(new ExecutionKey("ns", "wf-3", "run-3"), true, Statuses.RUNNING, events(1, 10));
+    assertThat(cache.head(next)).isEmpty();
+    assertThat(cache.currentRunId("ns", "wf")).isEmpty();
+  }
+
+  @Test
+  void aCurrentRunThatIsNotHeldLeavesTheWorkflowIdToTheStore() {
+    HistoryCache cache = new HistoryCache(1 << 20, 5);
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
+    cache.madeCurrent(RUN);
+    ExecutionKey tooLong = new ExecutionKey("ns", "wf", "run-long");
+    cache.committed(tooLong, true, Statuses.RUNNING, events(1, 6));
+    cache.madeCurrent(tooLong);
+
+    assertThat(cache.head(tooLong)).isEmpty();
+    assertThat(cache.currentRunId("ns", "wf")).as("run-1 is no longer current").isEmpty();
+  }
+
+  @Test
+  void aShardThatMovesAwayTakesItsCurrentRunsWithIt() {
+    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
+    cache.madeCurrent(RUN);
+    cache.committed(OTHER, true, Statuses.RUNNING, events(1, 3));
+    cache.madeCurrent(OTHER);
+
+    cache.forgetAll(key -> key.workflowId().equals("wf"));
+
+    assertThat(cache.currentRunId("ns", "wf")).isEmpty();
+    assertThat(cache.currentRunId("ns", "wf-2")).contains("run-2");
+  }
 }
