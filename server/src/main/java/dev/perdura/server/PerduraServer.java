@@ -89,7 +89,7 @@ public final class PerduraServer implements AutoCloseable {
       this.calls = Executors.newVirtualThreadPerTaskExecutor();
       this.grpc =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-              .executor(calls)
+              .directExecutor()
               .maxInboundMessageSize(64 * 1024 * 1024)
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true)
@@ -103,13 +103,13 @@ public final class PerduraServer implements AutoCloseable {
         this.node = new ClusterNode(postgres, advertisedAddress(), config.cluster().leaseDuration(),
             ClusterNode.SHARDS);
         this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, ClusterNode.SHARDS,
-            node.peers());
+            node.peers(), calls);
         services.addService(node.route(core.service()));
-        services.addService(ClusterNode.peerService(core.history()));
+        services.addService(ClusterNode.peerService(core.history(), calls));
         node.start(core.history());
       } else {
         this.node = null;
-        this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, 1, Peers.NONE);
+        this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, 1, Peers.NONE, calls);
         core.acquireAll();
         services.addService(core.service());
       }

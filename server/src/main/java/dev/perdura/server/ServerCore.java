@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 
 /**
  * The workflow engine on a store: matching, the history shards with their timers, the retention
@@ -34,7 +35,7 @@ final class ServerCore implements AutoCloseable {
   private final List<Meter> gauges = new ArrayList<>();
 
   ServerCore(Store store, Clock clock, Duration retentionSweepInterval, MeterRegistry metrics, int shards,
-      Peers peers) {
+      Peers peers, Executor calls) {
     Namespaces namespaces = new Namespaces(store, clock);
     this.matching = new Matching();
     this.history = new HistoryService(store, matching, clock, shards, metrics, peers);
@@ -46,7 +47,7 @@ final class ServerCore implements AutoCloseable {
     gauges.add(Gauge.builder("perdura.timers.pending", history, HistoryService::pendingTimers)
         .description("Durable timers not fired yet (workflow timers, timeouts, retry backoffs)").register(metrics));
     this.retention = new RetentionSweeper(store, history, clock, retentionSweepInterval);
-    this.frontend = new WorkflowServiceFrontend(namespaces, history, matching, store);
+    this.frontend = new WorkflowServiceFrontend(namespaces, history, matching, store, calls);
     try {
       history.start();
       retention.start();

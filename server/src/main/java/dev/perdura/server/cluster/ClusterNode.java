@@ -129,9 +129,9 @@ public final class ClusterNode implements AutoCloseable {
     return router.route(frontend);
   }
 
-  /** The calls other servers of the cluster make to this one, served by {@code history}. */
-  public static ServerServiceDefinition peerService(HistoryService history) {
-    return new PeerService(history).service();
+  /** The calls other servers of the cluster make to this one, served by {@code history} on {@code calls}. */
+  public static ServerServiceDefinition peerService(HistoryService history, java.util.concurrent.Executor calls) {
+    return new PeerService(history, calls).service();
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.perdura.server.cluster;
 
+import dev.perdura.server.common.BlockingCalls;
 import dev.perdura.server.common.Errors;
 import dev.perdura.server.history.HistoryService;
 import dev.perdura.server.store.ExecutionKey;
@@ -12,6 +13,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +28,11 @@ final class PeerService {
   private static final byte[] EMPTY = new byte[0];
 
   private final HistoryService history;
+  private final Executor calls;
 
-  PeerService(HistoryService history) {
+  PeerService(HistoryService history, Executor calls) {
     this.history = history;
+    this.calls = calls;
   }
 
   ServerServiceDefinition service() {
@@ -91,25 +95,29 @@ final class PeerService {
     return out.toBytes();
   }
 
-  private static io.grpc.ServerCallHandler<byte[], byte[]> handler(MethodDescriptor<byte[], byte[]> method,
+  private io.grpc.ServerCallHandler<byte[], byte[]> handler(MethodDescriptor<byte[], byte[]> method,
       Function<PeerProtocol.Reader, byte[]> body) {
-    return ServerCalls.asyncUnaryCall((byte[] request, StreamObserver<byte[]> response) -> {
-      byte[] result;
-      try {
-        result = body.apply(new PeerProtocol.Reader(request));
-      } catch (StatusRuntimeException e) {
-        response.onError(e);
-        return;
-      } catch (IllegalArgumentException e) {
-        response.onError(Errors.invalidArgument(method.getBareMethodName() + ": " + e.getMessage()));
-        return;
-      } catch (RuntimeException e) {
-        log.error("peer call {} failed unexpectedly", method.getBareMethodName(), e);
-        response.onError(Errors.internal("internal error: " + e, e));
-        return;
-      }
-      response.onNext(result);
-      response.onCompleted();
-    });
+    return ServerCalls.asyncUnaryCall((byte[] request, StreamObserver<byte[]> response) ->
+        BlockingCalls.offload(calls, method.getBareMethodName(), response, () -> answer(method, body, request, response)));
+  }
+
+  private static void answer(MethodDescriptor<byte[], byte[]> method, Function<PeerProtocol.Reader, byte[]> body,
+      byte[] request, StreamObserver<byte[]> response) {
+    byte[] result;
+    try {
+      result = body.apply(new PeerProtocol.Reader(request));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    } catch (IllegalArgumentException e) {
+      response.onError(Errors.invalidArgument(method.getBareMethodName() + ": " + e.getMessage()));
+      return;
+    } catch (RuntimeException e) {
+      log.error("peer call {} failed unexpectedly", method.getBareMethodName(), e);
+      response.onError(Errors.internal("internal error: " + e, e));
+      return;
+    }
+    response.onNext(result);
+    response.onCompleted();
   }
 }

@@ -22,6 +22,7 @@ import dev.perdura.server.store.TaskRow;
 import dev.perdura.server.store.VisibilityFilter;
 import dev.perdura.server.visibility.InvalidListFilterException;
 import dev.perdura.server.visibility.ListFilterParser;
+import dev.perdura.server.common.BlockingCalls;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
@@ -45,6 +46,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,7 +60,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkflowServiceFrontend.class);
-  static final long MAX_POLL_WAIT_MILLIS = 60_000;
+
+  private final Executor calls;  static final long MAX_POLL_WAIT_MILLIS = 60_000;
   /** How long a poll waits for the write that started a task for it; as long as any change may take. */
   private static final long STARTED_TASK_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(HistoryService.CHANGE_TIMEOUT_SECONDS);
   static final long HISTORY_POLL_WAIT_MILLIS = 20_000;
@@ -70,14 +73,24 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   private final Pollers pollers = new Pollers(java.time.Clock.systemUTC());
   private final Store store;
 
-  public WorkflowServiceFrontend(Namespaces namespaces, HistoryService history, Matching matching, Store store) {
+  /**
+   * @param calls runs each call's handler (they block: on the store, on their change's commit, on
+   *     a long poll); gRPC's callbacks themselves run on the network threads
+   */
+  public WorkflowServiceFrontend(Namespaces namespaces, HistoryService history, Matching matching, Store store,
+      Executor calls) {
+    this.calls = calls;
     this.namespaces = namespaces;
     this.history = history;
     this.matching = matching;
     this.store = store;
   }
 
-  private static <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
+  private <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
+    BlockingCalls.offload(calls, "WorkflowService call", observer, () -> answer(observer, call));
+  }
+
+  private static <T> void answer(StreamObserver<T> observer, Supplier<T> call) {
     T response;
     try {
       response = call.get();

@@ -86,7 +86,7 @@ class TaskStartedInItsWriteTest {
     history = new HistoryService(counting, matching, clock, 1, metrics, Peers.NONE);
     history.start();
     history.acquireAll();
-    frontend = new WorkflowServiceFrontend(namespaces, history, matching, counting);
+    frontend = new WorkflowServiceFrontend(namespaces, history, matching, counting, Runnable::run);
   }
 
   /** The backlog of a queue that a server started now on this store would restore. */

@@ -55,7 +55,7 @@ class LegacyTaskAndTimerRowsTest {
     history.acquireAll();
     Namespaces namespaces = new Namespaces(store, Clock.systemUTC());
     namespaces.ensure(NAMESPACE);
-    frontend = new WorkflowServiceFrontend(namespaces, history, matching, store);
+    frontend = new WorkflowServiceFrontend(namespaces, history, matching, store, Runnable::run);
   }
 
   private void stopServer() {
