@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -130,7 +131,7 @@ public final class ClusterNode implements AutoCloseable {
   }
 
   /** The calls other servers of the cluster make to this one, served by {@code history} on {@code calls}. */
-  public static ServerServiceDefinition peerService(HistoryService history, java.util.concurrent.Executor calls) {
+  public static ServerServiceDefinition peerService(HistoryService history, Executor calls) {
     return new PeerService(history, calls).service();
   }
 

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * <p>The server runs gRPC's own callbacks (method lookup, parsing the request, half-close) on its
  * network threads, where they only parse and hand over; each call then costs one virtual thread
  * instead of one per callback, and a step of a workflow has fewer hand-offs on its way to the
- * history shard and back (about 0.1–0.25 ms less per sequential activity step, docs/performance.md).
+ * history shard and back (up to 0.25 ms less per sequential activity step, docs/performance.md).
  * Every service whose handlers block hands them over through here.
  */
 public final class BlockingCalls {

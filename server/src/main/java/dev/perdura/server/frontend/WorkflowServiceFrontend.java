@@ -2,6 +2,7 @@ package dev.perdura.server.frontend;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
+import dev.perdura.server.common.BlockingCalls;
 import dev.perdura.server.common.Errors;
 import dev.perdura.server.common.HistoryPageToken;
 import dev.perdura.server.common.TaskToken;
@@ -22,7 +23,6 @@ import dev.perdura.server.store.TaskRow;
 import dev.perdura.server.store.VisibilityFilter;
 import dev.perdura.server.visibility.InvalidListFilterException;
 import dev.perdura.server.visibility.ListFilterParser;
-import dev.perdura.server.common.BlockingCalls;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
@@ -46,8 +46,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -60,8 +60,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkflowServiceFrontend.class);
-
-  private final Executor calls;  static final long MAX_POLL_WAIT_MILLIS = 60_000;
+  static final long MAX_POLL_WAIT_MILLIS = 60_000;
   /** How long a poll waits for the write that started a task for it; as long as any change may take. */
   private static final long STARTED_TASK_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(HistoryService.CHANGE_TIMEOUT_SECONDS);
   static final long HISTORY_POLL_WAIT_MILLIS = 20_000;
@@ -71,6 +70,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   private final HistoryService history;
   private final Matching matching;
   private final Pollers pollers = new Pollers(java.time.Clock.systemUTC());
+  private final Executor calls;
   private final Store store;
 
   /**
