@@ -30,18 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalActivityRunner implements LocalActivities {
   private static final Logger log = LoggerFactory.getLogger(LocalActivityRunner.class);
-  private static final HeartbeatSink DROPPED = new HeartbeatSink() {
-    @Override
-    public void record(List<?> details) {}
-
-    @Override
-    public Payloads lastDetails() {
-      return null;
-    }
-
-    @Override
-    public void close() {}
-  };
 
   private final PerduraClient client;
   private final ActivityRegistry registry;
@@ -90,7 +78,7 @@ public final class LocalActivityRunner implements LocalActivities {
         ActivityExecution execution = new ActivityExecution(info, definition.get(),
             definition.get().noThreadCancelException(), client, client.payloadConverter(), client.options().identity(),
             shutdown, meter.withTags(java.util.Map.of("namespace", info.namespace(), "task_queue", taskQueue,
-                "activity_type", activityType)), e -> DROPPED);
+                "activity_type", activityType)), e -> HeartbeatSink.DROPPED);
         attempt.set(execution);
         if (cancelled.get()) {
           execution.cancel(Reason.CANCEL_REQUESTED);

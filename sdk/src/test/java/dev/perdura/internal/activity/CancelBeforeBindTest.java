@@ -7,7 +7,6 @@ import dev.perdura.activity.ActivityInfo;
 import dev.perdura.common.Priority;
 import dev.perdura.converter.PayloadConverter;
 import dev.perdura.metrics.MetricMeter;
-import io.temporal.api.common.v1.Payloads;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -22,26 +21,13 @@ import org.junit.jupiter.api.Test;
  * blocks without heartbeats would never learn of the cancel.
  */
 class CancelBeforeBindTest {
-  private static final HeartbeatSink NO_HEARTBEATS = new HeartbeatSink() {
-    @Override
-    public void record(List<?> details) {}
-
-    @Override
-    public Payloads lastDetails() {
-      return null;
-    }
-
-    @Override
-    public void close() {}
-  };
-
   private static ActivityExecution execution(boolean noThreadCancelException) {
     Instant now = Instant.now();
     ActivityInfo info = new ActivityInfo("a-1", "slow", 1, now, List.of(), Optional.empty(), true,
         Optional.empty(), now, Optional.of(Duration.ofMinutes(1)), now, "q", new byte[0], "default",
         Optional.of("wf"), Optional.of("run"), Optional.of("Wf"), Priority.DEFAULT, Optional.empty());
     return new ActivityExecution(info, null, noThreadCancelException, null, PayloadConverter.defaultConverter(),
-        "test", new WorkerShutdownSignal(), MetricMeter.noop(), e -> NO_HEARTBEATS);
+        "test", new WorkerShutdownSignal(), MetricMeter.noop(), e -> HeartbeatSink.DROPPED);
   }
 
   @Test
