@@ -76,6 +76,40 @@ class BenchSmokeTest {
     assertThat(latency.get("p50Ms").asDouble()).isPositive().isLessThanOrEqualTo(latency.get("p99Ms").asDouble());
   }
 
+  @org.junit.jupiter.api.Test
+  void throughputRunsAWarmUpThenEachRoundAndWritesEveryRound() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Path json = dir.resolve("rounds.json");
+    int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(progress, true, StandardCharsets.UTF_8)))
+        .execute("throughput", "--address", server.target(), "--workflows", "6", "--concurrency", "3",
+            "--warmup", "4", "--rounds", "2", "--client", "PERDURA_SDK", "--json", json.toString());
+
+    assertThat(status).as("exit status; output:%n%s", out).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains(", round 1", ", round 2").doesNotContain("round 3");
+    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("warm-up");
+    JsonNode rounds = new ObjectMapper().readTree(json.toFile());
+    assertThat(rounds.isArray()).isTrue();
+    assertThat(rounds).hasSize(2);
+    for (JsonNode round : rounds) {
+      assertThat(round.get("workflows").asInt()).isEqualTo(6);
+      assertThat(round.get("latency").get("count").asInt()).as("the warm-up is not counted").isEqualTo(6);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void throughputRejectsZeroRounds() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CommandLine cli = new CommandLine(new BenchCli(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+    int status = cli.execute("throughput", "--address", server.target(), "--rounds", "0");
+
+    assertThat(status).isNotZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--rounds");
+  }
+
   static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> clientsAndSteps() {
     return java.util.Arrays.stream(ClientKind.values()).flatMap(kind -> java.util.Arrays.stream(BenchClient.Step.values())
         .map(step -> org.junit.jupiter.params.provider.Arguments.of(kind, step)));

@@ -13,8 +13,11 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** The sub-commands of {@code ./perdura bench}. */
 public final class Commands {
@@ -65,6 +68,7 @@ public final class Commands {
       description = "N workflows of one trivial activity each, at most C in flight; workflows/s and start-to-result latency.")
   public static final class Throughput implements Callable<Integer> {
     @ParentCommand BenchCli cli;
+    @Spec CommandSpec spec;
     @Mixin Common common;
     @Mixin Target target;
 
@@ -78,15 +82,35 @@ public final class Commands {
     @Option(names = "--local-activities", description = "Each workflow runs a local activity instead of an activity.")
     boolean local;
 
+    @Option(names = "--warmup", defaultValue = "0",
+        description = "Workflows run first at the same concurrency, not measured, so that this process and the server "
+            + "are warm (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--rounds", defaultValue = "1",
+        description = "Measured runs of N workflows, one after the other in this process (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Override
     public Integer call() throws Exception {
-      ThroughputScenario.Result result;
-      try (BenchClient client = common.client.connect(target.address, common.namespace)) {
-        result = ThroughputScenario.run(client, "throughput", workflows, concurrency,
-            local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY, cli.progress());
+      if (warmup < 0 || rounds < 1) {
+        throw new ParameterException(spec.commandLine(),
+            "--warmup must be at least 0 and --rounds at least 1");
       }
-      result.print(cli.out(), "throughput against " + target.address);
-      common.writeJson(result);
+      BenchClient.Step step = local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY;
+      List<ThroughputScenario.Result> results = new ArrayList<>();
+      try (BenchClient client = common.client.connect(target.address, common.namespace)) {
+        if (warmup > 0) {
+          ThroughputScenario.run(client, "warm-up", warmup, concurrency, step, cli.progress());
+        }
+        for (int round = 1; round <= rounds; round++) {
+          ThroughputScenario.Result result = ThroughputScenario.run(client,
+              rounds == 1 ? "throughput" : "round " + round, workflows, concurrency, step, cli.progress());
+          result.print(cli.out(), "throughput against " + target.address + (rounds == 1 ? "" : ", round " + round));
+          results.add(result);
+        }
+      }
+      common.writeJson(rounds == 1 ? results.get(0) : results);
       return 0;
     }
   }

@@ -6,7 +6,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
-/** Prints {@code label: done/total, rate} once a second while a scenario runs; {@link #close()} stops it. */
+/** Prints {@code label: done/total, rate} once a second while a scenario runs and once when {@link #close()} stops it. */
 public final class Progress implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final PrintStream out;
@@ -47,5 +47,7 @@ public final class Progress implements AutoCloseable {
     if (!timer.awaitTermination(10, TimeUnit.SECONDS)) {
       throw new IllegalStateException("the progress printer did not stop");
     }
+    // a last line, so that a run shorter than a second still shows it happened
+    print();
   }
 }
