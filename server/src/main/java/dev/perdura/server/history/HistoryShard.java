@@ -147,7 +147,7 @@ final class HistoryShard implements AutoCloseable {
       row = rows.get(key);
     }
     if (row == null) {
-      row = store.findExecution(key).orElse(null);
+      row = store.findExecutionToWrite(key).orElse(null);
       if (row != null) {
         rows.put(key, row);
       }
@@ -162,7 +162,7 @@ final class HistoryShard implements AutoCloseable {
       runId = currentRuns.get(key);
     }
     if (runId == null) {
-      runId = store.findCurrentRunId(namespace, workflowId).orElse(null);
+      runId = store.findCurrentRunIdToWrite(namespace, workflowId).orElse(null);
       if (runId != null) {
         currentRuns.put(key, runId);
       }

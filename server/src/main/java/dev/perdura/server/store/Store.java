@@ -28,6 +28,21 @@ public interface Store extends AutoCloseable {
 
   Optional<ExecutionRow> findExecution(ExecutionKey key);
 
+  /**
+   * {@link #findCurrentRunId} for the thread that commits the changes of that workflow id (its history
+   * shard), read where that thread writes. SQLite drops a connection's page cache whenever another
+   * connection has committed, so on a reader connection every lookup between two commits starts
+   * cold, while the writing connection's cache holds the pages it has just written.
+   */
+  default Optional<String> findCurrentRunIdToWrite(String namespace, String workflowId) {
+    return findCurrentRunId(namespace, workflowId);
+  }
+
+  /** {@link #findExecution} for the thread that commits that run's changes (see {@link #findCurrentRunIdToWrite}). */
+  default Optional<ExecutionRow> findExecutionToWrite(ExecutionKey key) {
+    return findExecution(key);
+  }
+
   /** Events with id &gt;= fromEventId, ascending, at most maxEvents. */
   List<EventRow> readEvents(ExecutionKey key, long fromEventId, int maxEvents);
 

@@ -109,6 +109,8 @@ class StoreContractTest {
     store.commit(List.of(create(RUN, history, true)));
 
     assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-1");
+    assertThat(store.findCurrentRunIdToWrite("ns", "order-1")).contains("run-1");
+    assertThat(store.findExecutionToWrite(RUN)).get().usingRecursiveComparison().isEqualTo(store.findExecution(RUN).orElseThrow());
     ExecutionRow read = store.findExecution(RUN).orElseThrow();
     assertThat(read.version()).isEqualTo(1);
     assertThat(read.state()).isEqualTo("s1".getBytes());
@@ -213,8 +215,10 @@ class StoreContractTest {
     Store store = open(factory);
     ExecutionKey second = new ExecutionKey("ns", "order-1", "run-2");
     store.commit(List.of(new ExecutionWrite(row(RUN, 1, "s", 2, 2_000), 0, true, events(1, 2), false, false)));
+    assertThat(store.findCurrentRunIdToWrite("ns", "order-1")).contains("run-1");
     store.commit(List.of(create(second, events(1, 1), true)));
     assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-2");
+    assertThat(store.findCurrentRunIdToWrite("ns", "order-1")).as("the writer's own reads see each commit").contains("run-2");
 
     assertThat(store.findClosedBefore("ns", 3_000, 10)).containsExactly(RUN);
     assertThat(store.findClosedBefore("ns", 2_000, 10)).isEmpty();
@@ -224,6 +228,8 @@ class StoreContractTest {
     assertThat(store.readEvents(second, 1, 10)).isEmpty();
     assertThat(store.loadPending()).isEmpty();
     assertThat(store.findCurrentRunId("ns", "order-1")).isEmpty();
+    assertThat(store.findCurrentRunIdToWrite("ns", "order-1")).isEmpty();
+    assertThat(store.findExecutionToWrite(second)).isEmpty();
     assertThat(store.findExecution(RUN)).isPresent();
   }
 

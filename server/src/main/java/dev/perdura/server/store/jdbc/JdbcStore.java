@@ -57,6 +57,11 @@ public abstract class JdbcStore implements Store {
   /** Runs {@code body} in one transaction: committed when it returns, rolled back when it throws. */
   protected abstract <T> T write(String what, Body<T> body);
 
+  /** A read for the thread that commits (see {@link Store#findExecutionToWrite}); by default, any read. */
+  protected <T> T readToWrite(String what, Body<T> body) {
+    return read(what, body);
+  }
+
   /** The folder of this store's migrations under {@code db/}. */
   protected abstract String dialect();
 
@@ -216,15 +221,21 @@ public abstract class JdbcStore implements Store {
 
   @Override
   public Optional<String> findCurrentRunId(String namespace, String workflowId) {
-    return read("find the current run of " + workflowId, c -> {
-      PreparedStatement q =
-          c.prepared("SELECT run_id FROM current_executions WHERE namespace = ? AND workflow_id = ?");
-      q.setString(1, namespace);
-      q.setString(2, workflowId);
-      try (ResultSet rs = q.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-      }
-    });
+    return read("find the current run of " + workflowId, c -> currentRunId(c, namespace, workflowId));
+  }
+
+  @Override
+  public Optional<String> findCurrentRunIdToWrite(String namespace, String workflowId) {
+    return readToWrite("find the current run of " + workflowId, c -> currentRunId(c, namespace, workflowId));
+  }
+
+  private static Optional<String> currentRunId(Session c, String namespace, String workflowId) throws SQLException {
+    PreparedStatement q = c.prepared("SELECT run_id FROM current_executions WHERE namespace = ? AND workflow_id = ?");
+    q.setString(1, namespace);
+    q.setString(2, workflowId);
+    try (ResultSet rs = q.executeQuery()) {
+      return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+    }
   }
 
   private static ExecutionRow execution(ResultSet rs) throws SQLException {
@@ -237,13 +248,20 @@ public abstract class JdbcStore implements Store {
 
   @Override
   public Optional<ExecutionRow> findExecution(ExecutionKey key) {
-    return read("read execution " + key, c -> {
-      PreparedStatement q = c.prepared(FIND_EXECUTION);
-      bindKey(q, 1, key);
-      try (ResultSet rs = q.executeQuery()) {
-        return rs.next() ? Optional.of(execution(rs)) : Optional.empty();
-      }
-    });
+    return read("read execution " + key, c -> execution(c, key));
+  }
+
+  @Override
+  public Optional<ExecutionRow> findExecutionToWrite(ExecutionKey key) {
+    return readToWrite("read execution " + key, c -> execution(c, key));
+  }
+
+  private static Optional<ExecutionRow> execution(Session c, ExecutionKey key) throws SQLException {
+    PreparedStatement q = c.prepared(FIND_EXECUTION);
+    bindKey(q, 1, key);
+    try (ResultSet rs = q.executeQuery()) {
+      return rs.next() ? Optional.of(execution(rs)) : Optional.empty();
+    }
   }
 
   private static void bindKey(PreparedStatement q, int from, ExecutionKey key) throws SQLException {

@@ -124,8 +124,7 @@ public final class SqliteStore extends JdbcStore {
     }
   }
 
-  @Override
-  protected <T> T write(String what, Body<T> body) {
+  private void lockToWrite(String what) {
     try {
       if (!writeLock.tryLock(WAIT_SECONDS, TimeUnit.SECONDS)) {
         throw new StoreException("timed out waiting to " + what, null);
@@ -134,8 +133,29 @@ public final class SqliteStore extends JdbcStore {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting to " + what, e);
     }
+  }
+
+  @Override
+  protected <T> T write(String what, Body<T> body) {
+    lockToWrite(what);
     try {
       return inTransaction(writer, body);
+    } catch (SQLException e) {
+      throw new StoreException("cannot " + what + ": " + e.getMessage(), e);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * On the writing connection, between its commits: reads on the reader connections start with an
+   * empty page cache after every commit of another connection, the writer's cache stays warm.
+   */
+  @Override
+  protected <T> T readToWrite(String what, Body<T> body) {
+    lockToWrite(what);
+    try {
+      return body.run(writer);
     } catch (SQLException e) {
       throw new StoreException("cannot " + what + ": " + e.getMessage(), e);
     } finally {
