@@ -20,7 +20,9 @@ import org.sqlite.SQLiteConfig;
 
 /**
  * The embedded store: one SQLite file in WAL mode. One writer connection does every commit (SQLite
- * has a single writer anyway); readers use their own connections so reads never wait for a write.
+ * has a single writer anyway); readers use their own connections so reads never wait for a write,
+ * except the history shards' own lookups, which use the writer between its commits ({@link
+ * #readToWrite}).
  * {@code synchronous=NORMAL} in WAL mode keeps every committed transaction across a process crash.
  */
 public final class SqliteStore extends JdbcStore {
