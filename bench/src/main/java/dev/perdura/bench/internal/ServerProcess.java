@@ -55,6 +55,27 @@ public final class ServerProcess implements AutoCloseable {
   }
 
   /**
+   * The JVM options the launcher gives the server, from the variables it exports: its flags for every
+   * JVM ({@code PERDURA_JVM_FLAGS}), then the server's ({@code PERDURA_SERVER_JAVA_OPTS}). Options
+   * given to the bench come after these and win.
+   */
+  static List<String> launcherOptions(java.util.Map<String, String> environment) {
+    List<String> options = new ArrayList<>();
+    String launcherFlags = environment.get("PERDURA_JVM_FLAGS");
+    addOptions(options, launcherFlags == null ? "--enable-native-access=ALL-UNNAMED" : launcherFlags);
+    addOptions(options, environment.getOrDefault("PERDURA_SERVER_JAVA_OPTS", ""));
+    return options;
+  }
+
+  private static void addOptions(List<String> command, String options) {
+    for (String option : options.trim().split("\\s+")) {
+      if (!option.isEmpty()) {
+        command.add(option);
+      }
+    }
+  }
+
+  /**
    * Starts a server of {@code kind} on a free port of 127.0.0.1 with its files (log, database) in
    * {@code dir}, and waits until its gRPC health service answers SERVING.
    */
@@ -64,14 +85,7 @@ public final class ServerProcess implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     if (kind == Kind.PERDURA) {
-      command.add("--enable-native-access=ALL-UNNAMED");
-      // As the launcher runs the server (it exports these); flags given to the bench come later and win.
-      String launcherOptions = System.getenv().getOrDefault("PERDURA_SERVER_JAVA_OPTS", "");
-      for (String option : launcherOptions.trim().split("\\s+")) {
-        if (!option.isEmpty()) {
-          command.add(option);
-        }
-      }
+      command.addAll(launcherOptions(System.getenv()));
     }
     command.addAll(jvmArgs);
     command.add("-cp");
