@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
@@ -44,6 +45,12 @@ class BenchSmokeTest {
     }
   }
 
+  /** The bench's command line, printing its figures to {@code out} and its progress to {@code progress}. */
+  private static CommandLine benchCli(ByteArrayOutputStream out, ByteArrayOutputStream progress) {
+    return new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(progress, true, StandardCharsets.UTF_8)));
+  }
+
   private static void assertSensible(Stats stats, int count) {
     assertThat(stats.count()).isEqualTo(count);
     assertThat(stats.minMs()).isPositive();
@@ -57,8 +64,7 @@ class BenchSmokeTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
     Path json = dir.resolve("throughput.json");
-    int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(progress, true, StandardCharsets.UTF_8)))
+    int status = benchCli(out, progress)
         .execute(java.util.stream.Stream.concat(java.util.stream.Stream.of("throughput", "--address", server.target(),
             "--workflows", "20", "--concurrency", "5", "--client", kind.name(), "--json", json.toString()),
             step == BenchClient.Step.LOCAL_ACTIVITY ? java.util.stream.Stream.of("--local-activities")
@@ -76,13 +82,12 @@ class BenchSmokeTest {
     assertThat(latency.get("p50Ms").asDouble()).isPositive().isLessThanOrEqualTo(latency.get("p99Ms").asDouble());
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void throughputRunsAWarmUpThenEachRoundAndWritesEveryRound() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
     Path json = dir.resolve("rounds.json");
-    int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(progress, true, StandardCharsets.UTF_8)))
+    int status = benchCli(out, progress)
         .execute("throughput", "--address", server.target(), "--workflows", "6", "--concurrency", "3",
             "--warmup", "4", "--rounds", "2", "--client", "PERDURA_SDK", "--json", json.toString());
 
@@ -98,11 +103,10 @@ class BenchSmokeTest {
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void throughputRejectsZeroRounds() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CommandLine cli = new CommandLine(new BenchCli(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    CommandLine cli = benchCli(new ByteArrayOutputStream(), new ByteArrayOutputStream());
     cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
     int status = cli.execute("throughput", "--address", server.target(), "--rounds", "0");
 

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,7 +60,7 @@ public final class ServerProcess implements AutoCloseable {
    * JVM ({@code PERDURA_JVM_FLAGS}), then the server's ({@code PERDURA_SERVER_JAVA_OPTS}). Options
    * given to the bench come after these and win.
    */
-  static List<String> launcherOptions(java.util.Map<String, String> environment) {
+  static List<String> launcherOptions(Map<String, String> environment) {
     List<String> options = new ArrayList<>();
     String launcherFlags = environment.get("PERDURA_JVM_FLAGS");
     addOptions(options, launcherFlags == null ? "--enable-native-access=ALL-UNNAMED" : launcherFlags);
