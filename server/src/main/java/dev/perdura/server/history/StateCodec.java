@@ -10,10 +10,10 @@ import com.google.protobuf.WireFormat;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.TaskKind;
 import dev.perdura.server.store.TaskRow;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -171,79 +171,128 @@ final class StateCodec {
 
   private StateCodec() {}
 
+  /**
+   * Buffers reused by the encodings of one thread (in the server, the shard's writer thread): a
+   * state is written into them and copied out at its exact size. Allocating a buffer and a stream
+   * per message made up most of what a change allocated.
+   */
+  private static final class Scratch {
+    /** Buffers grown past this for an unusually large state are not kept. */
+    static final int KEPT = 64 * 1024;
+    byte[] state = new byte[1024];
+    byte[] nested = new byte[256];
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  /** Writes one embedded message's fields. */
+  private interface Fields {
+    void write(CodedOutputStream out) throws IOException;
+  }
+
   static byte[] encode(ExecutionState s) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
-    bytes.write(BINARY);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 512);
-    try {
-      string(out, NAMESPACE, s.namespace);
-      string(out, WORKFLOW_ID, s.workflowId);
-      string(out, RUN_ID, s.runId);
-      string(out, FIRST_RUN_ID, s.firstRunId);
-      string(out, WORKFLOW_TYPE, s.workflowType);
-      string(out, TASK_QUEUE, s.taskQueue);
-      out.writeInt64(STATUS, s.status);
-      int64(out, START_TIME, s.startTime);
-      int64(out, CLOSE_TIME, s.closeTime);
-      int64(out, EXECUTION_TIME, s.executionTime);
-      out.writeInt64(NEXT_EVENT_ID, s.nextEventId);
-      int64(out, HISTORY_SIZE_BYTES, s.historySizeBytes);
-      int64(out, LAST_COMPLETED_WFT_STARTED_ID, s.lastCompletedWftStartedId);
-      string(out, START_REQUEST_ID, s.startRequestId);
-      for (String id : s.recentRequestIds) {
-        out.writeString(RECENT_REQUEST_ID, id);
+    Scratch scratch = SCRATCH.get();
+    while (true) {
+      scratch.state[0] = BINARY;
+      CodedOutputStream out = CodedOutputStream.newInstance(scratch.state, 1, scratch.state.length - 1);
+      try {
+        writeState(out, s);
+        byte[] encoded = Arrays.copyOf(scratch.state, 1 + out.getTotalBytesWritten());
+        if (scratch.state.length > Scratch.KEPT || scratch.nested.length > Scratch.KEPT) {
+          SCRATCH.remove();
+        }
+        return encoded;
+      } catch (CodedOutputStream.OutOfSpaceException e) {
+        scratch.state = new byte[scratch.state.length * 2];
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
       }
-      bool(out, CANCEL_REQUESTED, s.cancelRequested);
-      int64(out, WORKFLOW_TASK_TIMEOUT, s.workflowTaskTimeoutMillis);
-      int64(out, RUN_TIMEOUT, s.runTimeoutMillis);
-      int64(out, EXECUTION_TIMEOUT, s.executionTimeoutMillis);
-      int64(out, RUN_DEADLINE, s.runDeadline);
-      int64(out, EXECUTION_DEADLINE, s.executionDeadline);
-      bytes(out, MEMO, s.memo);
-      bytes(out, SEARCH_ATTRIBUTES, s.searchAttributes);
-      bytes(out, PRIORITY, s.priority);
-      if (s.workflowTask != null) {
-        out.writeByteArray(WORKFLOW_TASK, encode(s.workflowTask));
-      }
-      out.writeInt64(WORKFLOW_TASK_ATTEMPT, s.workflowTaskAttempt);
-      for (byte[] event : s.bufferedEvents) {
-        out.writeByteArray(BUFFERED_EVENT, event);
-      }
-      for (ActivityInfo a : s.activities.values()) {
-        out.writeByteArray(ACTIVITY, encode(a));
-      }
-      for (ExecutionState.TimerInfo t : s.timers.values()) {
-        out.writeByteArray(TIMER, encode(t));
-      }
-      string(out, STICKY_QUEUE, s.stickyQueue);
-      int64(out, STICKY_SCHEDULE_TO_START, s.stickyScheduleToStartMillis);
-      string(out, CONTINUED_RUN_ID, s.continuedRunId);
-      string(out, PARENT_NAMESPACE, s.parentNamespace);
-      string(out, PARENT_WORKFLOW_ID, s.parentWorkflowId);
-      string(out, PARENT_RUN_ID, s.parentRunId);
-      int64(out, PARENT_INITIATED_EVENT_ID, s.parentInitiatedEventId);
-      for (ExecutionState.ChildInfo c : s.children.values()) {
-        out.writeByteArray(CHILD, encode(c));
-      }
-      for (ExecutionState.ExternalInfo x : s.externals.values()) {
-        out.writeByteArray(EXTERNAL, encode(x));
-      }
-      bytes(out, RETRY_POLICY, s.retryPolicy);
-      int64(out, ATTEMPT, s.attempt);
-      bytes(out, RETRY_INPUT, s.retryInput);
-      bytes(out, RETRY_HEADER, s.retryHeader);
-      for (TaskRow t : s.queuedTasks) {
-        out.writeByteArray(QUEUED_TASK, encode(t));
-      }
-      for (Map.Entry<String, Long> timer : s.armedTimers.entrySet()) {
-        out.writeByteArray(ARMED_TIMER, encodeArmedTimer(timer.getKey(), timer.getValue()));
-      }
-      bool(out, HOLDS_TASKS_AND_TIMERS, s.holdsTasksAndTimers);
-      out.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
     }
-    return bytes.toByteArray();
+  }
+
+  /**
+   * Writes {@code fields} as an embedded message (length-delimited field {@code field}). Embedded
+   * messages hold no embedded messages of their own, so one nested buffer is enough.
+   */
+  private static void message(CodedOutputStream out, int field, Fields fields) throws IOException {
+    Scratch scratch = SCRATCH.get();
+    while (true) {
+      CodedOutputStream nested = CodedOutputStream.newInstance(scratch.nested);
+      try {
+        fields.write(nested);
+      } catch (CodedOutputStream.OutOfSpaceException e) {
+        scratch.nested = new byte[scratch.nested.length * 2];
+        continue;
+      }
+      out.writeByteArray(field, scratch.nested, 0, nested.getTotalBytesWritten());
+      return;
+    }
+  }
+
+  private static void writeState(CodedOutputStream out, ExecutionState s) throws IOException {
+    string(out, NAMESPACE, s.namespace);
+    string(out, WORKFLOW_ID, s.workflowId);
+    string(out, RUN_ID, s.runId);
+    string(out, FIRST_RUN_ID, s.firstRunId);
+    string(out, WORKFLOW_TYPE, s.workflowType);
+    string(out, TASK_QUEUE, s.taskQueue);
+    out.writeInt64(STATUS, s.status);
+    int64(out, START_TIME, s.startTime);
+    int64(out, CLOSE_TIME, s.closeTime);
+    int64(out, EXECUTION_TIME, s.executionTime);
+    out.writeInt64(NEXT_EVENT_ID, s.nextEventId);
+    int64(out, HISTORY_SIZE_BYTES, s.historySizeBytes);
+    int64(out, LAST_COMPLETED_WFT_STARTED_ID, s.lastCompletedWftStartedId);
+    string(out, START_REQUEST_ID, s.startRequestId);
+    for (String id : s.recentRequestIds) {
+      out.writeString(RECENT_REQUEST_ID, id);
+    }
+    bool(out, CANCEL_REQUESTED, s.cancelRequested);
+    int64(out, WORKFLOW_TASK_TIMEOUT, s.workflowTaskTimeoutMillis);
+    int64(out, RUN_TIMEOUT, s.runTimeoutMillis);
+    int64(out, EXECUTION_TIMEOUT, s.executionTimeoutMillis);
+    int64(out, RUN_DEADLINE, s.runDeadline);
+    int64(out, EXECUTION_DEADLINE, s.executionDeadline);
+    bytes(out, MEMO, s.memo);
+    bytes(out, SEARCH_ATTRIBUTES, s.searchAttributes);
+    bytes(out, PRIORITY, s.priority);
+    if (s.workflowTask != null) {
+      message(out, WORKFLOW_TASK, nested -> write(nested, s.workflowTask));
+    }
+    out.writeInt64(WORKFLOW_TASK_ATTEMPT, s.workflowTaskAttempt);
+    for (byte[] event : s.bufferedEvents) {
+      out.writeByteArray(BUFFERED_EVENT, event);
+    }
+    for (ActivityInfo a : s.activities.values()) {
+      message(out, ACTIVITY, nested -> write(nested, a));
+    }
+    for (ExecutionState.TimerInfo t : s.timers.values()) {
+      message(out, TIMER, nested -> write(nested, t));
+    }
+    string(out, STICKY_QUEUE, s.stickyQueue);
+    int64(out, STICKY_SCHEDULE_TO_START, s.stickyScheduleToStartMillis);
+    string(out, CONTINUED_RUN_ID, s.continuedRunId);
+    string(out, PARENT_NAMESPACE, s.parentNamespace);
+    string(out, PARENT_WORKFLOW_ID, s.parentWorkflowId);
+    string(out, PARENT_RUN_ID, s.parentRunId);
+    int64(out, PARENT_INITIATED_EVENT_ID, s.parentInitiatedEventId);
+    for (ExecutionState.ChildInfo c : s.children.values()) {
+      message(out, CHILD, nested -> write(nested, c));
+    }
+    for (ExecutionState.ExternalInfo x : s.externals.values()) {
+      message(out, EXTERNAL, nested -> write(nested, x));
+    }
+    bytes(out, RETRY_POLICY, s.retryPolicy);
+    int64(out, ATTEMPT, s.attempt);
+    bytes(out, RETRY_INPUT, s.retryInput);
+    bytes(out, RETRY_HEADER, s.retryHeader);
+    for (TaskRow t : s.queuedTasks) {
+      message(out, QUEUED_TASK, nested -> write(nested, t));
+    }
+    for (Map.Entry<String, Long> timer : s.armedTimers.entrySet()) {
+      message(out, ARMED_TIMER, nested -> writeArmedTimer(nested, timer.getKey(), timer.getValue()));
+    }
+    bool(out, HOLDS_TASKS_AND_TIMERS, s.holdsTasksAndTimers);
   }
 
   static ExecutionState decode(byte[] bytes) {
@@ -337,9 +386,7 @@ final class StateCodec {
     return s;
   }
 
-  private static byte[] encode(ExecutionState.WorkflowTaskInfo t) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 64);
+  private static void write(CodedOutputStream out, ExecutionState.WorkflowTaskInfo t) throws IOException {
     int64(out, WT_SCHEDULED_EVENT_ID, t.scheduledEventId);
     int64(out, WT_STARTED_EVENT_ID, t.startedEventId);
     int64(out, WT_ATTEMPT, t.attempt);
@@ -349,8 +396,6 @@ final class StateCodec {
     string(out, WT_TASK_QUEUE, t.taskQueue);
     int64(out, WT_START_TO_CLOSE, t.startToCloseMillis);
     bool(out, WT_STICKY, t.sticky);
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static ExecutionState.WorkflowTaskInfo decodeWorkflowTask(byte[] bytes) throws IOException {
@@ -373,9 +418,7 @@ final class StateCodec {
     return t;
   }
 
-  private static byte[] encode(ExecutionState.ChildInfo c) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 128);
+  private static void write(CodedOutputStream out, ExecutionState.ChildInfo c) throws IOException {
     int64(out, C_INITIATED_EVENT_ID, c.initiatedEventId);
     string(out, C_NAMESPACE, c.namespace);
     string(out, C_WORKFLOW_ID, c.workflowId);
@@ -384,8 +427,6 @@ final class StateCodec {
     int64(out, C_STARTED_EVENT_ID, c.startedEventId);
     int64(out, C_PARENT_CLOSE_POLICY, c.parentClosePolicy);
     bytes(out, C_COMMAND, c.command);
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static ExecutionState.ChildInfo decodeChild(byte[] bytes) throws IOException {
@@ -407,9 +448,7 @@ final class StateCodec {
     return c;
   }
 
-  private static byte[] encode(ExecutionState.ExternalInfo x) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 128);
+  private static void write(CodedOutputStream out, ExecutionState.ExternalInfo x) throws IOException {
     int64(out, X_INITIATED_EVENT_ID, x.initiatedEventId);
     bool(out, X_CANCEL, x.cancel);
     string(out, X_NAMESPACE, x.namespace);
@@ -417,8 +456,6 @@ final class StateCodec {
     string(out, X_RUN_ID, x.runId);
     bool(out, X_CHILD_WORKFLOW_ONLY, x.childWorkflowOnly);
     bytes(out, X_COMMAND, x.command);
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static ExecutionState.ExternalInfo decodeExternal(byte[] bytes) throws IOException {
@@ -439,14 +476,10 @@ final class StateCodec {
     return x;
   }
 
-  private static byte[] encode(ExecutionState.TimerInfo t) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 32);
+  private static void write(CodedOutputStream out, ExecutionState.TimerInfo t) throws IOException {
     string(out, TIMER_ID, t.timerId);
     int64(out, TIMER_STARTED_EVENT_ID, t.startedEventId);
     int64(out, TIMER_FIRE_TIME, t.fireTime);
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static ExecutionState.TimerInfo decodeTimer(byte[] bytes) throws IOException {
@@ -463,9 +496,7 @@ final class StateCodec {
     return t;
   }
 
-  private static byte[] encode(TaskRow t) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 64);
+  private static void write(CodedOutputStream out, TaskRow t) throws IOException {
     out.writeInt64(Q_KIND, switch (t.kind()) {
       case WORKFLOW -> Q_KIND_WORKFLOW;
       case ACTIVITY -> Q_KIND_ACTIVITY;
@@ -479,8 +510,6 @@ final class StateCodec {
       out.writeFloat(Q_FAIRNESS_WEIGHT, t.fairnessWeight());
     }
     int64(out, Q_CREATED_AT, t.createdAtMillis());
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static TaskRow decodeQueuedTask(byte[] bytes, ExecutionKey key) throws IOException {
@@ -510,13 +539,9 @@ final class StateCodec {
         createdAt);
   }
 
-  private static byte[] encodeArmedTimer(String key, long fireAt) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(48);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 48);
+  private static void writeArmedTimer(CodedOutputStream out, String key, long fireAt) throws IOException {
     string(out, AT_KEY, key);
     int64(out, AT_FIRE_AT, fireAt);
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static void decodeArmedTimer(byte[] bytes, Map<String, Long> into) throws IOException {
@@ -533,9 +558,7 @@ final class StateCodec {
     into.put(key, fireAt);
   }
 
-  private static byte[] encode(ActivityInfo a) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 256);
+  private static void write(CodedOutputStream out, ActivityInfo a) throws IOException {
     int64(out, A_SCHEDULED_EVENT_ID, a.scheduledEventId);
     string(out, A_ACTIVITY_ID, a.activityId);
     string(out, A_ACTIVITY_TYPE, a.activityType);
@@ -565,8 +588,6 @@ final class StateCodec {
     string(out, A_PAUSED_BY, a.pausedBy);
     string(out, A_PAUSE_REASON, a.pauseReason);
     bool(out, A_RESET_REQUESTED, a.resetRequested);
-    out.flush();
-    return bytes.toByteArray();
   }
 
   private static ActivityInfo decodeActivity(byte[] bytes) throws IOException {

@@ -52,6 +52,31 @@ class StateCodecTest {
     assertThat(decoded.armedTimers).containsExactlyEntriesOf(state.armedTimers);
   }
 
+  /**
+   * The encoder reuses its buffers from one state to the next: states and embedded messages larger
+   * than those buffers, and small ones after them, must come out whole and exactly as large as they are.
+   */
+  @Test
+  void statesOfEverySizeRoundTripThroughTheReusedBuffers() throws Exception {
+    ExecutionState small = new ExecutionState();
+    small.workflowId = "small";
+    byte[] smallBefore = StateCodec.encode(small);
+    for (int size : new int[] {10, 1_500, 40_000, 200_000}) {
+      ExecutionState state = filled(ExecutionState.class);
+      state.memo = new byte[size];
+      random.nextBytes(state.memo);
+      ActivityInfo a = filled(ActivityInfo.class);
+      a.heartbeatDetails = new byte[size];
+      random.nextBytes(a.heartbeatDetails);
+      state.activities.put(a.scheduledEventId, a);
+
+      ExecutionState decoded = StateCodec.decode(StateCodec.encode(state));
+
+      assertThat(decoded).as("state with %d-byte fields", size).usingRecursiveComparison().isEqualTo(state);
+      assertThat(StateCodec.encode(small)).as("a small state after one of %d bytes", size).isEqualTo(smallBefore);
+    }
+  }
+
   @Test
   void aStateFromBeforeTasksAndTimersWereKeptInItSaysSo() {
     ExecutionState current = new ExecutionState();

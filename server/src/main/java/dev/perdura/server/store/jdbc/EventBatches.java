@@ -3,7 +3,6 @@ package dev.perdura.server.store.jdbc;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import dev.perdura.server.store.EventRow;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -23,7 +22,12 @@ final class EventBatches {
    * @throws IllegalArgumentException if the events' ids are not contiguous
    */
   static byte[] encode(List<EventRow> events) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int size = 0;
+    for (EventRow event : events) {
+      size += CodedOutputStream.computeByteArraySize(EVENTS_FIELD, event.data());
+    }
+    // Sized exactly: a stream's default buffer was most of what a commit allocated.
+    byte[] bytes = new byte[size];
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     long expected = events.getFirst().eventId();
     try {
@@ -35,11 +39,11 @@ final class EventBatches {
         out.writeByteArray(EVENTS_FIELD, event.data());
         expected++;
       }
-      out.flush();
+      out.checkNoSpaceLeft();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode events", e);
     }
-    return bytes.toByteArray();
+    return bytes;
   }
 
   /** The events of a row, numbered from {@code firstEventId}. */
