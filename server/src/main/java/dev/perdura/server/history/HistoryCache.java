@@ -19,21 +19,33 @@ import java.util.Optional;
  * is created and grows with each committed change; a run that was evicted, or that this process
  * only loaded from the store, is not held and its readers go to the store. Entries are added after
  * the commit is durable, so whatever a reader finds here is committed. Bounded by the serialized
- * size of the events held (least recently used first out) and by the length of one run's history.
+ * size of the events held and by the length of one run's history.
+ *
+ * <p>Open runs and closed runs have separate bounds. Open runs go least recently used first out;
+ * a run that closes moves to a much smaller set, oldest close first out: it is still there for the
+ * clients that wait for its result, which ask at once, but its events no longer stay for seconds,
+ * long enough to be promoted out of the garbage collector's young generation and die in the old one
+ * (with only runs that were still open kept for seconds, a server under load did less than a third
+ * of the full collections, docs/performance.md).
  */
 final class HistoryCache {
   /** A run's status and last event id as of its latest committed change. */
   record Head(int status, long lastEventId) {}
 
   private final long maxBytes;
+  private final long maxClosedBytes;
   private final int maxEventsPerRun;
+  /** Open runs, least recently used first. */
   private final Map<ExecutionKey, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+  /** Closed runs, in the order they closed. */
+  private final Map<ExecutionKey, Entry> closed = new LinkedHashMap<>();
   /**
    * Workflow id → its current run, for current runs that are held: a client asking for a
    * workflow's outcome without a run id is answered without a store read.
    */
   private final Map<WorkflowRef, String> currentRuns = new HashMap<>();
   private long bytes;
+  private long closedBytes;
 
   private record WorkflowRef(String namespace, String workflowId) {
     static WorkflowRef of(ExecutionKey key) {
@@ -47,8 +59,9 @@ final class HistoryCache {
     long bytes;
   }
 
-  HistoryCache(long maxBytes, int maxEventsPerRun) {
+  HistoryCache(long maxBytes, long maxClosedBytes, int maxEventsPerRun) {
     this.maxBytes = maxBytes;
+    this.maxClosedBytes = maxClosedBytes;
     this.maxEventsPerRun = maxEventsPerRun;
   }
 
@@ -58,7 +71,7 @@ final class HistoryCache {
    * whose events do not follow on from what is held, leaves it unheld.
    */
   synchronized void committed(ExecutionKey key, boolean created, int status, List<HistoryEvent> appended) {
-    Entry entry = entries.get(key);
+    Entry entry = find(key);
     if (created) {
       if (entry != null) {
         remove(key);
@@ -79,19 +92,41 @@ final class HistoryCache {
       return;
     }
     entry.status = status;
+    long added = 0;
     for (HistoryEvent event : appended) {
       entry.events.add(event);
-      int size = event.getSerializedSize();
-      entry.bytes += size;
-      bytes += size;
+      added += event.getSerializedSize();
     }
-    Iterator<Map.Entry<ExecutionKey, Entry>> eldest = entries.entrySet().iterator();
-    while (bytes > maxBytes && eldest.hasNext()) {
+    entry.bytes += added;
+    if (status != Statuses.RUNNING && entries.remove(key) != null) {
+      bytes -= entry.bytes - added;
+      closed.put(key, entry);
+      closedBytes += entry.bytes;
+    } else if (closed.containsKey(key)) {
+      closedBytes += added;
+    } else {
+      bytes += added;
+    }
+    bytes -= evict(entries, bytes, maxBytes);
+    closedBytes -= evict(closed, closedBytes, maxClosedBytes);
+  }
+
+  /** Drops the first runs of {@code runs} until {@code held} is within {@code max}; returns the bytes dropped. */
+  private long evict(Map<ExecutionKey, Entry> runs, long held, long max) {
+    long dropped = 0;
+    Iterator<Map.Entry<ExecutionKey, Entry>> eldest = runs.entrySet().iterator();
+    while (held - dropped > max && eldest.hasNext()) {
       Map.Entry<ExecutionKey, Entry> next = eldest.next();
-      bytes -= next.getValue().bytes;
+      dropped += next.getValue().bytes;
       eldest.remove();
       currentRuns.remove(WorkflowRef.of(next.getKey()), next.getKey().runId());
     }
+    return dropped;
+  }
+
+  private Entry find(ExecutionKey key) {
+    Entry entry = entries.get(key);
+    return entry != null ? entry : closed.get(key);
   }
 
   /**
@@ -99,7 +134,7 @@ final class HistoryCache {
    * run is held; when it is not, the workflow id is left to the store.
    */
   synchronized void madeCurrent(ExecutionKey key) {
-    if (entries.containsKey(key)) {
+    if (find(key) != null) {
       currentRuns.put(WorkflowRef.of(key), key.runId());
     } else {
       currentRuns.remove(WorkflowRef.of(key));
@@ -113,7 +148,7 @@ final class HistoryCache {
 
   /** Events {@code from..to} (inclusive ids), when all of them are held. */
   synchronized Optional<List<HistoryEvent>> events(ExecutionKey key, long from, long to) {
-    Entry entry = entries.get(key);
+    Entry entry = find(key);
     if (entry == null || from < 1 || to > entry.events.size() || from > to + 1) {
       return Optional.empty();
     }
@@ -122,7 +157,7 @@ final class HistoryCache {
 
   /** Up to {@code max} events from {@code from}, when the run is held; fewer at its end. */
   synchronized Optional<List<HistoryEvent>> eventsFrom(ExecutionKey key, long from, int max) {
-    Entry entry = entries.get(key);
+    Entry entry = find(key);
     if (entry == null || from < 1) {
       return Optional.empty();
     }
@@ -132,7 +167,7 @@ final class HistoryCache {
   }
 
   synchronized Optional<Head> head(ExecutionKey key) {
-    Entry entry = entries.get(key);
+    Entry entry = find(key);
     return entry == null ? Optional.empty() : Optional.of(new Head(entry.status, entry.events.size()));
   }
 
@@ -143,21 +178,28 @@ final class HistoryCache {
 
   /** Drops the runs {@code which} selects (their shard moved to another server, which appends now). */
   synchronized void forgetAll(java.util.function.Predicate<ExecutionKey> which) {
-    for (ExecutionKey key : List.copyOf(entries.keySet())) {
+    List<ExecutionKey> held = new ArrayList<>(entries.keySet());
+    held.addAll(closed.keySet());
+    for (ExecutionKey key : held) {
       if (which.test(key)) {
         remove(key);
       }
     }
   }
 
+  /** Serialized size of the events held, open and closed runs together. */
   synchronized long bytes() {
-    return bytes;
+    return bytes + closedBytes;
   }
 
   private void remove(ExecutionKey key) {
     Entry removed = entries.remove(key);
     if (removed != null) {
       bytes -= removed.bytes;
+    } else if ((removed = closed.remove(key)) != null) {
+      closedBytes -= removed.bytes;
+    }
+    if (removed != null) {
       currentRuns.remove(WorkflowRef.of(key), key.runId());
     }
   }

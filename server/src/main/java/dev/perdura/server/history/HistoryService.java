@@ -64,6 +64,11 @@ public final class HistoryService implements AutoCloseable {
    * five times as much heap): thousands of runs, far more than are active at once.
    */
   private static final long HISTORY_CACHE_BYTES = 2L << 20;
+  /**
+   * Serialized size of the events of closed runs the history cache keeps: a few hundred runs, a
+   * fraction of a second of closes under load, for the clients that wait for their results.
+   */
+  private static final long HISTORY_CACHE_CLOSED_BYTES = 512L << 10;
   private static final long CROSS_SHARD_RETRY_MILLIS = 5_000;
   /** Events in a workflow task's response; a longer history comes in pages. */
   static final int WORKFLOW_TASK_PAGE_EVENTS = 1000;
@@ -98,7 +103,7 @@ public final class HistoryService implements AutoCloseable {
   private final TimerQueue timers;
   private final HistoryWaiters waiters = new HistoryWaiters();
   private final QueryRegistry queries = new QueryRegistry();
-  private final HistoryCache cache = new HistoryCache(HISTORY_CACHE_BYTES, HISTORY_CACHE_EVENTS_PER_RUN);
+  private final HistoryCache cache = new HistoryCache(HISTORY_CACHE_BYTES, HISTORY_CACHE_CLOSED_BYTES, HISTORY_CACHE_EVENTS_PER_RUN);
   private final Map<TaskKind, Counter> tasksQueued;
   private final Map<TaskKind, Counter> tasksStartedInWrite;
   private final Map<TaskKind, Counter> tasksEager;

@@ -33,12 +33,15 @@ import org.slf4j.LoggerFactory;
  * callers. A caller is answered only after its change is durable.
  *
  * <p>Committed rows are cached (bounded, least recently used first out) so the hot path does not
- * read state back from the store.
+ * read state back from the store. Rows of closed runs, which are seldom changed again, have a much
+ * smaller cache of their own, so they do not stay in memory long enough to reach the garbage
+ * collector's old generation (see {@link HistoryCache}).
  */
 final class HistoryShard implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HistoryShard.class);
   private static final int MAX_BATCH = 512;
   private static final int CACHE_SIZE = 4096;
+  private static final int CLOSED_CACHE_SIZE = 256;
 
   private final int index;
   private final Store store;
@@ -55,6 +58,7 @@ final class HistoryShard implements AutoCloseable {
 
   // Owned by the writer thread only.
   private final Map<ExecutionKey, ExecutionRow> rows = lru(CACHE_SIZE);
+  private final Map<ExecutionKey, ExecutionRow> closedRows = lru(CLOSED_CACHE_SIZE);
   private final Map<String, String> currentRuns = lru(CACHE_SIZE);
   private final Map<ExecutionKey, ExecutionRow> batchRows = new HashMap<>();
   private final Map<String, String> batchCurrentRuns = new HashMap<>();
@@ -147,12 +151,30 @@ final class HistoryShard implements AutoCloseable {
       row = rows.get(key);
     }
     if (row == null) {
+      row = closedRows.get(key);
+    }
+    if (row == null) {
       row = store.findExecutionToWrite(key).orElse(null);
       if (row != null) {
-        rows.put(key, row);
+        cache(row);
       }
     }
     return Optional.ofNullable(row);
+  }
+
+  private void cache(ExecutionRow row) {
+    if (row.visibility().status() == Statuses.RUNNING) {
+      rows.put(row.key(), row);
+      closedRows.remove(row.key());
+    } else {
+      rows.remove(row.key());
+      closedRows.put(row.key(), row);
+    }
+  }
+
+  private void uncache(ExecutionKey key) {
+    rows.remove(key);
+    closedRows.remove(key);
   }
 
   Optional<String> readCurrentRunId(String namespace, String workflowId) {
@@ -274,7 +296,7 @@ final class HistoryShard implements AutoCloseable {
         log.error("history shard {}: commit of {} writes failed; nothing applied", index, writes.size(), e);
         undo(prepared);
         for (ExecutionKey key : batchRows.keySet()) {
-          rows.remove(key);
+          uncache(key);
         }
         currentRuns.clear();
         batchRows.clear();
@@ -286,10 +308,10 @@ final class HistoryShard implements AutoCloseable {
         }
         return;
       }
-      rows.putAll(batchRows);
+      batchRows.values().forEach(this::cache);
       currentRuns.putAll(batchCurrentRuns);
       for (ExecutionKey purged : batchPurged) {
-        rows.remove(purged);
+        uncache(purged);
         currentRuns.remove(currentKey(purged.namespace(), purged.workflowId()), purged.runId());
       }
     }

@@ -27,7 +27,7 @@ class HistoryCacheTest {
 
   @Test
   void aRunCreatedHereIsServedFromItsFirstEventAsItGrows() {
-    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 100);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
     cache.committed(RUN, false, Statuses.RUNNING, events(4, 5));
     cache.committed(RUN, false, Statuses.RUNNING, List.of());
@@ -45,7 +45,7 @@ class HistoryCacheTest {
 
   @Test
   void aRunNotCreatedHereIsLeftToTheStore() {
-    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 100);
     cache.committed(RUN, false, Statuses.RUNNING, events(7, 8));
 
     assertThat(cache.events(RUN, 7, 8)).isEmpty();
@@ -54,7 +54,7 @@ class HistoryCacheTest {
 
   @Test
   void aGapInTheEventsDropsTheRun() {
-    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 100);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
     cache.committed(RUN, false, Statuses.RUNNING, events(5, 6));
 
@@ -64,7 +64,7 @@ class HistoryCacheTest {
 
   @Test
   void longHistoriesAreNotHeld() {
-    HistoryCache cache = new HistoryCache(1 << 20, 10);
+    HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 10);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 8));
     cache.committed(RUN, false, Statuses.RUNNING, events(9, 11));
 
@@ -75,7 +75,7 @@ class HistoryCacheTest {
   @Test
   void theLeastRecentlyUsedRunGoesFirstWhenTheByteBoundIsReached() {
     long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
-    HistoryCache cache = new HistoryCache(oneRun * 2, 100);
+    HistoryCache cache = new HistoryCache(oneRun * 2, 1 << 20, 100);
     ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
     cache.committed(OTHER, true, Statuses.RUNNING, events(1, 10));
@@ -90,9 +90,38 @@ class HistoryCacheTest {
   }
 
   @Test
+  void closedRunsHaveABoundOfTheirOwnAndTheFirstClosedGoesFirst() {
+    long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    HistoryCache cache = new HistoryCache(oneRun * 3, oneRun, 100);
+    ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
+    cache.committed(RUN, true, Statuses.RUNNING, events(1, 9));
+    cache.committed(OTHER, true, Statuses.RUNNING, events(1, 9));
+    cache.committed(third, true, Statuses.RUNNING, events(1, 9));
+    assertThat(cache.head(RUN)).as("three open runs fit").isPresent();
+
+    cache.committed(RUN, false, Statuses.COMPLETED, events(10, 10));
+    cache.madeCurrent(RUN);
+    assertThat(cache.head(RUN)).contains(new HistoryCache.Head(Statuses.COMPLETED, 10));
+    assertThat(cache.currentRunId("ns", "wf")).contains("run-1");
+    assertThat(ids(cache.events(RUN, 9, 10).orElseThrow())).containsExactly(9L, 10L);
+
+    // The next run to close takes the closed runs' room: the first one closed goes.
+    cache.committed(OTHER, false, Statuses.FAILED, events(10, 10));
+    assertThat(cache.head(RUN)).isEmpty();
+    assertThat(cache.currentRunId("ns", "wf")).as("its workflow id is left to the store").isEmpty();
+    assertThat(cache.head(OTHER)).contains(new HistoryCache.Head(Statuses.FAILED, 10));
+    assertThat(cache.head(third)).as("open runs are not evicted for closed ones").isPresent();
+    assertThat(cache.bytes()).isEqualTo(oneRun + events(1, 9).stream().mapToLong(HistoryEvent::getSerializedSize).sum());
+
+    cache.forgetAll(key -> true);
+    assertThat(cache.head(OTHER)).isEmpty();
+    assertThat(cache.bytes()).isZero();
+  }
+
+  @Test
   void theCurrentRunOfAWorkflowIdIsKnownWhileThatRunIsHeld() {
     long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
-    HistoryCache cache = new HistoryCache(oneRun * 2, 100);
+    HistoryCache cache = new HistoryCache(oneRun * 2, 1 << 20, 100);
     ExecutionKey next = new ExecutionKey("ns", "wf", "run-next");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
     cache.madeCurrent(RUN);
@@ -114,7 +143,7 @@ class HistoryCacheTest {
 
   @Test
   void aCurrentRunThatIsNotHeldLeavesTheWorkflowIdToTheStore() {
-    HistoryCache cache = new HistoryCache(1 << 20, 5);
+    HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 5);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
     cache.madeCurrent(RUN);
     ExecutionKey tooLong = new ExecutionKey("ns", "wf", "run-long");
@@ -127,7 +156,7 @@ class HistoryCacheTest {
 
   @Test
   void aShardThatMovesAwayTakesItsCurrentRunsWithIt() {
-    HistoryCache cache = new HistoryCache(1 << 20, 100);
+    HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 100);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
     cache.madeCurrent(RUN);
     cache.committed(OTHER, true, Statuses.RUNNING, events(1, 3));
