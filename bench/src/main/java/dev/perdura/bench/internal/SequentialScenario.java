@@ -29,7 +29,7 @@ public final class SequentialScenario {
     /** Prints the figures as a small table. */
     public void print(PrintStream out, String title) {
       out.println(title);
-      out.printf("  steps               %d in one workflow, each a %s%n", activities, kind.label());
+      out.printf("  steps               %d in one workflow, each one %s%n", activities, kind.label());
       out.printf("  total               %.1f ms (start to result)%n", totalMs);
       out.printf("  mean per activity   %.2f ms%n", meanPerActivityMs);
       out.printf("  activity to next    p50 %.2f ms  p99 %.2f ms  min %.2f  max %.2f%n",
