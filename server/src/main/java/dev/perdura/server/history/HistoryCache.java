@@ -24,9 +24,8 @@ import java.util.Optional;
  * <p>Open runs and closed runs have separate bounds. Open runs go least recently used first out;
  * a run that closes moves to a much smaller set, oldest close first out: it is still there for the
  * clients that wait for its result, which ask at once, but its events no longer stay for seconds,
- * long enough to be promoted out of the garbage collector's young generation and die in the old one
- * (with only runs that were still open kept for seconds, a server under load did less than a third
- * of the full collections, docs/performance.md).
+ * long enough to be promoted out of the garbage collector's young generation and die in the old one,
+ * where only full collections free them (docs/performance.md, "Garbage that lived for seconds").
  */
 final class HistoryCache {
   /** A run's status and last event id as of its latest committed change. */
