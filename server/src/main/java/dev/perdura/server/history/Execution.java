@@ -211,7 +211,7 @@ final class Execution {
     clearedTasksAndTimers = true;
   }
 
-  ExecutionWrite toWrite() {
+  ExecutionWrite toWrite(StateCodec.Encoder encoder) {
     ExecutionState s = state;
     VisibilityRow visibility =
         new VisibilityRow(
@@ -225,7 +225,7 @@ final class Execution {
             s.firstRunId,
             s.memo == null ? new byte[0] : s.memo,
             s.searchAttributes == null ? new byte[0] : s.searchAttributes);
-    ExecutionRow row = new ExecutionRow(key, readVersion + 1, StateCodec.encode(s), visibility);
+    ExecutionRow row = new ExecutionRow(key, readVersion + 1, encoder.encode(s), visibility);
     boolean pending = s.hasTasksOrTimers();
     boolean stateOnly = readVisibility != null
         && onlyStatusOrLengthDiffer(readVisibility, visibility)

@@ -22,15 +22,23 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serializes every change to the runs of one shard on a single writer thread and commits them in
- * batches (group commit): the thread drains all queued changes, computes each on working copies,
+ * Serializes every change to the runs of one shard and commits them in batches (group commit): one
+ * batch at a time, whoever computes it drains all queued changes, computes each on working copies,
  * writes the successful ones in one store transaction, then runs their effects and answers their
  * callers. A caller is answered only after its change is durable.
+ *
+ * <p>A caller on a virtual thread (a gRPC call) that finds the shard idle computes the batch
+ * itself, with its own change in it: the hand-over to the shard's writer thread and the wake-up back
+ * cost about as much as the commit when changes come one at a time (a workflow's sequential steps).
+ * Otherwise, or for what is left queued, the shard's writer thread takes the batch; under load a
+ * batch still gathers what every caller queued while the previous one was written.
  *
  * <p>Committed rows are cached (bounded, least recently used first out) so the hot path does not
  * read state back from the store. Rows of closed runs, which are seldom changed again, have a much
@@ -51,15 +59,20 @@ final class HistoryShard implements AutoCloseable {
   private final CommitListener listener;
   private final LinkedBlockingQueue<Change<?>> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
+  /** Held by whoever computes and writes a batch: the writer thread or a caller leading one. */
+  private final ReentrantLock processing = new ReentrantLock();
+  /** The shard a thread is leading a batch of: it must not lead another from inside that one. */
+  private static final ThreadLocal<HistoryShard> LEADING = new ThreadLocal<>();
   private volatile boolean running = true;
   private final Timer commitTime;
   private final DistributionSummary batchChanges;
   private final Counter commitFailures;
 
-  // Owned by the writer thread only.
+  // Owned by the holder of the processing lock only.
   private final Map<ExecutionKey, ExecutionRow> rows = lru(CACHE_SIZE);
   private final Map<ExecutionKey, ExecutionRow> closedRows = lru(CLOSED_CACHE_SIZE);
   private final Map<String, String> currentRuns = lru(CACHE_SIZE);
+  private final StateCodec.Encoder encoder = new StateCodec.Encoder();
   private final Map<ExecutionKey, ExecutionRow> batchRows = new HashMap<>();
   private final Map<String, String> batchCurrentRuns = new HashMap<>();
   /** Runs deleted by the batch being computed (retention): gone for the batch's later changes. */
@@ -118,7 +131,10 @@ final class HistoryShard implements AutoCloseable {
     writer.start();
   }
 
-  /** Queues a change; the future completes once it is durable (or failed, with nothing written). */
+  /**
+   * Queues a change; the future completes once it is durable (or failed, with nothing written). On
+   * a virtual thread with the shard idle, the change is computed and written before this returns.
+   */
   <R> CompletableFuture<R> submit(Function<Tx, R> body) {
     CompletableFuture<R> result = new CompletableFuture<>();
     if (!running) {
@@ -126,6 +142,20 @@ final class HistoryShard implements AutoCloseable {
       return result;
     }
     queue.add(new Change<>(body, result));
+    if (Thread.currentThread().isVirtual() && LEADING.get() == null && processing.tryLock()) {
+      LEADING.set(this);
+      try {
+        processQueued();
+      } finally {
+        LEADING.remove();
+        processing.unlock();
+      }
+      if (!queue.isEmpty()) {
+        LockSupport.unpark(writer);
+      }
+    } else {
+      LockSupport.unpark(writer);
+    }
     return result;
   }
 
@@ -197,30 +227,40 @@ final class HistoryShard implements AutoCloseable {
   }
 
   private void run() {
-    List<Change<?>> batch = new ArrayList<>();
     while (running || !queue.isEmpty()) {
+      if (queue.isEmpty()) {
+        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(200));
+        if (Thread.interrupted()) {
+          break;
+        }
+        continue;
+      }
+      processing.lock();
       try {
-        Change<?> first = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
-        }
-        batch.add(first);
-        queue.drainTo(batch, MAX_BATCH - 1);
-        process(batch);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (RuntimeException e) {
-        log.error("history shard {} failed a batch of {} changes", index, batch.size(), e);
-        for (Change<?> change : batch) {
-          change.result().completeExceptionally(Errors.internal("history shard failure", e));
-        }
+        processQueued();
       } finally {
-        batch.clear();
+        processing.unlock();
       }
     }
     for (Change<?> change : queue) {
       change.result().completeExceptionally(Errors.unavailable("server is shutting down", null));
+    }
+  }
+
+  /** Computes and writes what is queued, up to one batch; the caller holds {@link #processing}. */
+  private void processQueued() {
+    List<Change<?>> batch = new ArrayList<>();
+    queue.drainTo(batch, MAX_BATCH);
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      process(batch);
+    } catch (RuntimeException e) {
+      log.error("history shard {} failed a batch of {} changes", index, batch.size(), e);
+      for (Change<?> change : batch) {
+        change.result().completeExceptionally(Errors.internal("history shard failure", e));
+      }
     }
   }
 
@@ -256,7 +296,7 @@ final class HistoryShard implements AutoCloseable {
         listener.prepared(tx);
         for (Execution execution : tx.working().values()) {
           if (execution.changed()) {
-            ExecutionWrite write = execution.toWrite();
+            ExecutionWrite write = execution.toWrite(encoder);
             writes.add(write);
             written.add(execution);
             if (write.purge()) {
@@ -350,9 +390,13 @@ final class HistoryShard implements AutoCloseable {
   public void close() {
     running = false;
     // Wakes a writer waiting for work, so a shard given up to another server stops at once.
-    queue.add(new Change<>(tx -> null, new CompletableFuture<>()));
+    LockSupport.unpark(writer);
     try {
       writer.join(TimeUnit.SECONDS.toMillis(10));
+      // A caller may still be leading a batch: the shard is closed once that write is done.
+      if (processing.tryLock(10, TimeUnit.SECONDS)) {
+        processing.unlock();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

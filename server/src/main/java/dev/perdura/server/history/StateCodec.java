@@ -171,128 +171,134 @@ final class StateCodec {
 
   private StateCodec() {}
 
-  /**
-   * Buffers reused by the encodings of one thread (in the server, the shard's writer thread): a
-   * state is written into them and copied out at its exact size. Allocating a buffer and a stream
-   * per message made up most of what a change allocated.
-   */
-  private static final class Scratch {
-    /** Buffers grown past this for an unusually large state are not kept. */
-    static final int KEPT = 64 * 1024;
-    byte[] state = new byte[1024];
-    byte[] nested = new byte[256];
-  }
-
-  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
   /** Writes one embedded message's fields. */
   private interface Fields {
     void write(CodedOutputStream out) throws IOException;
   }
 
+  /** Encodes a state with a new {@link Encoder}; where states are encoded often, keep one. */
   static byte[] encode(ExecutionState s) {
-    Scratch scratch = SCRATCH.get();
-    while (true) {
-      scratch.state[0] = BINARY;
-      CodedOutputStream out = CodedOutputStream.newInstance(scratch.state, 1, scratch.state.length - 1);
-      try {
-        writeState(out, s);
-        byte[] encoded = Arrays.copyOf(scratch.state, 1 + out.getTotalBytesWritten());
-        if (scratch.state.length > Scratch.KEPT || scratch.nested.length > Scratch.KEPT) {
-          SCRATCH.remove();
-        }
-        return encoded;
-      } catch (CodedOutputStream.OutOfSpaceException e) {
-        scratch.state = new byte[scratch.state.length * 2];
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
-      }
-    }
+    return new Encoder().encode(s);
   }
 
   /**
-   * Writes {@code fields} as an embedded message (length-delimited field {@code field}). Embedded
-   * messages hold no embedded messages of their own, so one nested buffer is enough.
+   * Encodes states into buffers it reuses: a state is written into them and copied out at its
+   * exact size. Allocating a buffer and a stream per message made up most of what a change
+   * allocated. Not thread-safe: a history shard keeps one for the holder of its processing lock.
    */
-  private static void message(CodedOutputStream out, int field, Fields fields) throws IOException {
-    Scratch scratch = SCRATCH.get();
-    while (true) {
-      CodedOutputStream nested = CodedOutputStream.newInstance(scratch.nested);
-      try {
-        fields.write(nested);
-      } catch (CodedOutputStream.OutOfSpaceException e) {
-        scratch.nested = new byte[scratch.nested.length * 2];
-        continue;
-      }
-      out.writeByteArray(field, scratch.nested, 0, nested.getTotalBytesWritten());
-      return;
-    }
-  }
+  static final class Encoder {
+    /** Buffers grown past this for an unusually large state are not kept. */
+    private static final int KEPT = 64 * 1024;
+    private static final int STATE_SIZE = 1024;
+    private static final int NESTED_SIZE = 256;
+    private byte[] state = new byte[STATE_SIZE];
+    private byte[] nested = new byte[NESTED_SIZE];
 
-  private static void writeState(CodedOutputStream out, ExecutionState s) throws IOException {
-    string(out, NAMESPACE, s.namespace);
-    string(out, WORKFLOW_ID, s.workflowId);
-    string(out, RUN_ID, s.runId);
-    string(out, FIRST_RUN_ID, s.firstRunId);
-    string(out, WORKFLOW_TYPE, s.workflowType);
-    string(out, TASK_QUEUE, s.taskQueue);
-    out.writeInt64(STATUS, s.status);
-    int64(out, START_TIME, s.startTime);
-    int64(out, CLOSE_TIME, s.closeTime);
-    int64(out, EXECUTION_TIME, s.executionTime);
-    out.writeInt64(NEXT_EVENT_ID, s.nextEventId);
-    int64(out, HISTORY_SIZE_BYTES, s.historySizeBytes);
-    int64(out, LAST_COMPLETED_WFT_STARTED_ID, s.lastCompletedWftStartedId);
-    string(out, START_REQUEST_ID, s.startRequestId);
-    for (String id : s.recentRequestIds) {
-      out.writeString(RECENT_REQUEST_ID, id);
+    byte[] encode(ExecutionState s) {
+      while (true) {
+        state[0] = BINARY;
+        CodedOutputStream out = CodedOutputStream.newInstance(state, 1, state.length - 1);
+        try {
+          writeState(out, s);
+          byte[] encoded = Arrays.copyOf(state, 1 + out.getTotalBytesWritten());
+          if (state.length > KEPT) {
+            state = new byte[STATE_SIZE];
+          }
+          if (nested.length > KEPT) {
+            nested = new byte[NESTED_SIZE];
+          }
+          return encoded;
+        } catch (CodedOutputStream.OutOfSpaceException e) {
+          state = new byte[state.length * 2];
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot encode state of " + s.workflowId, e);
+        }
+      }
     }
-    bool(out, CANCEL_REQUESTED, s.cancelRequested);
-    int64(out, WORKFLOW_TASK_TIMEOUT, s.workflowTaskTimeoutMillis);
-    int64(out, RUN_TIMEOUT, s.runTimeoutMillis);
-    int64(out, EXECUTION_TIMEOUT, s.executionTimeoutMillis);
-    int64(out, RUN_DEADLINE, s.runDeadline);
-    int64(out, EXECUTION_DEADLINE, s.executionDeadline);
-    bytes(out, MEMO, s.memo);
-    bytes(out, SEARCH_ATTRIBUTES, s.searchAttributes);
-    bytes(out, PRIORITY, s.priority);
-    if (s.workflowTask != null) {
-      message(out, WORKFLOW_TASK, nested -> write(nested, s.workflowTask));
+
+    /**
+     * Writes {@code fields} as an embedded message (length-delimited field {@code field}). Embedded
+     * messages hold no embedded messages of their own, so one nested buffer is enough.
+     */
+    private void message(CodedOutputStream out, int field, Fields fields) throws IOException {
+      while (true) {
+        CodedOutputStream into = CodedOutputStream.newInstance(nested);
+        try {
+          fields.write(into);
+        } catch (CodedOutputStream.OutOfSpaceException e) {
+          nested = new byte[nested.length * 2];
+          continue;
+        }
+        out.writeByteArray(field, nested, 0, into.getTotalBytesWritten());
+        return;
+      }
     }
-    out.writeInt64(WORKFLOW_TASK_ATTEMPT, s.workflowTaskAttempt);
-    for (byte[] event : s.bufferedEvents) {
-      out.writeByteArray(BUFFERED_EVENT, event);
+
+    private void writeState(CodedOutputStream out, ExecutionState s) throws IOException {
+      string(out, NAMESPACE, s.namespace);
+      string(out, WORKFLOW_ID, s.workflowId);
+      string(out, RUN_ID, s.runId);
+      string(out, FIRST_RUN_ID, s.firstRunId);
+      string(out, WORKFLOW_TYPE, s.workflowType);
+      string(out, TASK_QUEUE, s.taskQueue);
+      out.writeInt64(STATUS, s.status);
+      int64(out, START_TIME, s.startTime);
+      int64(out, CLOSE_TIME, s.closeTime);
+      int64(out, EXECUTION_TIME, s.executionTime);
+      out.writeInt64(NEXT_EVENT_ID, s.nextEventId);
+      int64(out, HISTORY_SIZE_BYTES, s.historySizeBytes);
+      int64(out, LAST_COMPLETED_WFT_STARTED_ID, s.lastCompletedWftStartedId);
+      string(out, START_REQUEST_ID, s.startRequestId);
+      for (String id : s.recentRequestIds) {
+        out.writeString(RECENT_REQUEST_ID, id);
+      }
+      bool(out, CANCEL_REQUESTED, s.cancelRequested);
+      int64(out, WORKFLOW_TASK_TIMEOUT, s.workflowTaskTimeoutMillis);
+      int64(out, RUN_TIMEOUT, s.runTimeoutMillis);
+      int64(out, EXECUTION_TIMEOUT, s.executionTimeoutMillis);
+      int64(out, RUN_DEADLINE, s.runDeadline);
+      int64(out, EXECUTION_DEADLINE, s.executionDeadline);
+      bytes(out, MEMO, s.memo);
+      bytes(out, SEARCH_ATTRIBUTES, s.searchAttributes);
+      bytes(out, PRIORITY, s.priority);
+      if (s.workflowTask != null) {
+        message(out, WORKFLOW_TASK, m -> write(m, s.workflowTask));
+      }
+      out.writeInt64(WORKFLOW_TASK_ATTEMPT, s.workflowTaskAttempt);
+      for (byte[] event : s.bufferedEvents) {
+        out.writeByteArray(BUFFERED_EVENT, event);
+      }
+      for (ActivityInfo a : s.activities.values()) {
+        message(out, ACTIVITY, m -> write(m, a));
+      }
+      for (ExecutionState.TimerInfo t : s.timers.values()) {
+        message(out, TIMER, m -> write(m, t));
+      }
+      string(out, STICKY_QUEUE, s.stickyQueue);
+      int64(out, STICKY_SCHEDULE_TO_START, s.stickyScheduleToStartMillis);
+      string(out, CONTINUED_RUN_ID, s.continuedRunId);
+      string(out, PARENT_NAMESPACE, s.parentNamespace);
+      string(out, PARENT_WORKFLOW_ID, s.parentWorkflowId);
+      string(out, PARENT_RUN_ID, s.parentRunId);
+      int64(out, PARENT_INITIATED_EVENT_ID, s.parentInitiatedEventId);
+      for (ExecutionState.ChildInfo c : s.children.values()) {
+        message(out, CHILD, m -> write(m, c));
+      }
+      for (ExecutionState.ExternalInfo x : s.externals.values()) {
+        message(out, EXTERNAL, m -> write(m, x));
+      }
+      bytes(out, RETRY_POLICY, s.retryPolicy);
+      int64(out, ATTEMPT, s.attempt);
+      bytes(out, RETRY_INPUT, s.retryInput);
+      bytes(out, RETRY_HEADER, s.retryHeader);
+      for (TaskRow t : s.queuedTasks) {
+        message(out, QUEUED_TASK, m -> write(m, t));
+      }
+      for (Map.Entry<String, Long> timer : s.armedTimers.entrySet()) {
+        message(out, ARMED_TIMER, m -> writeArmedTimer(m, timer.getKey(), timer.getValue()));
+      }
+      bool(out, HOLDS_TASKS_AND_TIMERS, s.holdsTasksAndTimers);
     }
-    for (ActivityInfo a : s.activities.values()) {
-      message(out, ACTIVITY, nested -> write(nested, a));
-    }
-    for (ExecutionState.TimerInfo t : s.timers.values()) {
-      message(out, TIMER, nested -> write(nested, t));
-    }
-    string(out, STICKY_QUEUE, s.stickyQueue);
-    int64(out, STICKY_SCHEDULE_TO_START, s.stickyScheduleToStartMillis);
-    string(out, CONTINUED_RUN_ID, s.continuedRunId);
-    string(out, PARENT_NAMESPACE, s.parentNamespace);
-    string(out, PARENT_WORKFLOW_ID, s.parentWorkflowId);
-    string(out, PARENT_RUN_ID, s.parentRunId);
-    int64(out, PARENT_INITIATED_EVENT_ID, s.parentInitiatedEventId);
-    for (ExecutionState.ChildInfo c : s.children.values()) {
-      message(out, CHILD, nested -> write(nested, c));
-    }
-    for (ExecutionState.ExternalInfo x : s.externals.values()) {
-      message(out, EXTERNAL, nested -> write(nested, x));
-    }
-    bytes(out, RETRY_POLICY, s.retryPolicy);
-    int64(out, ATTEMPT, s.attempt);
-    bytes(out, RETRY_INPUT, s.retryInput);
-    bytes(out, RETRY_HEADER, s.retryHeader);
-    for (TaskRow t : s.queuedTasks) {
-      message(out, QUEUED_TASK, nested -> write(nested, t));
-    }
-    for (Map.Entry<String, Long> timer : s.armedTimers.entrySet()) {
-      message(out, ARMED_TIMER, nested -> writeArmedTimer(nested, timer.getKey(), timer.getValue()));
-    }
-    bool(out, HOLDS_TASKS_AND_TIMERS, s.holdsTasksAndTimers);
   }
 
   static ExecutionState decode(byte[] bytes) {

@@ -25,7 +25,7 @@ class ExecutionWriteShapeTest {
   /** A working copy as a change gets it: decoded from the stored row, with that row's columns. */
   private static Execution loaded() {
     ExecutionState stored = state();
-    var row = new Execution(KEY, stored, 0, 0).toWrite().row();
+    var row = new Execution(KEY, stored, 0, 0).toWrite(new StateCodec.Encoder()).row();
     Execution e = new Execution(KEY, StateCodec.decode(row.state()), 1, 2_000);
     e.readVisibility = row.visibility();
     return e;
@@ -37,7 +37,7 @@ class ExecutionWriteShapeTest {
     e.state.nextEventId += 3;
     e.state.status = Statuses.RUNNING + 1;
 
-    assertThat(e.toWrite().stateOnly()).isTrue();
+    assertThat(e.toWrite(new StateCodec.Encoder()).stateOnly()).isTrue();
   }
 
   @Test
@@ -49,9 +49,9 @@ class ExecutionWriteShapeTest {
     Execution attributes = loaded();
     attributes.state.searchAttributes = new byte[] {2};
 
-    assertThat(closing.toWrite().stateOnly()).isFalse();
-    assertThat(memo.toWrite().stateOnly()).isFalse();
-    assertThat(attributes.toWrite().stateOnly()).isFalse();
-    assertThat(new Execution(KEY, state(), 0, 0).toWrite().stateOnly()).as("a new run").isFalse();
+    assertThat(closing.toWrite(new StateCodec.Encoder()).stateOnly()).isFalse();
+    assertThat(memo.toWrite(new StateCodec.Encoder()).stateOnly()).isFalse();
+    assertThat(attributes.toWrite(new StateCodec.Encoder()).stateOnly()).isFalse();
+    assertThat(new Execution(KEY, state(), 0, 0).toWrite(new StateCodec.Encoder()).stateOnly()).as("a new run").isFalse();
   }
 }

@@ -1,0 +1,105 @@
+package dev.perdura.server.history;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.sqlite.SqliteStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Who computes a shard's batches: a caller that finds the shard idle, or the writer thread. */
+class HistoryShardTest {
+  private static final HistoryShard.CommitListener NO_LISTENER = new HistoryShard.CommitListener() {
+    @Override
+    public void prepared(Tx tx) {}
+
+    @Override
+    public void committed(ExecutionWrite write, Execution execution) {}
+  };
+
+  private SqliteStore store;
+  private HistoryShard shard;
+
+  @BeforeEach
+  void start() {
+    store = SqliteStore.inMemory();
+    store.migrate();
+    shard = new HistoryShard(7, store, null, Clock.systemUTC(), new SimpleMeterRegistry(), NO_LISTENER);
+    shard.start();
+  }
+
+  @AfterEach
+  void stop() {
+    shard.close();
+    store.close();
+  }
+
+  @Test
+  void aVirtualThreadFindingTheShardIdleComputesItsChangeBeforeSubmitReturns() throws Exception {
+    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<Boolean> doneOnReturn = threads.submit(() -> {
+        CompletableFuture<Thread> ranOn = shard.submit(tx -> Thread.currentThread());
+        return ranOn.isDone() && ranOn.join() == Thread.currentThread();
+      });
+      assertThat(doneOnReturn.get(30, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void aPlatformThreadHandsItsChangeToTheWriterThread() throws Exception {
+    String ranOn = shard.submit(tx -> Thread.currentThread().getName()).get(30, TimeUnit.SECONDS);
+
+    assertThat(ranOn).isEqualTo("history-shard-7");
+  }
+
+  @Test
+  void aChangeSubmittedFromInsideABatchIsComputedInALaterOneByTheWriterThread() throws Exception {
+    AtomicReference<CompletableFuture<String>> inner = new AtomicReference<>();
+    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      threads.submit(() -> shard.submit(tx -> {
+        inner.set(shard.submit(nested -> Thread.currentThread().getName()));
+        return null;
+      }).join()).get(30, TimeUnit.SECONDS);
+    }
+
+    assertThat(inner.get().get(30, TimeUnit.SECONDS)).isEqualTo("history-shard-7");
+  }
+
+  @Test
+  void everyChangeOfManyConcurrentCallersIsComputedExactlyOnce() throws Exception {
+    int callers = 500;
+    Set<Integer> computed = ConcurrentHashMap.newKeySet();
+    List<Integer> twice = new ArrayList<>();
+    List<Future<Integer>> results = new ArrayList<>();
+    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < callers; i++) {
+        int id = i;
+        results.add(threads.submit(() -> shard.submit(tx -> {
+          if (!computed.add(id)) {
+            synchronized (twice) {
+              twice.add(id);
+            }
+          }
+          return id;
+        }).get(30, TimeUnit.SECONDS)));
+      }
+      for (int i = 0; i < callers; i++) {
+        assertThat(results.get(i).get(30, TimeUnit.SECONDS)).isEqualTo(i);
+      }
+    }
+    assertThat(computed).hasSize(callers);
+    assertThat(twice).isEmpty();
+  }
+}
