@@ -241,10 +241,18 @@ public final class Worker implements AutoCloseable {
 
   private boolean dispatchWorkflowTask(PollWorkflowTaskQueueResponse task) {
     Thread.ofVirtual().name("workflow-task-" + task.getWorkflowExecution().getWorkflowId()).start(() -> {
+      List<PollActivityTaskQueueResponse> activities;
       try {
-        workflowTasks.handle(task);
+        activities = workflowTasks.handle(task);
       } finally {
         workflowSlots.release();
+      }
+      // This thread has nothing else to do: the last activity runs on it, one thread start less
+      // between a workflow task and the activity it schedules (a workflow's sequential steps).
+      for (int i = 0; i < activities.size(); i++) {
+        if (!dispatch(activities.get(i), i == activities.size() - 1)) {
+          slots.release();
+        }
       }
     });
     return true;
@@ -261,8 +269,15 @@ public final class Worker implements AutoCloseable {
     return response.getTaskToken().isEmpty() ? Optional.empty() : Optional.of(response);
   }
 
-  /** Starts the activity on its own thread; true when the slot now belongs to it. */
   private boolean dispatch(PollActivityTaskQueueResponse task) {
+    return dispatch(task, false);
+  }
+
+  /**
+   * Starts the activity on its own thread, or runs it on this one when {@code here} (and no
+   * activity executor is configured); true when the slot now belongs to it.
+   */
+  private boolean dispatch(PollActivityTaskQueueResponse task, boolean here) {
     ActivityInfo info = ActivityTaskRunner.info(task, client.namespace(), taskQueue);
     Optional<ActivityExecution> prepared = runner.prepare(info);
     if (prepared.isEmpty()) {
@@ -283,8 +298,12 @@ public final class Worker implements AutoCloseable {
         slots.release();
       }
     };
-    if (options.activityExecutor() == null) {
-      Thread.ofVirtual().name("activity-" + info.activityType() + "-" + info.activityId()).start(body);
+    String threadName = "activity-" + info.activityType() + "-" + info.activityId();
+    if (options.activityExecutor() == null && here) {
+      Thread.currentThread().setName(threadName);
+      body.run();
+    } else if (options.activityExecutor() == null) {
+      Thread.ofVirtual().name(threadName).start(body);
     } else {
       options.activityExecutor().execute(body);
     }
@@ -315,13 +334,6 @@ public final class Worker implements AutoCloseable {
     @Override
     public boolean tryReserve(String activityType) {
       return started && !stopping && registry.lookup(activityType).isPresent() && slots.tryAcquire();
-    }
-
-    @Override
-    public void run(PollActivityTaskQueueResponse task) {
-      if (!dispatch(task)) {
-        slots.release();
-      }
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
 import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflowservice.v1.PollActivityTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
@@ -66,7 +67,11 @@ public final class WorkflowTaskHandler {
     cache.clear().forEach(WorkflowRun::close);
   }
 
-  public void handle(PollWorkflowTaskQueueResponse task) {
+  /**
+   * Answers the task; returns the activities the server started in its response for slots this
+   * worker reserved ({@link EagerActivities}): the caller runs them, each in the slot reserved for it.
+   */
+  public List<PollActivityTaskQueueResponse> handle(PollWorkflowTaskQueueResponse task) {
     String workflowId = task.getWorkflowExecution().getWorkflowId();
     String runId = task.getWorkflowExecution().getRunId();
     String type = task.getWorkflowType().getName();
@@ -75,7 +80,7 @@ public final class WorkflowTaskHandler {
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
           new IllegalStateException("workflow type '" + type + "' is not registered on this worker; registered: "
               + registry.names()));
-      return;
+      return List.of();
     }
     WorkflowInfo info = new WorkflowInfo(client.namespace(), workflowId, runId, type, taskQueue, task.getAttempt());
     if (task.hasQuery()) {
@@ -88,13 +93,14 @@ public final class WorkflowTaskHandler {
       } finally {
         run.close();
       }
-      return;
+      return List.of();
     }
     WorkflowRun run = null;
     boolean keep = false;
     boolean taken = false;
     // Activity slots held for eager starts; those no task came back for are given back at the end.
     int reserved = 0;
+    List<PollActivityTaskQueueResponse> started = List.of();
     try {
       List<HistoryEvent> events = pages(task);
       long firstEventId = events.isEmpty() ? 0 : events.getFirst().getEventId();
@@ -142,16 +148,14 @@ public final class WorkflowTaskHandler {
         response.putQueryResults(query.getKey(), answer(run, query.getValue()));
       }
       var completed = connection.call().respondWorkflowTaskCompleted(response.build());
-      // Back into the cache before an eager activity runs: its completion makes the run's next
+      // Back into the cache before the caller runs an eager activity: its completion makes the run's next
       // task, which must find the run here or it is replayed from its first event.
       keep = stickyQueue != null && !closes;
       if (keep) {
         cache.put(runId, run, task.getStartedEventId()).forEach(WorkflowRun::close);
       }
-      for (var activityTask : completed.getActivityTasksList()) {
-        reserved--;
-        eager.run(activityTask);
-      }
+      started = completed.getActivityTasksList();
+      reserved -= started.size();
     } catch (NonDeterminismException e) {
       log.error("workflow {} ({}) run {}: non-deterministic: {}", workflowId, type, runId, e.getMessage());
       fail(task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, e);
@@ -182,6 +186,7 @@ public final class WorkflowTaskHandler {
         }
       }
     }
+    return started;
   }
 
   /**

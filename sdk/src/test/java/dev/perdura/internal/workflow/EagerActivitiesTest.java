@@ -47,7 +47,6 @@ class EagerActivitiesTest {
   static final class RecordingSlots implements EagerActivities {
     final AtomicInteger free;
     final List<String> reservedFor = new CopyOnWriteArrayList<>();
-    final List<PollActivityTaskQueueResponse> ran = new CopyOnWriteArrayList<>();
     final AtomicInteger released = new AtomicInteger();
 
     RecordingSlots(int free) {
@@ -65,17 +64,15 @@ class EagerActivitiesTest {
     }
 
     @Override
-    public void run(PollActivityTaskQueueResponse task) {
-      ran.add(task);
-    }
-
-    @Override
     public void release(int slots) {
       released.addAndGet(slots);
     }
   }
 
-  private RecordingSlots handleFirstTask(int freeSlots) {
+  /** The slots, and the activity tasks the handler gave back to run. */
+  record Handled(RecordingSlots slots, List<PollActivityTaskQueueResponse> started) {}
+
+  private Handled handleFirstTask(int freeSlots) {
     String queue = PerduraTestServer.uniqueQueue("eager");
     perdura.client().startWorkflow("Fanout", StartWorkflowOptions.of("fanout-" + UUID.randomUUID(), queue),
         queue + "-other");
@@ -91,27 +88,28 @@ class EagerActivitiesTest {
     RecordingSlots slots = new RecordingSlots(freeSlots);
     WorkflowTaskHandler handler = new WorkflowTaskHandler(perdura.client(), connection, registry, queue, null, 0,
         null, slots);
-    handler.handle(task);
-    return slots;
+    return new Handled(slots, handler.handle(task));
   }
 
   @Test
   void activitiesOfThisWorkerOnItsOwnQueueStartInTheCompletionAndUseTheirSlots() {
-    RecordingSlots slots = handleFirstTask(10);
+    Handled handled = handleFirstTask(10);
+    RecordingSlots slots = handled.slots();
 
     // Not the unknown type (no slot), not the one on another queue (never asked).
     assertThat(slots.reservedFor).containsExactly("local_kind", "local_kind");
-    assertThat(slots.ran).extracting(PollActivityTaskQueueResponse::getActivityId).containsExactly("1", "2");
-    assertThat(slots.ran).allSatisfy(t -> assertThat(t.getTaskToken()).isNotEmpty());
+    assertThat(handled.started()).extracting(PollActivityTaskQueueResponse::getActivityId).containsExactly("1", "2");
+    assertThat(handled.started()).allSatisfy(t -> assertThat(t.getTaskToken()).isNotEmpty());
     assertThat(slots.released).hasValue(0);
   }
 
   @Test
   void withoutAFreeSlotTheActivityGoesThroughItsQueue() {
-    RecordingSlots slots = handleFirstTask(1);
+    Handled handled = handleFirstTask(1);
+    RecordingSlots slots = handled.slots();
 
     assertThat(slots.reservedFor).containsExactly("local_kind");
-    assertThat(slots.ran).extracting(PollActivityTaskQueueResponse::getActivityId).containsExactly("1");
+    assertThat(handled.started()).extracting(PollActivityTaskQueueResponse::getActivityId).containsExactly("1");
     assertThat(slots.released).hasValue(0);
   }
 }
