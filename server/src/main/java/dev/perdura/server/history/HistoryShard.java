@@ -34,11 +34,12 @@ import org.slf4j.LoggerFactory;
  * writes the successful ones in one store transaction, then runs their effects and answers their
  * callers. A caller is answered only after its change is durable.
  *
- * <p>A caller on a virtual thread (a gRPC call) that finds the shard idle computes the batch
- * itself, with its own change in it: the hand-over to the shard's writer thread and the wake-up back
- * cost about as much as the commit when changes come one at a time (a workflow's sequential steps).
- * Otherwise, or for what is left queued, the shard's writer thread takes the batch; under load a
- * batch still gathers what every caller queued while the previous one was written.
+ * <p>While changes come one at a time (the last batch had one), a caller on a virtual thread (a
+ * gRPC call) that finds the shard idle computes the batch itself, with its own change in it: the
+ * hand-over to the shard's writer thread and the wake-up back cost about as much as the commit (a
+ * workflow's sequential steps). Otherwise, or for what is left queued, the shard's writer thread
+ * takes the batch; under load a batch gathers what every caller queued while the previous one was
+ * written and while the writer woke up.
  *
  * <p>Committed rows are cached (bounded, least recently used first out) so the hot path does not
  * read state back from the store. Rows of closed runs, which are seldom changed again, have a much
@@ -64,6 +65,12 @@ final class HistoryShard implements AutoCloseable {
   /** The shard a thread is leading a batch of: it must not lead another from inside that one. */
   private static final ThreadLocal<HistoryShard> LEADING = new ThreadLocal<>();
   private volatile boolean running = true;
+  /**
+   * Changes in the last batch. Callers lead a batch only while changes come one at a time: under
+   * load the writer's wake-up lets more changes join each batch, and callers leading batches of one
+   * or two had tripled the commits per workflow.
+   */
+  private volatile int lastBatchSize;
   private final Timer commitTime;
   private final DistributionSummary batchChanges;
   private final Counter commitFailures;
@@ -133,7 +140,8 @@ final class HistoryShard implements AutoCloseable {
 
   /**
    * Queues a change; the future completes once it is durable (or failed, with nothing written). On
-   * a virtual thread with the shard idle, the change is computed and written before this returns.
+   * a virtual thread, with the shard idle and its last batch a single change, the change is computed
+   * and written before this returns.
    */
   <R> CompletableFuture<R> submit(Function<Tx, R> body) {
     CompletableFuture<R> result = new CompletableFuture<>();
@@ -142,7 +150,7 @@ final class HistoryShard implements AutoCloseable {
       return result;
     }
     queue.add(new Change<>(body, result));
-    if (Thread.currentThread().isVirtual() && LEADING.get() == null && processing.tryLock()) {
+    if (lastBatchSize <= 1 && Thread.currentThread().isVirtual() && LEADING.get() == null && processing.tryLock()) {
       LEADING.set(this);
       try {
         processQueued();
@@ -322,6 +330,7 @@ final class HistoryShard implements AutoCloseable {
       }
     }
     batchChanges.record(batch.size());
+    lastBatchSize = batch.size();
     if (!writes.isEmpty()) {
       long commitStart = System.nanoTime();
       try {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,52 @@ class HistoryShardTest {
     }
 
     assertThat(inner.get().get(30, TimeUnit.SECONDS)).isEqualTo("history-shard-7");
+  }
+
+  @Test
+  void afterABatchOfSeveralChangesCallersLeaveTheNextToTheWriterThreadUntilChangesComeOneAtATime()
+      throws Exception {
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Object> held = shard.submit(tx -> {
+      holding.countDown();
+      await(release);
+      return null;
+    });
+    assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+    // Queued behind the held change: the writer computes these three in one batch.
+    List<CompletableFuture<Object>> queued = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      queued.add(shard.submit(tx -> null));
+    }
+    release.countDown();
+    held.get(30, TimeUnit.SECONDS);
+    for (CompletableFuture<Object> change : queued) {
+      change.get(30, TimeUnit.SECONDS);
+    }
+
+    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      String afterSeveral = threads.submit(() -> shard.submit(tx -> Thread.currentThread().getName()).join())
+          .get(30, TimeUnit.SECONDS);
+      Future<Boolean> afterOne = threads.submit(() -> {
+        CompletableFuture<Thread> ranOn = shard.submit(tx -> Thread.currentThread());
+        return ranOn.isDone() && ranOn.join() == Thread.currentThread();
+      });
+
+      assertThat(afterSeveral).isEqualTo("history-shard-7");
+      assertThat(afterOne.get(30, TimeUnit.SECONDS)).as("led by the caller after a batch of one").isTrue();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("not released within 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
