@@ -1,6 +1,5 @@
 package dev.perdura.internal.workflow;
 
-
 /**
  * This worker's activity slots, offered to the activities its own workflow tasks schedule: a
  * reserved slot lets the completion ask the server to start the activity at once and return it in

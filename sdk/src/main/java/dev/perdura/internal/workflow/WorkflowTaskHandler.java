@@ -9,8 +9,8 @@ import io.grpc.StatusRuntimeException;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.api.workflowservice.v1.PollActivityTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.PollActivityTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest;
@@ -148,8 +148,8 @@ public final class WorkflowTaskHandler {
         response.putQueryResults(query.getKey(), answer(run, query.getValue()));
       }
       var completed = connection.call().respondWorkflowTaskCompleted(response.build());
-      // Back into the cache before the caller runs an eager activity: its completion makes the run's next
-      // task, which must find the run here or it is replayed from its first event.
+      // Back into the cache before the caller runs an eager activity: its completion makes the
+      // run's next task, which must find the run here or it is replayed from its first event.
       keep = stickyQueue != null && !closes;
       if (keep) {
         cache.put(runId, run, task.getStartedEventId()).forEach(WorkflowRun::close);

@@ -79,6 +79,7 @@ final class HistoryShard implements AutoCloseable {
   private final Map<ExecutionKey, ExecutionRow> rows = lru(CACHE_SIZE);
   private final Map<ExecutionKey, ExecutionRow> closedRows = lru(CLOSED_CACHE_SIZE);
   private final Map<String, String> currentRuns = lru(CACHE_SIZE);
+  private final List<Change<?>> drained = new ArrayList<>();
   private final StateCodec.Encoder encoder = new StateCodec.Encoder();
   private final Map<ExecutionKey, ExecutionRow> batchRows = new HashMap<>();
   private final Map<String, String> batchCurrentRuns = new HashMap<>();
@@ -257,18 +258,19 @@ final class HistoryShard implements AutoCloseable {
 
   /** Computes and writes what is queued, up to one batch; the caller holds {@link #processing}. */
   private void processQueued() {
-    List<Change<?>> batch = new ArrayList<>();
-    queue.drainTo(batch, MAX_BATCH);
-    if (batch.isEmpty()) {
+    queue.drainTo(drained, MAX_BATCH);
+    if (drained.isEmpty()) {
       return;
     }
     try {
-      process(batch);
+      process(drained);
     } catch (RuntimeException e) {
-      log.error("history shard {} failed a batch of {} changes", index, batch.size(), e);
-      for (Change<?> change : batch) {
+      log.error("history shard {} failed a batch of {} changes", index, drained.size(), e);
+      for (Change<?> change : drained) {
         change.result().completeExceptionally(Errors.internal("history shard failure", e));
       }
+    } finally {
+      drained.clear();
     }
   }
 

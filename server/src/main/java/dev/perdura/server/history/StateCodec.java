@@ -176,11 +176,6 @@ final class StateCodec {
     void write(CodedOutputStream out) throws IOException;
   }
 
-  /** Encodes a state with a new {@link Encoder}; where states are encoded often, keep one. */
-  static byte[] encode(ExecutionState s) {
-    return new Encoder().encode(s);
-  }
-
   /**
    * Encodes states into buffers it reuses: a state is written into them and copied out at its
    * exact size. Allocating a buffer and a stream per message made up most of what a change

@@ -100,7 +100,7 @@ class LegacyTaskAndTimerRowsTest {
     try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file)) {
       try (PreparedStatement update = raw.prepareStatement(
           "UPDATE executions SET state = ?, pending = 0 WHERE run_id = ?")) {
-        update.setBytes(1, StateCodec.encode(state));
+        update.setBytes(1, new StateCodec.Encoder().encode(state));
         update.setString(2, run.runId());
         assertThat(update.executeUpdate()).isEqualTo(1);
       }

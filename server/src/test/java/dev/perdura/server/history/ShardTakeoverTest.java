@@ -128,7 +128,7 @@ class ShardTakeoverTest {
     state.runId = key.runId();
     state.queuedTasks.add(task);
     VisibilityRow visibility = new VisibilityRow("T", "q", 1, 1, 0, 1, 1, key.runId(), new byte[0], new byte[0]);
-    store.commit(List.of(new ExecutionWrite(new ExecutionRow(key, 1, StateCodec.encode(state), visibility), 0, true,
+    store.commit(List.of(new ExecutionWrite(new ExecutionRow(key, 1, new StateCodec.Encoder().encode(state), visibility), 0, true,
         List.of(), true, false)));
     return task;
   }

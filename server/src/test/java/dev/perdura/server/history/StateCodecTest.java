@@ -43,7 +43,7 @@ class StateCodecTest {
     state.armedTimers.put("wft-timeout:7:2", 5_000L);
     state.armedTimers.put("act-stc:9:1", 6_000L);
 
-    ExecutionState decoded = StateCodec.decode(StateCodec.encode(state));
+    ExecutionState decoded = StateCodec.decode(new StateCodec.Encoder().encode(state));
 
     assertThat(decoded).usingRecursiveComparison().isEqualTo(state);
     assertThat(new ArrayList<>(decoded.activities.keySet())).isEqualTo(new ArrayList<>(state.activities.keySet()));
@@ -81,10 +81,10 @@ class StateCodecTest {
   @Test
   void aStateFromBeforeTasksAndTimersWereKeptInItSaysSo() {
     ExecutionState current = new ExecutionState();
-    assertThat(StateCodec.decode(StateCodec.encode(current)).holdsTasksAndTimers).isTrue();
+    assertThat(StateCodec.decode(new StateCodec.Encoder().encode(current)).holdsTasksAndTimers).isTrue();
     ExecutionState older = new ExecutionState();
     older.holdsTasksAndTimers = false;
-    assertThat(StateCodec.decode(StateCodec.encode(older)).holdsTasksAndTimers).isFalse();
+    assertThat(StateCodec.decode(new StateCodec.Encoder().encode(older)).holdsTasksAndTimers).isFalse();
   }
 
   @Test
@@ -95,7 +95,7 @@ class StateCodecTest {
     a.activityId = "a";
     state.activities.put(5L, a);
 
-    ExecutionState decoded = StateCodec.decode(StateCodec.encode(state));
+    ExecutionState decoded = StateCodec.decode(new StateCodec.Encoder().encode(state));
 
     assertThat(decoded).usingRecursiveComparison().isEqualTo(state);
     assertThat(decoded.nextEventId).isEqualTo(1);
@@ -112,7 +112,7 @@ class StateCodecTest {
     a.attempt = 0;
     state.activities.put(0L, a);
 
-    ExecutionState decoded = StateCodec.decode(StateCodec.encode(state));
+    ExecutionState decoded = StateCodec.decode(new StateCodec.Encoder().encode(state));
 
     assertThat(decoded.status).isZero();
     assertThat(decoded.workflowTaskAttempt).isZero();
@@ -134,14 +134,14 @@ class StateCodecTest {
     ExecutionState decoded = StateCodec.decode(legacy);
 
     assertThat(decoded).usingRecursiveComparison().isEqualTo(state);
-    assertThat(StateCodec.decode(StateCodec.encode(decoded))).usingRecursiveComparison().isEqualTo(state);
+    assertThat(StateCodec.decode(new StateCodec.Encoder().encode(decoded))).usingRecursiveComparison().isEqualTo(state);
   }
 
   @Test
   void fieldsFromANewerVersionAreSkipped() {
     ExecutionState state = new ExecutionState();
     state.workflowId = "wf";
-    byte[] encoded = StateCodec.encode(state);
+    byte[] encoded = new StateCodec.Encoder().encode(state);
     byte[] extended = new byte[encoded.length + 3];
     System.arraycopy(encoded, 0, extended, 0, encoded.length);
     // field 1000, varint 7: tag (1000 << 3) as a varint is 0xC0 0x3E
