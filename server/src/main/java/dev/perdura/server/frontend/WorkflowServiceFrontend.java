@@ -467,8 +467,14 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       } finally {
         pollers.done(worker, next);
       }
-      if (!got && next.cancel(false)) {
-        return Optional.empty();
+      if (!got) {
+        if (next.cancel(false) || next.isCancelled()) {
+          return Optional.empty();
+        }
+        // Claimed by a task before it could be withdrawn: a task handed over or being started for
+        // this poll. Answer even if the caller is leaving, or a started task waits out its
+        // start-to-close timeout with nobody working on it.
+        awaitClaimed(next);
       }
       if (next.isCompletedExceptionally()) {
         return Optional.empty();
@@ -494,25 +500,25 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
           }
         }
         case Dispatch.Started started -> {
-          // Started for this poll already: answer even if the caller is leaving, or the task
-          // waits out its start-to-close timeout with nobody working on it.
-          Optional<T> response = awaitStarted(started.reservation());
-          if (response.isPresent()) {
-            return response;
-          }
+          @SuppressWarnings("unchecked") // the history service's builder for this queue's kind of task
+          T response = (T) started.response().get();
+          return Optional.of(response);
+        }
+        case Dispatch.NotStarted notStarted -> {
+          // The change that reserved this poll was not written; wait for another task.
         }
       }
     }
   }
 
-  /** The response to a task started for this poll, once its write is durable; empty if it was not written. */
-  @SuppressWarnings("unchecked")
-  private static <T> Optional<T> awaitStarted(PollReservation reservation) {
+  /** Waits for a claimed poll's task, as long as the history shard may take to record its start. */
+  private static void awaitClaimed(CompletableFuture<Dispatch> poll) {
     try {
-      // The builder is the history service's for this queue's kind of task, so it makes a T.
-      return reservation.await(STARTED_TASK_WAIT_MILLIS).map(response -> (T) response.get());
+      poll.get(STARTED_TASK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw Errors.unavailable("the history shard did not record the task's start in time, try again", e);
+    } catch (ExecutionException e) {
+      throw Errors.internal("poll failed", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Errors.unavailable("interrupted", e);

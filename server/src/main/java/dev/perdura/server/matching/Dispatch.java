@@ -1,6 +1,7 @@
 package dev.perdura.server.matching;
 
 import dev.perdura.server.store.TaskRow;
+import java.util.function.Supplier;
 
 /** What a waiting poll receives from its task queue. */
 public sealed interface Dispatch {
@@ -10,7 +11,11 @@ public sealed interface Dispatch {
 
   /**
    * A task that a history change started for this poll in the same write that created it (see
-   * {@link TaskQueueDispatcher#reserveWaitingPoll()}); the poller answers once that write is durable.
+   * {@link TaskQueueDispatcher#reserveWaitingPoll()}), delivered once that write is durable.
+   * {@code response} builds the poll's answer; it runs in the poller's thread.
    */
-  record Started(PollReservation reservation) implements Dispatch {}
+  record Started(Supplier<?> response) implements Dispatch {}
+
+  /** The change that reserved this poll was not written; the poller may wait for another task. */
+  record NotStarted() implements Dispatch {}
 }

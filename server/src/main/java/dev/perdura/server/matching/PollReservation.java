@@ -1,11 +1,6 @@
 package dev.perdura.server.matching;
 
 import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -14,6 +9,9 @@ import java.util.function.Supplier;
  * start write. Once the write is durable the change {@linkplain #fulfil fulfils} the reservation
  * with the poll's response; if the write fails it {@linkplain #release releases} it and the poll
  * waits for another task.
+ *
+ * <p>The poll's future stays incomplete until then, and the poller can no longer withdraw it: the
+ * poller wakes once, with its answer, and a task started for it is never left without a worker.
  */
 public final class PollReservation {
 
@@ -26,10 +24,11 @@ public final class PollReservation {
   }
 
   private final Poller poller;
-  private final CompletableFuture<Optional<Supplier<?>>> outcome = new CompletableFuture<>();
+  private final TaskQueueDispatcher.WaitingPoll poll;
 
-  PollReservation(Poller poller) {
+  PollReservation(Poller poller, TaskQueueDispatcher.WaitingPoll poll) {
     this.poller = poller;
+    this.poll = poll;
   }
 
   public Poller poller() {
@@ -41,24 +40,11 @@ public final class PollReservation {
    * poller's thread, not in the caller's.
    */
   public void fulfil(Supplier<?> response) {
-    outcome.complete(Optional.of(response));
+    poll.complete(new Dispatch.Started(response));
   }
 
   /** Nothing was started for this poll (the write failed); the poll may wait for another task. */
   public void release() {
-    outcome.complete(Optional.empty());
-  }
-
-  /**
-   * Waits for the change's outcome: the response builder, or empty when released.
-   *
-   * @throws TimeoutException if the change has not finished within the time given
-   */
-  public Optional<Supplier<?>> await(long timeoutMillis) throws TimeoutException, InterruptedException {
-    try {
-      return outcome.get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("a poll reservation never fails", e);
-    }
+    poll.complete(new Dispatch.NotStarted());
   }
 }

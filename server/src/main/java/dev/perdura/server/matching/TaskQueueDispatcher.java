@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -51,11 +52,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * in the completing thread: a poll's callbacks run in the thread that calls {@link #add} (or {@link
  * #close}), but never under this lock.
  *
- * <p>A poll is withdrawn by cancelling (or otherwise completing) its future, e.g. when the RPC's
- * deadline passes. A withdrawn poll never swallows a task: a task is handed to a poll only if
- * completing the poll's future succeeds, else it goes to the next waiting poll or back to the backlog.
- * Once a poll's future holds a task, delivering it is the caller's job; a caller that can no longer
- * deliver it must {@link #add} it again.
+ * <p>A poll is withdrawn by cancelling its future, e.g. when the RPC's deadline passes. A poll is
+ * either withdrawn or claimed, never both: a task is handed to a poll only if claiming it succeeds,
+ * else it goes to the next waiting poll or back to the backlog, and cancelling a claimed poll fails
+ * (its future completes with what it was claimed for). Once a poll's future holds a task,
+ * delivering it is the caller's job; a caller that can no longer deliver it must {@link #add} it
+ * again.
  */
 public final class TaskQueueDispatcher implements AutoCloseable {
   private static final int LEVELS = 5;
@@ -72,7 +74,7 @@ public final class TaskQueueDispatcher implements AutoCloseable {
   private final Map<ExecutionKey, Map<Long, Backlogged>> byExecution = new HashMap<>();
 
   /** Polls waiting for a task, oldest first, and who polls. Non-empty only while the backlog is empty. */
-  private final SequencedMap<CompletableFuture<Dispatch>, PollReservation.Poller> waiting = new LinkedHashMap<>();
+  private final SequencedMap<WaitingPoll, PollReservation.Poller> waiting = new LinkedHashMap<>();
 
   private long nextSequence;
   private boolean closed;
@@ -105,9 +107,8 @@ public final class TaskQueueDispatcher implements AutoCloseable {
    */
   public void add(TaskRow task) {
     checkBelongsHere(task);
-    Dispatch queued = new Dispatch.Queued(task);
     while (true) {
-      CompletableFuture<Dispatch> poll;
+      WaitingPoll poll;
       lock.lock();
       try {
         var oldest = waiting.pollFirstEntry();
@@ -119,7 +120,8 @@ public final class TaskQueueDispatcher implements AutoCloseable {
       } finally {
         lock.unlock();
       }
-      if (poll.complete(queued)) {
+      if (poll.claim()) {
+        poll.complete(new Dispatch.Queued(task));
         return;
       }
       // That poll was withdrawn after we took it; try the next one.
@@ -129,15 +131,15 @@ public final class TaskQueueDispatcher implements AutoCloseable {
   /**
    * Takes the oldest waiting poll for a task that the caller starts itself, in the same history
    * write that creates it, instead of {@linkplain #add adding} it. Empty when no poll waits (then
-   * the caller adds the task as usual). The poll's future completes at once with {@link
-   * Dispatch.Started}; the caller must then fulfil or release the reservation.
+   * the caller adds the task as usual). The poll can no longer be withdrawn and its future
+   * completes when the caller fulfils or releases the reservation, which it must do.
    *
    * <p>A poll waits only while the backlog is empty, so the task taken this way is the one an
    * {@code add} would have handed to that poll: priority and fairness are not bypassed.
    */
   public Optional<PollReservation> reserveWaitingPoll() {
     while (true) {
-      Map.Entry<CompletableFuture<Dispatch>, PollReservation.Poller> oldest;
+      Map.Entry<WaitingPoll, PollReservation.Poller> oldest;
       lock.lock();
       try {
         oldest = waiting.pollFirstEntry();
@@ -147,9 +149,8 @@ public final class TaskQueueDispatcher implements AutoCloseable {
       if (oldest == null) {
         return Optional.empty();
       }
-      PollReservation reservation = new PollReservation(oldest.getValue());
-      if (oldest.getKey().complete(new Dispatch.Started(reservation))) {
-        return Optional.of(reservation);
+      if (oldest.getKey().claim()) {
+        return Optional.of(new PollReservation(oldest.getValue(), oldest.getKey()));
       }
       // That poll was withdrawn after we took it; try the next one.
     }
@@ -157,12 +158,13 @@ public final class TaskQueueDispatcher implements AutoCloseable {
 
   /**
    * Asks for the next task. The future completes at once if the backlog has one, else when one is
-   * added or started for this poll. Cancel the future to withdraw the poll. After {@link #close}
-   * the returned future is already cancelled.
+   * added or started for this poll. Cancel the future to withdraw the poll; that fails once a task
+   * has claimed the poll, and the future then completes with it. After {@link #close} the returned
+   * future is already cancelled.
    */
   public CompletableFuture<Dispatch> poll(PollReservation.Poller poller) {
     Objects.requireNonNull(poller, "poller");
-    CompletableFuture<Dispatch> poll = new CompletableFuture<>();
+    WaitingPoll poll = new WaitingPoll();
     lock.lock();
     try {
       if (closed) {
@@ -171,6 +173,7 @@ public final class TaskQueueDispatcher implements AutoCloseable {
       }
       Backlogged next = dispatchNext();
       if (next != null) {
+        poll.claim();
         poll.complete(new Dispatch.Queued(next.task()));
         return poll;
       }
@@ -265,7 +268,7 @@ public final class TaskQueueDispatcher implements AutoCloseable {
    */
   @Override
   public void close() {
-    List<CompletableFuture<Dispatch>> toCancel;
+    List<WaitingPoll> toCancel;
     lock.lock();
     try {
       closed = true;
@@ -274,7 +277,7 @@ public final class TaskQueueDispatcher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    for (CompletableFuture<Dispatch> poll : toCancel) {
+    for (WaitingPoll poll : toCancel) {
       poll.cancel(false);
     }
   }
@@ -284,7 +287,7 @@ public final class TaskQueueDispatcher implements AutoCloseable {
     return "TaskQueueDispatcher[" + namespace + "/" + taskQueue + "/" + kind + "]";
   }
 
-  private void forget(CompletableFuture<Dispatch> poll) {
+  private void forget(WaitingPoll poll) {
     lock.lock();
     try {
       waiting.remove(poll);
@@ -329,6 +332,25 @@ public final class TaskQueueDispatcher implements AutoCloseable {
       return DEFAULT_LEVEL;
     }
     return Math.min(priorityKey, LEVELS);
+  }
+
+  /**
+   * A poll's future that is claimed (by a task handed to it) or withdrawn (cancelled), exactly
+   * once. A claimed poll's future is completed by its claimer, outside the dispatcher's lock.
+   */
+  static final class WaitingPoll extends CompletableFuture<Dispatch> {
+    private final AtomicBoolean decided = new AtomicBoolean();
+
+    /** Takes the poll for a task; false when it was withdrawn or already taken. */
+    boolean claim() {
+      return decided.compareAndSet(false, true);
+    }
+
+    /** Withdraws the poll unless a task has claimed it. */
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      return decided.compareAndSet(false, true) && super.cancel(mayInterruptIfRunning);
+    }
   }
 
   private void checkBelongsHere(TaskRow task) {

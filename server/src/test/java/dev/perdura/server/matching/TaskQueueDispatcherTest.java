@@ -237,7 +237,7 @@ class TaskQueueDispatcherTest {
   }
 
   @Test
-  void reservingTakesTheOldestWaitingPollAndTellsItWhoItIs() throws Exception {
+  void reservingTakesTheOldestWaitingPollAndTellsItWhoItIs() {
     TaskQueueDispatcher dispatcher = dispatcher();
     assertThat(dispatcher.reserveWaitingPoll()).as("nobody waits").isEmpty();
     CompletableFuture<Dispatch> withdrawn = dispatcher.poll(new PollReservation.Poller("gone", "r0"));
@@ -248,11 +248,12 @@ class TaskQueueDispatcherTest {
     PollReservation reservation = dispatcher.reserveWaitingPoll().orElseThrow();
 
     assertThat(reservation.poller()).isEqualTo(new PollReservation.Poller("w1", "r1"));
-    assertThat(oldest).isCompletedWithValue(new Dispatch.Started(reservation));
+    assertThat(oldest).as("completes only when the start is durable").isNotDone();
     assertThat(younger).isNotDone();
     assertThat(dispatcher.waitingPollers()).isEqualTo(1);
     reservation.fulfil(() -> "response");
-    assertThat(reservation.await(1000).orElseThrow().get()).isEqualTo("response");
+    assertThat(oldest.join()).isInstanceOfSatisfying(Dispatch.Started.class,
+        started -> assertThat(started.response().get()).isEqualTo("response"));
 
     dispatcher.add(task("wf", 1));
     assertThat(younger).isCompletedWithValue(new Dispatch.Queued(task("wf", 1)));
@@ -260,17 +261,57 @@ class TaskQueueDispatcherTest {
   }
 
   @Test
-  void aReleasedReservationAnswersNothingAndAnUnansweredOneTimesOut() throws Exception {
+  void aReservedPollCannotBeWithdrawnAndAReleasedOneIsToldNothingStarted() {
     TaskQueueDispatcher dispatcher = dispatcher();
-    dispatcher.poll(TaskFixtures.POLLER);
-    dispatcher.poll(TaskFixtures.POLLER);
+    CompletableFuture<Dispatch> first = dispatcher.poll(TaskFixtures.POLLER);
+    CompletableFuture<Dispatch> second = dispatcher.poll(TaskFixtures.POLLER);
     PollReservation released = dispatcher.reserveWaitingPoll().orElseThrow();
-    PollReservation pending = dispatcher.reserveWaitingPoll().orElseThrow();
+    PollReservation fulfilled = dispatcher.reserveWaitingPoll().orElseThrow();
+
+    assertThat(first.cancel(false)).as("a task is being started for it").isFalse();
+    assertThat(second.cancel(false)).isFalse();
+    dispatcher.close();
+    assertThat(first).isNotDone();
 
     released.release();
+    fulfilled.fulfil(() -> "response");
+    assertThat(first).isCompletedWithValue(new Dispatch.NotStarted());
+    assertThat(second.join()).isInstanceOf(Dispatch.Started.class);
+  }
 
-    assertThat(released.await(1000)).isEmpty();
-    assertThatThrownBy(() -> pending.await(10)).isInstanceOf(java.util.concurrent.TimeoutException.class);
+  @Test
+  void aWithdrawnPollIsNeitherReservedNorHandedATask() {
+    TaskQueueDispatcher dispatcher = dispatcher();
+    CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
+    assertThat(poll.cancel(false)).isTrue();
+
+    assertThat(dispatcher.reserveWaitingPoll()).isEmpty();
+    dispatcher.add(task("wf", 1));
+    assertThat(poll).isCancelled();
+    assertThat(dispatcher.backlogSize()).isEqualTo(1);
+  }
+
+  @Test
+  void racingWithdrawalsAndHandOversLoseNoTaskAndAnswerNoPollTwice() throws Exception {
+    TaskQueueDispatcher dispatcher = dispatcher();
+    int rounds = 2000;
+    try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < rounds; i++) {
+        CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
+        TaskRow task = task("wf-" + i, 1);
+        var withdraw = executor.submit(() -> poll.cancel(false));
+        var add = executor.submit(() -> dispatcher.add(task));
+        boolean withdrawn = withdraw.get();
+        add.get();
+        if (withdrawn) {
+          assertThat(poll).isCancelled();
+          assertThat(dispatcher.drainBacklog()).as("the task a withdrawn poll did not take").containsExactly(task);
+        } else {
+          assertThat(poll).isCompletedWithValue(new Dispatch.Queued(task));
+          assertThat(dispatcher.backlogSize()).isZero();
+        }
+      }
+    }
   }
 
   @Test
