@@ -346,9 +346,11 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       }
       long waitUntil = System.currentTimeMillis() + remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
       boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
-      while (true) {
-        CompletableFuture<Void> change = waitNewEvent ? history.nextChange(key, from - 1, closeOnly) : null;
-        try {
+      // Registered only once an answer needs a wait, then the run is read again: a change between
+      // the read and the registration is not missed, and a run found closed costs no registration.
+      CompletableFuture<Void> change = null;
+      try {
+        while (true) {
           HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
           boolean running = head.running();
           long last = head.lastEventId();
@@ -359,6 +361,10 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
               String retriedAs = close.isEmpty() ? "" : retryRunId(close.get(0));
               // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
               if (r.getExecution().getRunId().isEmpty() && !retriedAs.isEmpty() && waitNewEvent) {
+                if (change != null) {
+                  history.stopWaiting(key, change);
+                  change = null;
+                }
                 key = new ExecutionKey(key.namespace(), key.workflowId(), retriedAs);
                 continue;
               }
@@ -379,6 +385,10 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
           if (!waitNewEvent) {
             return response.build();
           }
+          if (change == null) {
+            change = history.nextChange(key, from - 1, closeOnly);
+            continue;
+          }
           long wait = waitUntil - System.currentTimeMillis();
           if (wait <= 0 || !await(change, wait)) {
             if (!closeOnly) {
@@ -388,10 +398,12 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             }
             return response.build();
           }
-        } finally {
-          if (change != null) {
-            change.cancel(false);
-          }
+          // Woken, so no longer registered: read again, and register again only if it must wait on.
+          change = null;
+        }
+      } finally {
+        if (change != null) {
+          history.stopWaiting(key, change);
         }
       }
     });

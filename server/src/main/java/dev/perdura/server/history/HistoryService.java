@@ -1335,6 +1335,11 @@ public final class HistoryService implements AutoCloseable {
     return waiters.next(key, lastSeenEventId, closeOnly);
   }
 
+  /** Ends a wait begun with {@link #nextChange}, whether it completed or not. */
+  public void stopWaiting(ExecutionKey key, CompletableFuture<Void> change) {
+    waiters.forget(key, change);
+  }
+
   // ---- queries ------------------------------------------------------------------------------
 
   public WorkflowQueryResult query(String namespace, WorkflowExecution execution,

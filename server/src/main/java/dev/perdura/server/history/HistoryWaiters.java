@@ -10,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Long-polling readers of a run's history wait here until the run has an event they have not
  * seen, or closes. A reader registers before it re-reads, so a change between its read and its
- * wait is not missed, and cancels its future when it is done without waiting. A reader waiting
- * only for the close event is not woken by the run's other changes.
+ * wait is not missed, and {@linkplain #forget forgets} its future when it is done without being
+ * woken. A reader waiting only for the close event is not woken by the run's other changes.
  */
 final class HistoryWaiters {
   private record Waiter(long lastSeenEventId, boolean closeOnly, CompletableFuture<Void> future) {
@@ -36,17 +36,18 @@ final class HistoryWaiters {
           updated.add(waiter);
           return updated;
         });
-    // A reader that stops waiting cancels its future; it must not stay registered, since a run
-    // that has closed never changes again to sweep it out.
-    waiter.future().whenComplete((ignored, error) -> {
-      if (waiter.future().isCancelled()) {
-        waiting.computeIfPresent(key, (k, list) -> {
-          list.remove(waiter);
-          return list.isEmpty() ? null : list;
-        });
-      }
-    });
     return waiter.future();
+  }
+
+  /**
+   * Unregisters a reader that stops waiting, woken or not; it must not stay registered, since a
+   * run that has closed never changes again to sweep it out.
+   */
+  void forget(ExecutionKey key, CompletableFuture<Void> future) {
+    waiting.computeIfPresent(key, (k, list) -> {
+      list.removeIf(w -> w.future() == future);
+      return list.isEmpty() ? null : list;
+    });
   }
 
   /** Runs with a waiting reader, for tests and diagnostics. */

@@ -52,10 +52,14 @@ class HistoryWaitersTest {
     CompletableFuture<Void> second = waiters.next(RUN, 0, true);
     assertThat(waiters.runsWaitedOn()).isEqualTo(1);
 
-    first.cancel(false);
+    waiters.forget(RUN, first);
     assertThat(waiters.runsWaitedOn()).isEqualTo(1);
-    second.cancel(false);
+    waiters.changed(RUN, Statuses.COMPLETED, 4);
+    assertThat(first).as("forgotten, so not woken").isNotDone();
+    assertThat(second).isDone();
 
+    CompletableFuture<Void> third = waiters.next(RUN, 0, false);
+    waiters.forget(RUN, third);
     assertThat(waiters.runsWaitedOn()).isZero();
   }
 }

@@ -149,6 +149,53 @@ class WorkflowTaskProtocolTest {
         .getStats().getApproximateBacklogCount();
   }
 
+  private io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse longPollHistory(String workflowId,
+      boolean closeOnly, long fromEventId, int deadlineSeconds) {
+    var request = GetWorkflowExecutionHistoryRequest.newBuilder()
+        .setNamespace("default")
+        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+        .setWaitNewEvent(true);
+    if (closeOnly) {
+      request.setHistoryEventFilterType(io.temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+    }
+    if (fromEventId > 1) {
+      String runId = stub.getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
+          .setNamespace("default").setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+          .setMaximumPageSize(1).build()).getHistory().getEvents(0)
+          .getWorkflowExecutionStartedEventAttributes().getOriginalExecutionRunId();
+      request.setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId).setRunId(runId))
+          .setNextPageToken(ByteString.copyFrom(new dev.perdura.server.common.HistoryPageToken(runId, fromEventId, 0).encode()));
+    }
+    return stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS).getWorkflowExecutionHistory(request.build());
+  }
+
+  @Test
+  void historyLongPollsWaitForWhatTheyAskForAndEndWithATokenAtTheirDeadline() throws Exception {
+    String queue = "long-poll-" + UUID.randomUUID();
+    String workflowId = "wf-" + UUID.randomUUID();
+    startWorkflow(queue, workflowId, 10);
+
+    var nothingYet = longPollHistory(workflowId, true, 1, 2);
+    assertThat(nothingYet.getHistory().getEventsList()).as("the run has not closed").isEmpty();
+    assertThat(nothingYet.getNextPageToken()).isNotEmpty();
+
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      var close = threads.submit(() -> longPollHistory(workflowId, true, 1, 30));
+      var afterScheduled = threads.submit(() -> longPollHistory(workflowId, false, 3, 30));
+      PollWorkflowTaskQueueResponse task = poll(queue);
+      assertThat(types(afterScheduled.get(30, TimeUnit.SECONDS).getHistory().getEventsList()))
+          .as("woken by the task's start").containsExactly(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+      assertThat(close).as("the close reader sleeps through the task's start").isNotDone();
+
+      stub.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+          .setNamespace("default").setTaskToken(task.getTaskToken()).addCommands(complete()).build());
+      assertThat(types(close.get(30, TimeUnit.SECONDS).getHistory().getEventsList()))
+          .containsExactly(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    }
+    assertThat(types(longPollHistory(workflowId, true, 1, 30).getHistory().getEventsList()))
+        .as("a closed run answers at once").containsExactly(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
   @Test
   void aStartAskingForEagerExecutionGetsItsFirstWorkflowTaskInTheResponse() {
     String queue = "eager-start-" + UUID.randomUUID();
