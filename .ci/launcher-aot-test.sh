@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Checks the server's ahead-of-time cache (JDK 25+): a first `server start-dev` records it when it
-# stops, the next one starts from it.
+# Checks the server's ahead-of-time cache (JDK 25+): a first `server start-dev` records what it
+# uses when it stops, the next one turns that into the cache and starts from it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 JAVA_HOME="$(./perdura java-home)"
@@ -50,14 +50,15 @@ stop_server() {
 ./perdura server --help >/dev/null
 rm -rf target/aot
 start_server "$work/first.log"
-grep -q "records an ahead-of-time cache" "$work/first.log" || fail "the first run did not say it records"
-[[ "$(tr '\0' ' ' <"/proc/$server_pid/cmdline")" == *"-XX:AOTCacheOutput="* ]] || fail "the first run does not record"
+grep -q "this run records" "$work/first.log" || fail "the first run did not say it records"
+[[ "$(tr '\0' ' ' <"/proc/$server_pid/cmdline")" == *"-XX:AOTMode=record"* ]] || fail "the first run does not record"
 sleep 2
 stop_server
-ls target/aot/recorded-*.aot >/dev/null 2>&1 || fail "no cache was written when the first run stopped"
+ls target/aot/recorded-*.aotconf >/dev/null 2>&1 || fail "nothing was recorded when the first run stopped"
 
 start_server "$work/second.log"
 cmdline="$(tr '\0' ' ' <"/proc/$server_pid/cmdline")"
+grep -q "ahead-of-time cache written" "$work/second.log" || fail "the second run did not write the cache"
 [[ "$cmdline" == *"-XX:AOTCache=$PWD/target/aot/perdura-server-"* ]] || fail "the second run does not use the cache: $cmdline"
 if grep -q "\[error" "$work/second.log"; then
   fail "the JVM could not use the cache"
