@@ -48,6 +48,8 @@ public final class BenchCli implements Runnable {
 
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
+    // The clients in this process are measured too: as on the server, no leak detector.
+    dev.perdura.server.cli.PerduraCli.disableNettyLeakDetectionUnlessSet();
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
     System.exit(new CommandLine(new BenchCli(System.out, System.err)).execute(args));
   }

@@ -24,12 +24,20 @@ public final class PerduraCli implements Runnable {
   static final String NETTY_LEAK_DETECTION = "io.grpc.netty.shaded.io.netty.leakDetection.level";
 
   public static void main(String[] args) {
-    // The detector records a stack trace for one buffer in 128 (one per five workflows): a cost
-    // for every call of a server whose buffers are gRPC's own. Set the property to turn it back on.
+    disableNettyLeakDetectionUnlessSet();
+    System.exit(new CommandLine(new PerduraCli()).execute(args));
+  }
+
+  /**
+   * For a process's entry point, before gRPC is used: turns off the leak detector of the netty
+   * that gRPC carries, unless the property is set. The detector records a stack trace for one
+   * buffer in 128 (one per five workflows on a server, one per four activity steps on a worker),
+   * a cost on every call, for buffers that are gRPC's own.
+   */
+  public static void disableNettyLeakDetectionUnlessSet() {
     if (System.getProperty(NETTY_LEAK_DETECTION) == null) {
       System.setProperty(NETTY_LEAK_DETECTION, "disabled");
     }
-    System.exit(new CommandLine(new PerduraCli()).execute(args));
   }
 
   @Override
