@@ -64,4 +64,18 @@ if grep -q "\[error" "$work/second.log"; then
   fail "the JVM could not use the cache"
 fi
 stop_server
+
+# Other JVM options record a cache of their own; the recording of an ended run with other options
+# is dropped when the launcher next looks.
+PERDURA_SERVER_JAVA_OPTS="-Xmx96m -Dperdura.aot.check=other" start_server "$work/other.log"
+grep -q "this run records" "$work/other.log" || fail "a run with other options did not record its own"
+stop_server
+ls target/aot/recording-*-* >/dev/null 2>&1 || fail "the run with other options left no marker"
+start_server "$work/third.log"
+cmdline="$(tr '\0' ' ' <"/proc/$server_pid/cmdline")"
+[[ "$cmdline" == *"-XX:AOTCache=$PWD/target/aot/perdura-server-"* ]] || fail "the third run does not use the cache: $cmdline"
+stop_server
+if ls target/aot/recording-*-* target/aot/recorded-* >/dev/null 2>&1; then
+  fail "the ended recording with other options was not dropped: $(ls target/aot)"
+fi
 echo "launcher-aot-test: ok ($(ls target/aot))"
