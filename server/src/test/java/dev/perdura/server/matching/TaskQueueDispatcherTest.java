@@ -280,18 +280,6 @@ class TaskQueueDispatcherTest {
   }
 
   @Test
-  void aWithdrawnPollIsNeitherReservedNorHandedATask() {
-    TaskQueueDispatcher dispatcher = dispatcher();
-    CompletableFuture<Dispatch> poll = dispatcher.poll(TaskFixtures.POLLER);
-    assertThat(poll.cancel(false)).isTrue();
-
-    assertThat(dispatcher.reserveWaitingPoll()).isEmpty();
-    dispatcher.add(task("wf", 1));
-    assertThat(poll).isCancelled();
-    assertThat(dispatcher.backlogSize()).isEqualTo(1);
-  }
-
-  @Test
   void racingWithdrawalsAndHandOversLoseNoTaskAndAnswerNoPollTwice() throws Exception {
     TaskQueueDispatcher dispatcher = dispatcher();
     int rounds = 2000;
