@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The complete histories of recently active runs, as parsed events, so that workflow-task polls,
+ * The latest events of recently active runs, as parsed events, so that workflow-task polls,
  * activity-task polls and clients waiting for a result do not read events back from the store and
  * parse them again.
  *
@@ -19,7 +19,9 @@ import java.util.Optional;
  * is created and grows with each committed change; a run that was evicted, or that this process
  * only loaded from the store, is not held and its readers go to the store. Entries are added after
  * the commit is durable, so whatever a reader finds here is committed. Bounded by the serialized
- * size of the events held and by the length of one run's history.
+ * size of the events held and by a number of events per run: a longer run keeps its latest events
+ * (what a sticky workflow task, an activity task and a result need) and drops its oldest, which
+ * readers of a whole history then read from the store.
  *
  * <p>Open runs and closed runs have separate bounds. Open runs go least recently used first out;
  * a run that closes moves to a much smaller set, oldest close first out: it is still there for the
@@ -53,9 +55,20 @@ final class HistoryCache {
   }
 
   private static final class Entry {
+    /** Events {@code first..last}, contiguous. */
     final List<HistoryEvent> events = new ArrayList<>();
+    long first = 1;
     int status;
     long bytes;
+
+    long last() {
+      return first + events.size() - 1;
+    }
+
+    /** Index in {@link #events} of event {@code id}, which must be held. */
+    int index(long id) {
+      return (int) (id - first);
+    }
   }
 
   HistoryCache(long maxBytes, long maxClosedBytes, int maxEventsPerRun) {
@@ -82,11 +95,7 @@ final class HistoryCache {
       entries.put(key, entry);
     } else if (entry == null) {
       return;
-    } else if (!appended.isEmpty() && appended.get(0).getEventId() != entry.events.size() + 1) {
-      remove(key);
-      return;
-    }
-    if (entry.events.size() + appended.size() > maxEventsPerRun) {
+    } else if (!appended.isEmpty() && appended.get(0).getEventId() != entry.last() + 1) {
       remove(key);
       return;
     }
@@ -95,6 +104,9 @@ final class HistoryCache {
     for (HistoryEvent event : appended) {
       entry.events.add(event);
       added += event.getSerializedSize();
+    }
+    if (entry.events.size() > maxEventsPerRun) {
+      added -= dropOldest(entry, entry.events.size() - maxEventsPerRun / 2);
     }
     entry.bytes += added;
     if (status != Statuses.RUNNING && entries.remove(key) != null) {
@@ -108,6 +120,21 @@ final class HistoryCache {
     }
     bytes -= evict(entries, bytes, maxBytes);
     closedBytes -= evict(closed, closedBytes, maxClosedBytes);
+  }
+
+  /**
+   * Drops the oldest {@code count} events of a run that grew past the bound per run (half the bound
+   * at a time, so a long run copies its window once per that many events); returns their size.
+   */
+  private static long dropOldest(Entry entry, int count) {
+    List<HistoryEvent> oldest = entry.events.subList(0, count);
+    long dropped = 0;
+    for (HistoryEvent event : oldest) {
+      dropped += event.getSerializedSize();
+    }
+    oldest.clear();
+    entry.first += count;
+    return dropped;
   }
 
   /** Drops the first runs of {@code runs} until {@code held} is within {@code max}; returns the bytes dropped. */
@@ -148,26 +175,29 @@ final class HistoryCache {
   /** Events {@code from..to} (inclusive ids), when all of them are held. */
   synchronized Optional<List<HistoryEvent>> events(ExecutionKey key, long from, long to) {
     Entry entry = find(key);
-    if (entry == null || from < 1 || to > entry.events.size() || from > to + 1) {
+    if (entry == null || from < entry.first || to > entry.last() || from > to + 1) {
       return Optional.empty();
     }
-    return Optional.of(List.copyOf(entry.events.subList((int) from - 1, (int) to)));
+    return Optional.of(List.copyOf(entry.events.subList(entry.index(from), entry.index(to) + 1)));
   }
 
-  /** Up to {@code max} events from {@code from}, when the run is held; fewer at its end. */
+  /**
+   * Up to {@code max} events from {@code from}, when the run is held from there on; fewer at its
+   * end, none past it.
+   */
   synchronized Optional<List<HistoryEvent>> eventsFrom(ExecutionKey key, long from, int max) {
     Entry entry = find(key);
-    if (entry == null || from < 1) {
+    if (entry == null || from < entry.first) {
       return Optional.empty();
     }
-    int start = (int) Math.min(from - 1, entry.events.size());
+    int start = (int) Math.min(from - entry.first, entry.events.size());
     int end = (int) Math.min((long) start + max, entry.events.size());
     return Optional.of(List.copyOf(entry.events.subList(start, end)));
   }
 
   synchronized Optional<Head> head(ExecutionKey key) {
     Entry entry = find(key);
-    return entry == null ? Optional.empty() : Optional.of(new Head(entry.status, entry.events.size()));
+    return entry == null ? Optional.empty() : Optional.of(new Head(entry.status, entry.last()));
   }
 
   /** Drops a run (deleted by retention). */

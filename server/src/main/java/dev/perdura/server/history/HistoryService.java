@@ -72,7 +72,10 @@ public final class HistoryService implements AutoCloseable {
   private static final long CROSS_SHARD_RETRY_MILLIS = 5_000;
   /** Events in a workflow task's response; a longer history comes in pages. */
   static final int WORKFLOW_TASK_PAGE_EVENTS = 1000;
-  /** Longer histories are read from the store. */
+  /**
+   * Events the history cache holds of one run: a longer run keeps its latest events, and whoever
+   * reads its beginning reads the store.
+   */
   private static final int HISTORY_CACHE_EVENTS_PER_RUN = 2000;
 
   /** A run's status and last event id, as of its latest committed change. */

@@ -63,11 +63,27 @@ class HistoryCacheTest {
   }
 
   @Test
-  void longHistoriesAreNotHeld() {
+  void aLongRunKeepsItsLatestEventsAndLeavesItsBeginningToTheStore() {
     HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 10);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 8));
+    long eightEvents = cache.bytes();
     cache.committed(RUN, false, Statuses.RUNNING, events(9, 11));
 
+    // Past the bound of 10, the oldest go until half the bound is left: events 7 to 11.
+    assertThat(cache.head(RUN)).contains(new HistoryCache.Head(Statuses.RUNNING, 11));
+    assertThat(ids(cache.events(RUN, 7, 11).orElseThrow())).containsExactly(7L, 8L, 9L, 10L, 11L);
+    assertThat(ids(cache.eventsFrom(RUN, 10, 5).orElseThrow())).containsExactly(10L, 11L);
+    assertThat(cache.events(RUN, 1, 11)).as("its beginning is read from the store").isEmpty();
+    assertThat(cache.events(RUN, 6, 8)).isEmpty();
+    assertThat(cache.eventsFrom(RUN, 6, 5)).isEmpty();
+    assertThat(cache.bytes()).isEqualTo(eightEvents * 5 / 8);
+
+    cache.committed(RUN, false, Statuses.RUNNING, events(12, 20));
+    assertThat(ids(cache.events(RUN, 16, 20).orElseThrow())).containsExactly(16L, 17L, 18L, 19L, 20L);
+    assertThat(cache.events(RUN, 15, 20)).isEmpty();
+
+    // The events still have to follow on from the last one held.
+    cache.committed(RUN, false, Statuses.RUNNING, events(22, 22));
     assertThat(cache.head(RUN)).isEmpty();
     assertThat(cache.bytes()).isZero();
   }
@@ -146,11 +162,11 @@ class HistoryCacheTest {
     HistoryCache cache = new HistoryCache(1 << 20, 1 << 20, 5);
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 3));
     cache.madeCurrent(RUN);
-    ExecutionKey tooLong = new ExecutionKey("ns", "wf", "run-long");
-    cache.committed(tooLong, true, Statuses.RUNNING, events(1, 6));
-    cache.madeCurrent(tooLong);
+    ExecutionKey loaded = new ExecutionKey("ns", "wf", "run-loaded");
+    cache.committed(loaded, false, Statuses.RUNNING, events(7, 8));
+    cache.madeCurrent(loaded);
 
-    assertThat(cache.head(tooLong)).isEmpty();
+    assertThat(cache.head(loaded)).isEmpty();
     assertThat(cache.currentRunId("ns", "wf")).as("run-1 is no longer current").isEmpty();
   }
 
