@@ -114,6 +114,32 @@ class BenchSmokeTest {
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--rounds");
   }
 
+  @Test
+  void sequentialWarmsUpUntilTheCompilerIsQuietAndSaysHowBusyItWas() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    // Any process is below 1000 %: one round of warm-up, then the measured workflow.
+    int status = benchCli(out, progress)
+        .execute("sequential", "--address", server.target(), "--activities", "5", "--warmup", "0",
+            "--warmup-until-jit-below", "1000", "--client", "PERDURA_SDK");
+
+    assertThat(status).as("exit status; output:%n%s", out).isZero();
+    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("warm-up round 1: JIT compiler busy")
+        .doesNotContain("warm-up round 2");
+    assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("client JIT +compiler busy \\d+ % of the run");
+  }
+
+  @Test
+  void sequentialRejectsANegativeCompilerBound() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CommandLine cli = benchCli(new ByteArrayOutputStream(), new ByteArrayOutputStream());
+    cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+    int status = cli.execute("sequential", "--address", server.target(), "--warmup-until-jit-below", "-1");
+
+    assertThat(status).isNotZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--warmup-until-jit-below");
+  }
+
   static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> clientsAndSteps() {
     return java.util.Arrays.stream(ClientKind.values()).flatMap(kind -> java.util.Arrays.stream(BenchClient.Step.values())
         .map(step -> org.junit.jupiter.params.provider.Arguments.of(kind, step)));

@@ -120,6 +120,7 @@ public final class Commands {
       description = "One workflow running K trivial activities in sequence; the time from one activity to the next.")
   public static final class Sequential implements Callable<Integer> {
     @ParentCommand BenchCli cli;
+    @Spec CommandSpec spec;
     @Mixin Common common;
     @Mixin Target target;
 
@@ -130,16 +131,41 @@ public final class Commands {
         description = "Activities of a workflow run first, not measured, so this process's worker is warm (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--warmup-until-jit-below", paramLabel = "PERCENT", defaultValue = "0",
+        description = "After --warmup, keep warming up with workflows of " + QUIET_ROUND_STEPS + " steps until this "
+            + "process's JIT compiler was busy less than PERCENT of one's time, for at most --warmup-limit "
+            + "(default: ${DEFAULT-VALUE}, off). 5 gives steady-state figures.")
+    double warmupUntilJitBelow;
+
+    @Option(names = "--warmup-limit", paramLabel = "SECONDS", defaultValue = "300",
+        description = "The longest warm-up --warmup-until-jit-below may take, in seconds (default: ${DEFAULT-VALUE}).")
+    long warmupLimitSeconds;
+
     @Option(names = "--local-activities", description = "The steps are local activities instead of activities.")
     boolean local;
 
+    static final int QUIET_ROUND_STEPS = 1000;
+
     @Override
     public Integer call() throws Exception {
+      if (warmupUntilJitBelow < 0 || warmupLimitSeconds < 1) {
+        throw new ParameterException(spec.commandLine(),
+            "--warmup-until-jit-below must be at least 0 and --warmup-limit at least 1");
+      }
       SequentialScenario.Result result;
       BenchClient.Step step = local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY;
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
         if (warmup > 0) {
           client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup, step);
+        }
+        if (warmupUntilJitBelow > 0) {
+          JitWarmup.Outcome warm = JitWarmup.ofThisProcess().warmUntilQuiet(
+              () -> client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), QUIET_ROUND_STEPS, step),
+              warmupUntilJitBelow, Duration.ofSeconds(warmupLimitSeconds), cli.progress());
+          if (!warm.quiet()) {
+            cli.progress().printf("warm-up: the JIT compiler was still busy %.0f %% after %d rounds; measuring anyway%n",
+                warm.lastCompilerBusyPercent(), warm.rounds());
+          }
         }
         result = SequentialScenario.run(client, activities, step);
       }

@@ -23,9 +23,14 @@ public final class SequentialScenario {
    * @param firstActivityMs from just before the start request to the first activity running
    * @param step from one activity running to the next (K - 1 values)
    * @param resultMs from the last activity running to the result in the client
+   * @param clientJitPercent this process's JIT compiler time over the run's wall time, in percent:
+   *     more than a few and the figures include the client still warming up
    */
   public record Result(int activities, BenchClient.Step kind, double totalMs, double meanPerActivityMs,
-      double firstActivityMs, Stats step, double resultMs) {
+      double firstActivityMs, Stats step, double resultMs, double clientJitPercent) {
+    /** Above this compiler share the printed figures carry a warning. */
+    static final double WARM_JIT_PERCENT = 10;
+
     /** Prints the figures as a small table. */
     public void print(PrintStream out, String title) {
       out.println(title);
@@ -35,6 +40,9 @@ public final class SequentialScenario {
       out.printf("  activity to next    p50 %.2f ms  p99 %.2f ms  min %.2f  max %.2f%n",
           step.p50Ms(), step.p99Ms(), step.minMs(), step.maxMs());
       out.printf("  start to 1st        %.1f ms, last to result %.1f ms%n", firstActivityMs, resultMs);
+      out.printf("  client JIT          compiler busy %.0f %% of the run%s%n", clientJitPercent,
+          clientJitPercent >= WARM_JIT_PERCENT
+              ? " (still warming up; see --warmup-until-jit-below)" : "");
     }
   }
 
@@ -43,7 +51,9 @@ public final class SequentialScenario {
     if (activities < 2) {
       throw new IllegalArgumentException("at least 2 activities, so there is a step between two of them");
     }
+    JitWarmup.Window jit = JitWarmup.ofThisProcess().window();
     SequenceTiming timing = client.runTimedWorkflow("sequential-" + UUID.randomUUID(), activities, kind);
+    double jitPercent = jit.compilerBusyPercent();
     long[] steps = new long[activities - 1];
     for (int i = 1; i < activities; i++) {
       steps[i - 1] = timing.activityReturnNanos().get(i) - timing.activityReturnNanos().get(i - 1);
@@ -51,6 +61,6 @@ public final class SequentialScenario {
     double total = (timing.resultNanos() - timing.startNanos()) / 1e6;
     return new Result(activities, kind, total, total / activities,
         (timing.activityReturnNanos().get(0) - timing.startNanos()) / 1e6, Stats.ofNanos(steps),
-        (timing.resultNanos() - timing.activityReturnNanos().get(activities - 1)) / 1e6);
+        (timing.resultNanos() - timing.activityReturnNanos().get(activities - 1)) / 1e6, jitPercent);
   }
 }
