@@ -133,7 +133,7 @@ public final class Commands {
 
     @Option(names = "--warmup-until-jit-below", paramLabel = "PERCENT", defaultValue = "0",
         description = "After --warmup, keep warming up with workflows of " + QUIET_ROUND_STEPS + " steps until this "
-            + "process's JIT compiler was busy less than PERCENT of one's time, for at most --warmup-limit "
+            + "process's JIT compiler was busy less than PERCENT of the time of two in a row, for at most --warmup-limit "
             + "(default: ${DEFAULT-VALUE}, off). 5 gives steady-state figures.")
     double warmupUntilJitBelow;
 
@@ -155,12 +155,14 @@ public final class Commands {
       SequentialScenario.Result result;
       BenchClient.Step step = local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY;
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
+        // The warm-up runs the measured code itself (the timed workflow), so that the compiler has
+        // nothing left to learn when the measured workflow starts.
         if (warmup > 0) {
-          client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup, step);
+          client.runTimedWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup, step);
         }
         if (warmupUntilJitBelow > 0) {
           JitWarmup.Outcome warm = JitWarmup.ofThisProcess().warmUntilQuiet(
-              () -> client.runWorkflow("sequential-warmup-" + UUID.randomUUID(), QUIET_ROUND_STEPS, step),
+              () -> client.runTimedWorkflow("sequential-warmup-" + UUID.randomUUID(), QUIET_ROUND_STEPS, step),
               warmupUntilJitBelow, Duration.ofSeconds(warmupLimitSeconds), cli.progress());
           if (!warm.quiet()) {
             cli.progress().printf("warm-up: the JIT compiler was still busy %.0f %% after %d rounds; measuring anyway%n",

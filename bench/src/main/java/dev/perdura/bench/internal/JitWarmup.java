@@ -71,6 +71,9 @@ public final class JitWarmup {
   /** What a warm-up did: rounds run, the compiler's share in the last one, and whether it got below the bound. */
   public record Outcome(int rounds, double lastCompilerBusyPercent, boolean quiet) {}
 
+  /** Rounds in a row below the bound that end a warm-up. */
+  static final int QUIET_ROUNDS = 2;
+
   private final Clock clock;
 
   JitWarmup(Clock clock) {
@@ -88,21 +91,28 @@ public final class JitWarmup {
   }
 
   /**
-   * Runs {@code round} until the compiler was busy less than {@code maxBusyPercent} of one round's
-   * wall time, or until {@code limit} has passed (then {@code quiet} is false); at least one round.
-   * Prints a line per round. A JVM that does not report its compiler's time runs one round.
+   * Runs {@code round} until the compiler was busy less than {@code maxBusyPercent} of the wall time
+   * of {@value #QUIET_ROUNDS} rounds in a row (it works in bursts: one quiet round is often followed
+   * by a busy one), or until {@code limit} has passed (then {@code quiet} is false). Prints a line
+   * per round. A JVM that does not report its compiler's time runs one round.
    */
   public Outcome warmUntilQuiet(Runnable round, double maxBusyPercent, Duration limit, PrintStream progress) {
     Window whole = window();
     int rounds = 0;
+    int quietInARow = 0;
     while (true) {
       Window window = window();
       round.run();
       rounds++;
       double busy = window.compilerBusyPercent();
-      boolean quiet = !(busy >= maxBusyPercent);
+      if (Double.isNaN(busy)) {
+        progress.printf("warm-up round %d: this JVM does not report its JIT compiler's time%n", rounds);
+        return new Outcome(rounds, busy, true);
+      }
+      quietInARow = busy < maxBusyPercent ? quietInARow + 1 : 0;
       progress.printf("warm-up round %d: JIT compiler busy %.0f %% of it, %.0f s so far%n", rounds, busy,
           whole.elapsedSeconds());
+      boolean quiet = quietInARow >= QUIET_ROUNDS;
       if (quiet || whole.elapsedSeconds() * 1e9 >= limit.toNanos()) {
         return new Outcome(rounds, busy, quiet);
       }
