@@ -103,15 +103,19 @@ class BenchSmokeTest {
     }
   }
 
-  @Test
-  void throughputRejectsZeroRounds() {
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+      "throughput, --rounds, 0",
+      "sequential, --warmup-until-jit-below, -1",
+      "sequential, --warmup-limit, 0"})
+  void aBadOptionIsRejectedByName(String command, String option, String value) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     CommandLine cli = benchCli(new ByteArrayOutputStream(), new ByteArrayOutputStream());
     cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-    int status = cli.execute("throughput", "--address", server.target(), "--rounds", "0");
+    int status = cli.execute(command, "--address", server.target(), option, value);
 
     assertThat(status).isNotZero();
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--rounds");
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains(option);
   }
 
   @Test
@@ -127,17 +131,6 @@ class BenchSmokeTest {
     assertThat(progress.toString(StandardCharsets.UTF_8)).contains("warm-up round 2: JIT compiler busy")
         .doesNotContain("warm-up round 3");
     assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("client JIT +compiler busy \\d+ % of the run");
-  }
-
-  @Test
-  void sequentialRejectsANegativeCompilerBound() {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CommandLine cli = benchCli(new ByteArrayOutputStream(), new ByteArrayOutputStream());
-    cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-    int status = cli.execute("sequential", "--address", server.target(), "--warmup-until-jit-below", "-1");
-
-    assertThat(status).isNotZero();
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--warmup-until-jit-below");
   }
 
   static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> clientsAndSteps() {
