@@ -107,7 +107,10 @@ class BenchSmokeTest {
   @org.junit.jupiter.params.provider.CsvSource({
       "throughput, --rounds, 0",
       "sequential, --warmup-until-jit-below, -1",
-      "sequential, --warmup-limit, 0"})
+      "sequential, --warmup-limit, 0",
+      "throughput, --warmup-until-jit-below, -1",
+      "throughput, --server-pid, 0",
+      "sequential, --server-pid, 0"})
   void aBadOptionIsRejectedByName(String command, String option, String value) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     CommandLine cli = benchCli(new ByteArrayOutputStream(), new ByteArrayOutputStream());
@@ -133,6 +136,45 @@ class BenchSmokeTest {
     assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("client JIT +compiler busy \\d+ % of the run");
   }
 
+  @Test
+  void throughputWatchesAServerOnThisMachineAndWarmsUpUntilBothCompilersAreQuiet() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Path json = dir.resolve("watched.json");
+    // The server runs in this JVM, so this JVM's id is the server's.
+    String pid = Long.toString(ProcessHandle.current().pid());
+    int status = benchCli(out, progress)
+        .execute("throughput", "--address", server.target(), "--workflows", "10", "--concurrency", "5",
+            "--warmup-until-jit-below", "1000", "--server-pid", pid, "--client", "PERDURA_SDK", "--json",
+            json.toString());
+
+    assertThat(status).as("exit status; output:%n%s", out).isZero();
+    assertThat(progress.toString(StandardCharsets.UTF_8))
+        .containsPattern("warm-up round 2: JIT compiler busy client \\d+ %, server \\d+ % of it")
+        .doesNotContain("warm-up round 3");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .containsPattern("client CPU +\\d+\\.\\d{3} ms/workflow")
+        .containsPattern("client JIT +compiler busy \\d+ % of the run")
+        .containsPattern("server +CPU \\d+\\.\\d{3} ms/workflow, JIT compiler busy \\d+ %, peak RSS \\d+ MB \\(pid " + pid + "\\)");
+    JsonNode watched = new ObjectMapper().readTree(json.toFile()).get("server");
+    assertThat(watched.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+    assertThat(watched.get("cpuMsPerUnit").asDouble()).as("ten workflows served in this process cost CPU").isPositive();
+    assertThat(watched.get("peakRssMb").asDouble()).isPositive();
+  }
+
+  @Test
+  void withoutAServerToWatchTheFiguresHaveNoServerPart() throws IOException {
+    Path json = dir.resolve("unwatched.json");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int status = benchCli(out, new ByteArrayOutputStream())
+        .execute("sequential", "--address", server.target(), "--activities", "3", "--warmup", "0", "--client",
+            "PERDURA_SDK", "--json", json.toString());
+
+    assertThat(status).as("exit status; output:%n%s", out).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("server  ");
+    assertThat(new ObjectMapper().readTree(json.toFile()).has("server")).isFalse();
+  }
+
   static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> clientsAndSteps() {
     return java.util.Arrays.stream(ClientKind.values()).flatMap(kind -> java.util.Arrays.stream(BenchClient.Step.values())
         .map(step -> org.junit.jupiter.params.provider.Arguments.of(kind, step)));
@@ -143,7 +185,7 @@ class BenchSmokeTest {
   void sequentialTimesEachStepBetweenActivities(ClientKind kind, BenchClient.Step step) {
     SequentialScenario.Result result;
     try (BenchClient client = kind.connect(server.target(), "default")) {
-      result = SequentialScenario.run(client, 5, step);
+      result = SequentialScenario.run(client, 5, step, java.util.Optional.empty());
     }
 
     assertThat(result.activities()).isEqualTo(5);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code bench compare}, tiny: both servers as processes, one round each, figures in the report and the JSON. */
-@Timeout(90)
+@Timeout(120)
 class CompareSmokeTest {
   @TempDir Path dir;
 
@@ -29,11 +29,15 @@ class CompareSmokeTest {
     int status = new CommandLine(new BenchCli(new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(progress, true, StandardCharsets.UTF_8)))
         .execute("compare", "--workflows", "20", "--rounds", "1", "--warmup", "0", "--concurrency", "10",
-            "--json", json.toString());
+            "--warmup-until-jit-below", "1000", "--json", json.toString());
 
     String report = out.toString(StandardCharsets.UTF_8);
     assertThat(status).as("exit status; output:%n%s%n%s", report, progress).isZero();
-    assertThat(report).containsPattern("throughput ratio perdura/test-server: \\d+\\.\\d\\d");
+    assertThat(report).containsPattern("throughput ratio perdura/test-server: \\d+\\.\\d\\d")
+        .contains("warm-up 0 then until the JIT compilers were below 1000 %");
+    // Any JVM is below 1000 %: each server is warmed by two rounds, watching its compiler and the bench's.
+    assertThat(Pattern.compile("warm-up round 2: JIT compiler busy client \\d+ %, server \\d+ % of it")
+        .matcher(progress.toString(StandardCharsets.UTF_8)).results()).hasSize(2);
     JsonNode servers = new ObjectMapper().readTree(json.toFile()).get("servers");
     assertThat(servers).hasSize(2);
     assertThat(servers.get(0).get("server").asText()).isEqualTo("perdura");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -63,6 +64,58 @@ public final class Commands {
     String address;
   }
 
+  /** Options of the sub-commands that can warm up until the JIT compilers are quiet. */
+  public static final class Warmth {
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
+
+    @Option(names = "--warmup-until-jit-below", paramLabel = "PERCENT", defaultValue = "0",
+        description = "After --warmup, keep running unmeasured rounds (sequential: workflows of "
+            + Sequential.QUIET_ROUND_STEPS + " steps; throughput and compare: --workflows workflows) until the JIT "
+            + "compilers of this process and of the server (compare's own servers, or --server-pid) were busy less than "
+            + "PERCENT of the time of two in a row, for at most --warmup-limit (default: ${DEFAULT-VALUE}, off). "
+            + "5 gives steady-state figures.")
+    double untilJitBelow;
+
+    @Option(names = "--warmup-limit", paramLabel = "SECONDS", defaultValue = "300",
+        description = "The longest warm-up --warmup-until-jit-below may take, in seconds (default: ${DEFAULT-VALUE}).")
+    long limitSeconds;
+
+    void validate() {
+      if (untilJitBelow < 0 || limitSeconds < 1) {
+        throw new ParameterException(mixee.commandLine(),
+            "--warmup-until-jit-below must be at least 0 and --warmup-limit at least 1");
+      }
+    }
+
+    /** What was asked for. */
+    JitWarmup.Bound bound() {
+      return new JitWarmup.Bound(untilJitBelow, limitSeconds);
+    }
+  }
+
+  /** The option of the sub-commands that can read a server on this machine while they run. */
+  public static final class LocalServer {
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
+
+    @Option(names = "--server-pid", paramLabel = "PID",
+        description = "The server's process id, when it runs on this machine (Linux): each run then also reports the "
+            + "server's CPU time per workflow or step, its JIT compiler's share and its peak RSS, and "
+            + "--warmup-until-jit-below waits for its compiler too.")
+    Long serverPid;
+
+    /** The server to watch, if one was given. */
+    Optional<WatchedServer> server() {
+      if (serverPid == null) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(WatchedServer.of(serverPid));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(mixee.commandLine(), "--server-pid: " + e.getMessage());
+      }
+    }
+  }
+
   /** {@code bench throughput}. */
   @Command(name = "throughput", mixinStandardHelpOptions = true,
       description = "N workflows of one trivial activity each, at most C in flight; workflows/s and start-to-result latency.")
@@ -71,6 +124,8 @@ public final class Commands {
     @Spec CommandSpec spec;
     @Mixin Common common;
     @Mixin Target target;
+    @Mixin Warmth warmth;
+    @Mixin LocalServer localServer;
 
     @Option(names = "--workflows", defaultValue = "2000", description = "Workflows to run (default: ${DEFAULT-VALUE}).")
     int workflows;
@@ -97,15 +152,19 @@ public final class Commands {
         throw new ParameterException(spec.commandLine(),
             "--warmup must be at least 0 and --rounds at least 1");
       }
+      warmth.validate();
+      Optional<WatchedServer> server = localServer.server();
       BenchClient.Step step = local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY;
       List<ThroughputScenario.Result> results = new ArrayList<>();
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
         if (warmup > 0) {
           ThroughputScenario.run(client, "warm-up", warmup, concurrency, step, cli.progress());
         }
+        warmth.bound().warmUp(() -> ThroughputScenario.warmUpRound(client, workflows, concurrency, step, cli.progress()),
+            server, cli.progress());
         for (int round = 1; round <= rounds; round++) {
           ThroughputScenario.Result result = ThroughputScenario.run(client,
-              rounds == 1 ? "throughput" : "round " + round, workflows, concurrency, step, cli.progress());
+              rounds == 1 ? "throughput" : "round " + round, workflows, concurrency, step, server, cli.progress());
           result.print(cli.out(), "throughput against " + target.address + (rounds == 1 ? "" : ", round " + round));
           results.add(result);
         }
@@ -120,9 +179,10 @@ public final class Commands {
       description = "One workflow running K trivial activities in sequence; the time from one activity to the next.")
   public static final class Sequential implements Callable<Integer> {
     @ParentCommand BenchCli cli;
-    @Spec CommandSpec spec;
     @Mixin Common common;
     @Mixin Target target;
+    @Mixin Warmth warmth;
+    @Mixin LocalServer localServer;
 
     @Option(names = "--activities", defaultValue = "200", description = "Activities in the workflow (default: ${DEFAULT-VALUE}).")
     int activities;
@@ -131,16 +191,6 @@ public final class Commands {
         description = "Activities of a workflow run first, not measured, so this process's worker is warm (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--warmup-until-jit-below", paramLabel = "PERCENT", defaultValue = "0",
-        description = "After --warmup, keep warming up with workflows of " + QUIET_ROUND_STEPS + " steps until this "
-            + "process's JIT compiler was busy less than PERCENT of the time of two in a row, for at most --warmup-limit "
-            + "(default: ${DEFAULT-VALUE}, off). 5 gives steady-state figures.")
-    double warmupUntilJitBelow;
-
-    @Option(names = "--warmup-limit", paramLabel = "SECONDS", defaultValue = "300",
-        description = "The longest warm-up --warmup-until-jit-below may take, in seconds (default: ${DEFAULT-VALUE}).")
-    long warmupLimitSeconds;
-
     @Option(names = "--local-activities", description = "The steps are local activities instead of activities.")
     boolean local;
 
@@ -148,10 +198,8 @@ public final class Commands {
 
     @Override
     public Integer call() throws Exception {
-      if (warmupUntilJitBelow < 0 || warmupLimitSeconds < 1) {
-        throw new ParameterException(spec.commandLine(),
-            "--warmup-until-jit-below must be at least 0 and --warmup-limit at least 1");
-      }
+      warmth.validate();
+      Optional<WatchedServer> server = localServer.server();
       SequentialScenario.Result result;
       BenchClient.Step step = local ? BenchClient.Step.LOCAL_ACTIVITY : BenchClient.Step.ACTIVITY;
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
@@ -160,16 +208,10 @@ public final class Commands {
         if (warmup > 0) {
           client.runTimedWorkflow("sequential-warmup-" + UUID.randomUUID(), warmup, step);
         }
-        if (warmupUntilJitBelow > 0) {
-          JitWarmup.Outcome warm = JitWarmup.ofThisProcess().warmUntilQuiet(
-              () -> client.runTimedWorkflow("sequential-warmup-" + UUID.randomUUID(), QUIET_ROUND_STEPS, step),
-              warmupUntilJitBelow, Duration.ofSeconds(warmupLimitSeconds), cli.progress());
-          if (!warm.quiet()) {
-            cli.progress().printf("warm-up: the JIT compiler was still busy %.0f %% after %d rounds; measuring anyway%n",
-                warm.lastCompilerBusyPercent(), warm.rounds());
-          }
-        }
-        result = SequentialScenario.run(client, activities, step);
+        warmth.bound().warmUp(
+            () -> client.runTimedWorkflow("sequential-warmup-" + UUID.randomUUID(), QUIET_ROUND_STEPS, step), server,
+            cli.progress());
+        result = SequentialScenario.run(client, activities, step, server);
       }
       result.print(cli.out(), "sequential against " + target.address);
       common.writeJson(result);
@@ -214,6 +256,7 @@ public final class Commands {
   public static final class Compare implements Callable<Integer> {
     @ParentCommand BenchCli cli;
     @Mixin Common common;
+    @Mixin Warmth warmth;
 
     @Option(names = "--workflows", defaultValue = "2000", description = "Workflows per round and server (default: ${DEFAULT-VALUE}).")
     int workflows;
@@ -239,8 +282,9 @@ public final class Commands {
 
     @Override
     public Integer call() throws Exception {
+      warmth.validate();
       CompareScenario.Options options = new CompareScenario.Options(workflows, concurrency, rounds, warmup,
-          List.copyOf(serverJvmArgs), List.copyOf(perduraJvmArgs));
+          warmth.bound(), List.copyOf(serverJvmArgs), List.copyOf(perduraJvmArgs));
       CompareScenario.Result result = CompareScenario.run(options,
           target -> common.client.connect(target, common.namespace), cli.progress());
       result.print(cli.out());

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,8 +25,8 @@ public final class CompareScenario {
   private CompareScenario() {}
 
   /** The options of a comparison. */
-  public record Options(int workflows, int concurrency, int rounds, int warmup, List<String> serverJvmArgs,
-      List<String> perduraJvmArgs) {}
+  public record Options(int workflows, int concurrency, int rounds, int warmup, JitWarmup.Bound warmupUntilQuiet,
+      List<String> serverJvmArgs, List<String> perduraJvmArgs) {}
 
   /**
    * One server's figures.
@@ -61,9 +62,11 @@ public final class CompareScenario {
       List<Double> roundRatios, double throughputRatio) {
     /** Prints the table, ending with the {@code throughput ratio} line. */
     public void print(PrintStream out) {
-      out.printf("compare: %d workflows x %d rounds per server (1 activity each), concurrency %d, warm-up %d; "
-          + "JDK %s, %d cores%n", options.workflows(), options.rounds(), options.concurrency(), options.warmup(), jdk,
-          processors);
+      out.printf("compare: %d workflows x %d rounds per server (1 activity each), concurrency %d, warm-up %d%s; "
+          + "JDK %s, %d cores%n", options.workflows(), options.rounds(), options.concurrency(), options.warmup(),
+          options.warmupUntilQuiet().maxBusyPercent() > 0
+              ? String.format(" then until the JIT compilers were below %.0f %%", options.warmupUntilQuiet().maxBusyPercent())
+              : "", jdk, processors);
       out.printf("%-12s %12s %10s %10s %12s %13s %18s%n", "server", "workflows/s", "p50 ms", "p99 ms", "CPU ms/wf",
           "peak RSS MB", "bench CPU ms/wf");
       for (ServerFigures s : servers) {
@@ -132,10 +135,8 @@ public final class CompareScenario {
         List<ServerProcess> servers = List.of(perdura, testServer);
         progress.printf("perdura on %s (pid %d), test-server on %s (pid %d), files in %s%n", perdura.target(),
             perdura.pid(), testServer.target(), testServer.pid(), dir);
-        if (options.warmup() > 0) {
-          for (ServerProcess server : servers) {
-            warmUp(server, clients, options, progress);
-          }
+        for (ServerProcess server : servers) {
+          warmUp(server, clients, options, progress);
         }
         List<List<ThroughputScenario.Result>> runs = List.of(new ArrayList<>(), new ArrayList<>());
         List<List<Double>> cpu = List.of(new ArrayList<>(), new ArrayList<>());
@@ -145,21 +146,17 @@ public final class CompareScenario {
           for (int s = 0; s < servers.size(); s++) {
             ServerProcess server = servers.get(s);
             ThroughputScenario.Result result;
-            double cpuPerWorkflow;
             try (BenchClient client = clients.apply(server.target())) {
-              long cpuBefore = server.cpuMillis();
-              long benchCpuBefore = ProcStats.cpuMillis(ProcessHandle.current().pid());
               result = ThroughputScenario.run(client, server.kind().label() + " round " + round + "/" + options.rounds(),
-                  options.workflows(), options.concurrency(), BenchClient.Step.ACTIVITY, progress);
-              cpuPerWorkflow = (server.cpuMillis() - cpuBefore) / (double) options.workflows();
-              benchCpu.get(s).add((ProcStats.cpuMillis(ProcessHandle.current().pid()) - benchCpuBefore)
-                  / (double) options.workflows());
+                  options.workflows(), options.concurrency(), BenchClient.Step.ACTIVITY,
+                  Optional.of(server.watched()), progress);
             }
             runs.get(s).add(result);
-            cpu.get(s).add(cpuPerWorkflow);
+            cpu.get(s).add(result.server().cpuMsPerUnit());
+            benchCpu.get(s).add(result.clientCpuMsPerWorkflow());
             progress.printf("round %d %s: %.1f workflows/s, p50 %.1f ms, p99 %.1f ms, %.3f CPU ms/workflow%n", round,
                 server.kind().label(), result.workflowsPerSecond(), result.latency().p50Ms(), result.latency().p99Ms(),
-                cpuPerWorkflow);
+                result.server().cpuMsPerUnit());
           }
           ratios.add(runs.get(0).getLast().workflowsPerSecond() / runs.get(1).getLast().workflowsPerSecond());
         }
@@ -192,7 +189,13 @@ public final class CompareScenario {
   private static void warmUp(ServerProcess server, Function<String, BenchClient> clients, Options options,
       PrintStream progress) throws InterruptedException {
     try (BenchClient client = clients.apply(server.target())) {
-      ThroughputScenario.run(client, server.kind().label() + " warm-up", options.warmup(), options.concurrency(), BenchClient.Step.ACTIVITY, progress);
+      if (options.warmup() > 0) {
+        ThroughputScenario.run(client, server.kind().label() + " warm-up", options.warmup(), options.concurrency(),
+            BenchClient.Step.ACTIVITY, progress);
+      }
+      options.warmupUntilQuiet().warmUp(() -> ThroughputScenario.warmUpRound(client, options.workflows(),
+          options.concurrency(), BenchClient.Step.ACTIVITY, progress), Optional.of(server.watched()),
+          progress);
     }
   }
 

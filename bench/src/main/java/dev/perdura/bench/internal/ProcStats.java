@@ -2,8 +2,12 @@ package dev.perdura.bench.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /** CPU time and peak resident memory of a Linux process, from {@code /proc}. */
 final class ProcStats {
@@ -14,12 +18,7 @@ final class ProcStats {
 
   /** CPU time used so far (user + system, all threads), in milliseconds, from {@code /proc/PID/stat}. */
   static long cpuMillis(long pid) {
-    String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
-    // the fields after the command name, which is in parentheses and may contain spaces
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-    long utime = Long.parseLong(fields[11]); // field 14 of the line
-    long stime = Long.parseLong(fields[12]); // field 15
-    return (utime + stime) * 1000 / CLOCK_TICKS_PER_SECOND;
+    return ticksToMillis(Stat.parse(read(Path.of("/proc", Long.toString(pid), "stat"))).ticks());
   }
 
   /** The peak resident set size so far ({@code VmHWM} in {@code /proc/PID/status}), in bytes. */
@@ -31,6 +30,73 @@ final class ProcStats {
       }
     }
     throw new IllegalStateException("no VmHWM in /proc/" + pid + "/status");
+  }
+
+  /** Whether this machine has a process with this id that this user may read. */
+  static boolean readable(long pid) {
+    return Files.isReadable(Path.of("/proc", Long.toString(pid), "stat"));
+  }
+
+  /**
+   * The CPU time of a HotSpot JVM's JIT compiler threads ({@code C1 CompilerThread0}, {@code C2
+   * CompilerThread1}, ...; the kernel keeps the first 15 characters of a thread's name).
+   *
+   * <p>A JVM starts and stops compiler threads as its queue grows and shrinks, and a stopped
+   * thread's time leaves {@code /proc}; so each thread's last reading is kept, and the total only grows.
+   */
+  static final class CompilerThreads {
+    private final Path proc;
+    private final long pid;
+    private final Map<String, Long> ticksByThread = new HashMap<>();
+
+    CompilerThreads(long pid) {
+      this(Path.of("/proc"), pid);
+    }
+
+    /** Reading {@code proc} in place of {@code /proc}; a seam for tests. */
+    CompilerThreads(Path proc, long pid) {
+      this.proc = proc;
+      this.pid = pid;
+    }
+
+    /** The compiler threads' CPU time so far, in milliseconds. */
+    synchronized long millis() {
+      Path tasks = proc.resolve(Long.toString(pid)).resolve("task");
+      try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks)) {
+        for (Path thread : threads) {
+          String stat;
+          try {
+            stat = Files.readString(thread.resolve("stat"));
+          } catch (NoSuchFileException ended) {
+            continue; // ended between the listing and the read; its last reading stays
+          }
+          Stat parsed = Stat.parse(stat);
+          if (parsed.name().contains("CompilerThre")) {
+            ticksByThread.merge(thread.getFileName().toString(), parsed.ticks(), Math::max);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the threads of process " + pid, e);
+      }
+      return ticksToMillis(ticksByThread.values().stream().mapToLong(Long::longValue).sum());
+    }
+  }
+
+  /** The fields of a {@code stat} line that the bench reads. */
+  record Stat(String name, long ticks) {
+    static Stat parse(String stat) {
+      // The command name is in parentheses and may itself contain spaces and parentheses.
+      int open = stat.indexOf('(');
+      int close = stat.lastIndexOf(')');
+      String[] fields = stat.substring(close + 2).trim().split("\\s+");
+      long utime = Long.parseLong(fields[11]); // field 14 of the line
+      long stime = Long.parseLong(fields[12]); // field 15
+      return new Stat(stat.substring(open + 1, close), utime + stime);
+    }
+  }
+
+  private static long ticksToMillis(long ticks) {
+    return ticks * 1000 / CLOCK_TICKS_PER_SECOND;
   }
 
   private static String read(Path file) {

@@ -168,10 +168,10 @@ public final class ServerProcess implements AutoCloseable {
     return process.pid();
   }
 
-  /** CPU time used so far (user + system, all threads), in milliseconds. */
-  public long cpuMillis() {
+  /** The process, to read from {@code /proc} while it serves. */
+  public WatchedServer watched() {
     checkAlive();
-    return ProcStats.cpuMillis(pid());
+    return WatchedServer.of(pid());
   }
 
   /** The peak resident set size so far ({@code VmHWM}), in bytes. */

@@ -1,7 +1,9 @@
 package dev.perdura.bench.internal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.perdura.bench.BenchClient;
 import java.io.PrintStream;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,9 +22,13 @@ public final class ThroughputScenario {
    *
    * @param seconds wall time from the first start to the last result
    * @param latency per workflow, from just before its start request to its result in the client
+   * @param clientCpuMsPerWorkflow this process's CPU time (the client and its worker) over the workflows
+   * @param clientJitPercent this process's JIT compiler time over the run's wall time, in percent
+   * @param server what the server used in the run, when it was given to watch (null otherwise)
    */
   public record Result(int workflows, int concurrency, BenchClient.Step step, double seconds,
-      double workflowsPerSecond, Stats latency) {
+      double workflowsPerSecond, Stats latency, double clientCpuMsPerWorkflow, double clientJitPercent,
+      @JsonInclude(JsonInclude.Include.NON_NULL) WatchedServer.Usage server) {
     /** Prints the figures as a small table. */
     public void print(PrintStream out, String title) {
       out.println(title);
@@ -31,12 +37,34 @@ public final class ThroughputScenario {
       out.printf("  throughput    %.1f workflows/s%n", workflowsPerSecond);
       out.printf("  latency ms    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n",
           latency.p50Ms(), latency.p90Ms(), latency.p99Ms(), latency.maxMs());
+      out.printf("  client CPU    %.3f ms/workflow%n", clientCpuMsPerWorkflow);
+      out.printf("  client JIT    %s%n", JitWarmup.describeClientShare(clientJitPercent));
+      if (server != null) {
+        out.printf("  server        %s%n", server.describe("workflow"));
+      }
+    }
+  }
+
+  /** An unmeasured run, as a round of a warm-up until the compilers are quiet. */
+  static void warmUpRound(BenchClient client, int workflows, int concurrency, BenchClient.Step step,
+      PrintStream progress) {
+    try {
+      run(client, "warm-up", workflows, concurrency, step, progress);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while warming up", e);
     }
   }
 
   /** Runs the scenario; progress lines go to {@code progress}, labelled {@code label}. */
   public static Result run(BenchClient client, String label, int workflows, int concurrency, BenchClient.Step step,
       PrintStream progress) throws InterruptedException {
+    return run(client, label, workflows, concurrency, step, Optional.empty(), progress);
+  }
+
+  /** Runs the scenario and reads what {@code server} used meanwhile. */
+  public static Result run(BenchClient client, String label, int workflows, int concurrency, BenchClient.Step step,
+      Optional<WatchedServer> server, PrintStream progress) throws InterruptedException {
     if (workflows < 1 || concurrency < 1) {
       throw new IllegalArgumentException("workflows and concurrency must be at least 1");
     }
@@ -45,6 +73,10 @@ public final class ThroughputScenario {
     AtomicInteger done = new AtomicInteger();
     AtomicReference<RuntimeException> failure = new AtomicReference<>();
     long[] latencies = new long[workflows];
+    JitWarmup.Window jit = JitWarmup.ofThisProcess().window();
+    Optional<WatchedServer.Mark> serverMark = server.map(WatchedServer::mark);
+    long pid = ProcessHandle.current().pid();
+    long cpuBefore = ProcStats.cpuMillis(pid);
     long start = System.nanoTime();
     try (Progress ignored = Progress.start(progress, label, workflows, done::get)) {
       try (ExecutorService drivers = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -67,11 +99,15 @@ public final class ThroughputScenario {
       }
     }
     long end = System.nanoTime();
+    double jitPercent = jit.compilerBusyPercent();
+    double cpuPerWorkflow = (ProcStats.cpuMillis(pid) - cpuBefore) / (double) workflows;
+    WatchedServer.Usage serverUsage = server.map(s -> s.since(serverMark.orElseThrow(), workflows)).orElse(null);
     if (failure.get() != null) {
       throw new IllegalStateException("a workflow failed after " + done.get() + " of " + workflows + " finished",
           failure.get());
     }
     double seconds = (end - start) / 1e9;
-    return new Result(workflows, concurrency, step, seconds, workflows / seconds, Stats.ofNanos(latencies));
+    return new Result(workflows, concurrency, step, seconds, workflows / seconds, Stats.ofNanos(latencies),
+        cpuPerWorkflow, jitPercent, serverUsage);
   }
 }
