@@ -122,18 +122,21 @@ class BenchSmokeTest {
   }
 
   @Test
-  void sequentialWarmsUpUntilTheCompilerIsQuietAndSaysHowBusyItWas() {
+  void sequentialWarmsUpUntilBothCompilersAreQuietAndSaysWhatTheServerUsed() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
     // Any process is below 1000 %: two rounds of warm-up, then the measured workflow.
     int status = benchCli(out, progress)
         .execute("sequential", "--address", server.target(), "--activities", "5", "--warmup", "0",
-            "--warmup-until-jit-below", "1000", "--client", "PERDURA_SDK");
+            "--warmup-until-jit-below", "1000", "--client", "PERDURA_SDK",
+            "--server-pid", Long.toString(ProcessHandle.current().pid()));
 
     assertThat(status).as("exit status; output:%n%s", out).isZero();
-    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("warm-up round 2: JIT compiler busy")
+    assertThat(progress.toString(StandardCharsets.UTF_8))
+        .containsPattern("warm-up round 2: JIT compiler busy client \\d+ %, server \\d+ % of it")
         .doesNotContain("warm-up round 3");
-    assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("client JIT +compiler busy \\d+ % of the run");
+    assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("client JIT +compiler busy \\d+ % of the run")
+        .containsPattern("server +CPU \\d+\\.\\d{3} ms/activity, JIT compiler busy \\d+ %");
   }
 
   @Test

@@ -34,7 +34,8 @@ class CompareSmokeTest {
     String report = out.toString(StandardCharsets.UTF_8);
     assertThat(status).as("exit status; output:%n%s%n%s", report, progress).isZero();
     assertThat(report).containsPattern("throughput ratio perdura/test-server: \\d+\\.\\d\\d")
-        .contains("warm-up 0 then until the JIT compilers were below 1000 %");
+        .contains("warm-up 0 then until the JIT compilers were below 1000 %")
+        .containsPattern("perdura +\\[\\d+\\.\\d wf/s, \\d+\\.\\d{3} CPU ms/wf, JIT \\d+ %\\]");
     // Any JVM is below 1000 %: each server is warmed by two rounds, watching its compiler and the bench's.
     assertThat(Pattern.compile("warm-up round 2: JIT compiler busy client \\d+ %, server \\d+ % of it")
         .matcher(progress.toString(StandardCharsets.UTF_8)).results()).hasSize(2);
@@ -50,6 +51,8 @@ class CompareSmokeTest {
           .isLessThanOrEqualTo(server.get("medianP99Ms").asDouble());
       assertThat(server.get("medianCpuMsPerWorkflow").asDouble()).isPositive();
       assertThat(server.get("peakRssMb").asDouble()).isPositive();
+      assertThat(server.get("runs").get(0).get("server").get("cpuMsPerUnit").asDouble())
+          .isEqualTo(server.get("cpuMsPerWorkflow").get(0).asDouble());
     }
     Matcher pids = Pattern.compile("\\(pid (\\d+)\\)").matcher(progress.toString(StandardCharsets.UTF_8));
     int stopped = 0;

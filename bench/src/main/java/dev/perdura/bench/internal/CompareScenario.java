@@ -78,8 +78,9 @@ public final class CompareScenario {
       for (ServerFigures s : servers) {
         StringBuilder line = new StringBuilder(String.format("  %-12s", s.server()));
         for (int i = 0; i < s.runs().size(); i++) {
-          line.append(String.format("  [%.1f wf/s, %.3f CPU ms/wf]", s.runs().get(i).workflowsPerSecond(),
-              s.cpuMsPerWorkflow().get(i)));
+          ThroughputScenario.Result run = s.runs().get(i);
+          line.append(String.format("  [%.1f wf/s, %.3f CPU ms/wf, JIT %.0f %%]", run.workflowsPerSecond(),
+              s.cpuMsPerWorkflow().get(i), run.server() == null ? Double.NaN : run.server().compilerBusyPercent()));
         }
         out.println(line);
       }
