@@ -66,7 +66,7 @@ public final class JitWarmup {
       return percents;
     }
 
-    /** The first compiler's share: this process's, for a warm-up of {@link #ofThisProcess()}. */
+    /** The first compiler's share: this process's, for a window of {@link JitWarmup#ofThisProcess()}. */
     public double compilerBusyPercent() {
       return busyPercents().getFirst();
     }

@@ -2,6 +2,7 @@ package dev.perdura.bench.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,6 +20,18 @@ final class ProcStats {
   /** CPU time used so far (user + system, all threads), in milliseconds, from {@code /proc/PID/stat}. */
   static long cpuMillis(long pid) {
     return ticksToMillis(Stat.parse(read(Path.of("/proc", Long.toString(pid), "stat"))).ticks());
+  }
+
+  /**
+   * This process's CPU time so far (all threads), in milliseconds, from the JVM rather than
+   * {@code /proc}, so that it works on any system; -1 when the JVM does not tell.
+   */
+  static long thisProcessCpuMillis() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      long nanos = os.getProcessCpuTime();
+      return nanos < 0 ? -1 : nanos / 1_000_000;
+    }
+    return -1;
   }
 
   /** The peak resident set size so far ({@code VmHWM} in {@code /proc/PID/status}), in bytes. */

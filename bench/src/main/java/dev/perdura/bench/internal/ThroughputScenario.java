@@ -22,7 +22,8 @@ public final class ThroughputScenario {
    *
    * @param seconds wall time from the first start to the last result
    * @param latency per workflow, from just before its start request to its result in the client
-   * @param clientCpuMsPerWorkflow this process's CPU time (the client and its worker) over the workflows
+   * @param clientCpuMsPerWorkflow this process's CPU time (the client and its worker) over the workflows;
+   *     NaN when the JVM does not tell
    * @param clientJitPercent this process's JIT compiler time over the run's wall time, in percent
    * @param server what the server used in the run, when it was given to watch (null otherwise)
    */
@@ -75,8 +76,7 @@ public final class ThroughputScenario {
     long[] latencies = new long[workflows];
     JitWarmup.Window jit = JitWarmup.ofThisProcess().window();
     Optional<WatchedServer.Mark> serverMark = server.map(WatchedServer::mark);
-    long pid = ProcessHandle.current().pid();
-    long cpuBefore = ProcStats.cpuMillis(pid);
+    long cpuBefore = ProcStats.thisProcessCpuMillis();
     long start = System.nanoTime();
     try (Progress ignored = Progress.start(progress, label, workflows, done::get)) {
       try (ExecutorService drivers = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -100,7 +100,8 @@ public final class ThroughputScenario {
     }
     long end = System.nanoTime();
     double jitPercent = jit.compilerBusyPercent();
-    double cpuPerWorkflow = (ProcStats.cpuMillis(pid) - cpuBefore) / (double) workflows;
+    long cpuAfter = ProcStats.thisProcessCpuMillis();
+    double cpuPerWorkflow = cpuBefore < 0 || cpuAfter < 0 ? Double.NaN : (cpuAfter - cpuBefore) / (double) workflows;
     WatchedServer.Usage serverUsage = server.map(s -> s.since(serverMark.orElseThrow(), workflows)).orElse(null);
     if (failure.get() != null) {
       throw new IllegalStateException("a workflow failed after " + done.get() + " of " + workflows + " finished",

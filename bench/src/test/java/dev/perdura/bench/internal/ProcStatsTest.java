@@ -49,4 +49,13 @@ class ProcStatsTest {
     // By the time a test runs, this JVM has compiled the test framework's hot code.
     assertThat(compiler).isPositive().isLessThanOrEqualTo(ProcStats.cpuMillis(pid));
   }
+
+  @Test
+  void thisProcessCpuTimeFromTheJvmAgreesWithProc() {
+    long fromProc = ProcStats.cpuMillis(ProcessHandle.current().pid());
+    long fromJvm = ProcStats.thisProcessCpuMillis();
+    long fromProcAfter = ProcStats.cpuMillis(ProcessHandle.current().pid());
+    // /proc counts in ticks of 10 ms; the JVM's figure lies between the two readings, give or take a tick.
+    assertThat(fromJvm).isBetween(fromProc - 10, fromProcAfter + 10);
+  }
 }
