@@ -9,6 +9,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import dev.perdura.bench.internal.Commands.ClientKind;
+import dev.perdura.bench.internal.CompareScenario;
+import dev.perdura.bench.internal.JitWarmup;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -62,5 +68,50 @@ class CompareSmokeTest {
       stopped++;
     }
     assertThat(stopped).isEqualTo(2);
+  }
+
+  @Test
+  void eachWarmUpRoundUntilTheCompilersAreQuietHasAClientOfItsOwnAsEachMeasuredRoundHas() throws InterruptedException {
+    ConcurrentHashMap<String, AtomicInteger> clientsByServer = new ConcurrentHashMap<>();
+    AtomicInteger closed = new AtomicInteger();
+    // Any JVM is below 1000 %: two warm-up rounds per server, then one measured round.
+    CompareScenario.Options options = new CompareScenario.Options(5, 5, 1, 0, new JitWarmup.Bound(1000, 60),
+        List.of(), List.of());
+    CompareScenario.run(options, target -> {
+      clientsByServer.computeIfAbsent(target, t -> new AtomicInteger()).incrementAndGet();
+      BenchClient client = ClientKind.TEMPORAL_SDK.connect(target, "default");
+      return new BenchClient() {
+        @Override
+        public String name() {
+          return client.name();
+        }
+
+        @Override
+        public void runWorkflow(String workflowId, int activities, Step step) {
+          client.runWorkflow(workflowId, activities, step);
+        }
+
+        @Override
+        public SequenceTiming runTimedWorkflow(String workflowId, int activities, Step step) {
+          return client.runTimedWorkflow(workflowId, activities, step);
+        }
+
+        @Override
+        public CancelTiming runCancellation(String workflowId, java.time.Duration heartbeatTimeout,
+            java.time.Duration delayBeforeCancel) {
+          return client.runCancellation(workflowId, heartbeatTimeout, delayBeforeCancel);
+        }
+
+        @Override
+        public void close() {
+          closed.incrementAndGet();
+          client.close();
+        }
+      };
+    }, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+
+    assertThat(clientsByServer).hasSize(2);
+    assertThat(clientsByServer.values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(3));
+    assertThat(closed.get()).isEqualTo(6);
   }
 }
