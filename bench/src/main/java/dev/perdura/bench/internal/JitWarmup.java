@@ -66,7 +66,7 @@ public final class JitWarmup {
       return percents;
     }
 
-    /** The first compiler's share: this process's, for a window of {@link JitWarmup#ofThisProcess()}. */
+    /** The first compiler's share: this process's for {@link JitWarmup#ofThisProcess()}, the server's for {@link JitWarmup#of}. */
     public double compilerBusyPercent() {
       return busyPercents().getFirst();
     }
@@ -120,11 +120,20 @@ public final class JitWarmup {
     return new JitWarmup(List.of(THIS_PROCESS), System::nanoTime);
   }
 
+  /** Over the compiler of a server on this machine. */
+  static JitWarmup of(WatchedServer server) {
+    return new JitWarmup(List.of(serverCompiler(server)), System::nanoTime);
+  }
+
   /** This one's compilers and the server's (a process on this machine). */
   public JitWarmup alsoWatching(WatchedServer server) {
     List<Compiler> all = new ArrayList<>(compilers);
-    all.add(new Compiler("server", server::compilerMillis));
+    all.add(serverCompiler(server));
     return new JitWarmup(all, nanoTime);
+  }
+
+  private static Compiler serverCompiler(WatchedServer server) {
+    return new Compiler("server", server::compilerMillis);
   }
 
   /** Above this share of the wall time, this process's compiler figures carry a warning. */

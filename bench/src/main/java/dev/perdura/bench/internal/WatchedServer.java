@@ -36,11 +36,11 @@ public final class WatchedServer {
 
   /** The readings now, to measure from. */
   public Mark mark() {
-    return new Mark(ProcStats.cpuMillis(pid), compiler.millis(), System.nanoTime());
+    return new Mark(ProcStats.cpuMillis(pid), JitWarmup.of(this).window());
   }
 
-  /** Readings of the process at one moment. */
-  public record Mark(long cpuMillis, long compilerMillis, long nanos) {}
+  /** The process's CPU time at one moment, and its compiler's time from then on. */
+  public record Mark(long cpuMillis, JitWarmup.Window compiler) {}
 
   /**
    * What the server used from a mark to now.
@@ -60,11 +60,7 @@ public final class WatchedServer {
 
   /** The usage since {@code mark}, per {@code units} of work. */
   public Usage since(Mark mark, int units) {
-    long cpu = ProcStats.cpuMillis(pid);
-    long compilation = compiler.millis();
-    double wallMillis = (System.nanoTime() - mark.nanos()) / 1e6;
-    return new Usage(pid, (cpu - mark.cpuMillis()) / (double) units,
-        wallMillis > 0 ? 100.0 * (compilation - mark.compilerMillis()) / wallMillis : Double.NaN,
-        ProcStats.peakRssBytes(pid) / (1024.0 * 1024.0));
+    return new Usage(pid, (ProcStats.cpuMillis(pid) - mark.cpuMillis()) / (double) units,
+        mark.compiler().compilerBusyPercent(), ProcStats.peakRssBytes(pid) / (1024.0 * 1024.0));
   }
 }
