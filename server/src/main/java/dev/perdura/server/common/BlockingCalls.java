@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * network threads, where they only parse and hand over; each call then costs one virtual thread
  * instead of one per callback, and a step of a workflow has fewer hand-offs on its way to the
  * history shard and back (up to 0.25 ms less per sequential activity step, docs/performance.md).
- * Every service whose handlers block hands them over through here.
+ * Every service whose handlers block hands them over through here; calls whose one wait is a change
+ * of a run do not need to under load (see {@code WorkflowServiceFrontend.onShard}).
  */
 public final class BlockingCalls {
   private static final Logger log = LoggerFactory.getLogger(BlockingCalls.class);

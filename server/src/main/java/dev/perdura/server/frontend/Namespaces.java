@@ -49,6 +49,11 @@ public final class Namespaces {
     return record;
   }
 
+  /** Whether {@link #require} would answer for this name without reading the store. */
+  public boolean isCached(String name) {
+    return name != null && cache.containsKey(name);
+  }
+
   /** The namespace; INVALID_ARGUMENT when the name is empty, NOT_FOUND when unknown. */
   public NamespaceRecord require(String name) {
     if (name == null || name.isEmpty()) {

@@ -25,6 +25,7 @@ import dev.perdura.server.visibility.InvalidListFilterException;
 import dev.perdura.server.visibility.ListFilterParser;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.temporal.api.common.v1.WorkflowExecution;
@@ -50,6 +51,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,6 +91,59 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   private <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
     BlockingCalls.offload(calls, "WorkflowService call", observer, () -> answer(observer, call));
+  }
+
+  /** What a call that ends in one change of a run does once its request is checked (see {@link #onShard}). */
+  private record ShardCall<T>(String namespace, String workflowId, Function<Executor, CompletableFuture<T>> change) {}
+
+  /**
+   * A call whose one wait is a change of a run on its history shard. {@code check} validates the
+   * request and names the change; it must not read the store, so it runs on the network thread only
+   * when the request's namespace is cached. While the shard's changes come one at a time (a
+   * workflow's sequential steps), the call then waits on a virtual thread of its own, which computes
+   * the change itself ({@link HistoryService#changesComeOneAtATime}). Otherwise the network thread
+   * that parsed the request queues the change and goes on, and the thread that wrote the change's
+   * batch builds and sends the answer once it is durable: under load a call costs no thread of its
+   * own, and nothing waits. (Answering on the call's network thread instead was slower with the
+   * official SDK, whose one connection puts every call on one network thread.)
+   */
+  private <T> void onShard(StreamObserver<T> observer, String namespace, Supplier<ShardCall<T>> check) {
+    if (!namespaces.isCached(namespace)) {
+      unary(observer, () -> waitFor(check.get()));
+      return;
+    }
+    CompletableFuture<T> answer;
+    try {
+      ShardCall<T> call = check.get();
+      if (history.changesComeOneAtATime(call.namespace(), call.workflowId())) {
+        unary(observer, () -> waitFor(call));
+        return;
+      }
+      answer = call.change().apply(Runnable::run);
+    } catch (StatusRuntimeException e) {
+      observer.onError(e);
+      return;
+    } catch (RuntimeException e) {
+      log.error("request failed unexpectedly", e);
+      observer.onError(Errors.internal("internal error: " + e, e));
+      return;
+    }
+    answer.whenComplete((response, failure) -> {
+      if (failure != null) {
+        StatusRuntimeException status = HistoryService.failure(failure);
+        if (status.getStatus().getCode() == Status.Code.INTERNAL) {
+          log.error("request failed unexpectedly", failure);
+        }
+        observer.onError(status);
+      } else {
+        observer.onNext(response);
+        observer.onCompleted();
+      }
+    });
+  }
+
+  private static <T> T waitFor(ShardCall<T> call) {
+    return HistoryService.await(call.change().apply(Runnable::run));
   }
 
   private static <T> void answer(StreamObserver<T> observer, Supplier<T> call) {
@@ -201,7 +257,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   @Override
   public void startWorkflowExecution(StartWorkflowExecutionRequest r, StreamObserver<StartWorkflowExecutionResponse> observer) {
-    unary(observer, () -> {
+    onShard(observer, r.getNamespace(), () -> {
       namespaces.require(r.getNamespace());
       Validation.requireId("workflow_id", r.getWorkflowId());
       Validation.requireId("workflow_type.name", r.getWorkflowType().getName());
@@ -218,7 +274,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
           WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
       var run = NewRuns.fromStart(r);
-      return history.startWorkflow(run, policies, r.getRequestEagerExecution() ? r.getIdentity() : null);
+      return new ShardCall<>(run.namespace(), run.workflowId(), thread ->
+          history.startWorkflow(run, policies, r.getRequestEagerExecution() ? r.getIdentity() : null, thread));
     });
   }
 
@@ -574,7 +631,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   @Override
   public void respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest r,
       StreamObserver<RespondWorkflowTaskCompletedResponse> observer) {
-    unary(observer, () -> {
+    onShard(observer, r.getNamespace(), () -> {
       TaskToken token = token(r.getTaskToken(), TaskToken.Kind.WORKFLOW_TASK);
       checkTokenNamespace(r.getNamespace(), token);
       if (r.hasStickyAttributes()) {
@@ -583,7 +640,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         Validation.duration("sticky_attributes.schedule_to_start_timeout",
             r.getStickyAttributes().hasScheduleToStartTimeout(), r.getStickyAttributes().getScheduleToStartTimeout());
       }
-      return history.completeWorkflowTask(token, r);
+      return new ShardCall<>(token.namespace(), token.workflowId(),
+          thread -> history.completeWorkflowTask(token, r, thread));
     });
   }
 
@@ -725,88 +783,93 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     return new ActivityRef.ById(namespace, workflowId, runId, activityId);
   }
 
+  /** The call that changes one activity: {@code change} on the activity's shard, then its answer. */
+  private static <R, T> ShardCall<T> onActivity(ActivityRef ref,
+      BiFunction<ActivityRef, Executor, CompletableFuture<R>> change, Function<R, T> answer) {
+    return new ShardCall<>(ref.namespace(), ref.workflowId(), thread -> change.apply(ref, thread).thenApply(answer));
+  }
+
   @Override
   public void respondActivityTaskCompleted(RespondActivityTaskCompletedRequest r,
       StreamObserver<RespondActivityTaskCompletedResponse> observer) {
-    unary(observer, () -> {
-      history.completeActivity(byToken(r.getNamespace(), r.getTaskToken()), r.hasResult() ? r.getResult() : null, r.getIdentity());
-      return RespondActivityTaskCompletedResponse.getDefaultInstance();
-    });
+    onShard(observer, r.getNamespace(), () -> onActivity(byToken(r.getNamespace(), r.getTaskToken()),
+        (ref, thread) -> history.completeActivity(ref, r.hasResult() ? r.getResult() : null, r.getIdentity(), thread),
+        done -> RespondActivityTaskCompletedResponse.getDefaultInstance()));
   }
 
   @Override
   public void respondActivityTaskCompletedById(RespondActivityTaskCompletedByIdRequest r,
       StreamObserver<RespondActivityTaskCompletedByIdResponse> observer) {
-    unary(observer, () -> {
-      history.completeActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
-          r.hasResult() ? r.getResult() : null, r.getIdentity());
-      return RespondActivityTaskCompletedByIdResponse.getDefaultInstance();
-    });
+    onShard(observer, r.getNamespace(), () -> onActivity(
+        byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
+        (ref, thread) -> history.completeActivity(ref, r.hasResult() ? r.getResult() : null, r.getIdentity(), thread),
+        done -> RespondActivityTaskCompletedByIdResponse.getDefaultInstance()));
   }
 
   @Override
   public void respondActivityTaskFailed(RespondActivityTaskFailedRequest r,
       StreamObserver<RespondActivityTaskFailedResponse> observer) {
-    unary(observer, () -> {
+    onShard(observer, r.getNamespace(), () -> {
       if (!r.hasFailure()) {
         throw Errors.invalidArgument("failure is not set");
       }
-      history.failActivity(byToken(r.getNamespace(), r.getTaskToken()), r.getFailure(),
-          r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity());
-      return RespondActivityTaskFailedResponse.getDefaultInstance();
+      return onActivity(byToken(r.getNamespace(), r.getTaskToken()),
+          (ref, thread) -> history.failActivity(ref, r.getFailure(),
+              r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity(), thread),
+          done -> RespondActivityTaskFailedResponse.getDefaultInstance());
     });
   }
 
   @Override
   public void respondActivityTaskFailedById(RespondActivityTaskFailedByIdRequest r,
       StreamObserver<RespondActivityTaskFailedByIdResponse> observer) {
-    unary(observer, () -> {
+    onShard(observer, r.getNamespace(), () -> {
       if (!r.hasFailure()) {
         throw Errors.invalidArgument("failure is not set");
       }
-      history.failActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()), r.getFailure(),
-          r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity());
-      return RespondActivityTaskFailedByIdResponse.getDefaultInstance();
+      return onActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
+          (ref, thread) -> history.failActivity(ref, r.getFailure(),
+              r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity(), thread),
+          done -> RespondActivityTaskFailedByIdResponse.getDefaultInstance());
     });
   }
 
   @Override
   public void respondActivityTaskCanceled(RespondActivityTaskCanceledRequest r,
       StreamObserver<RespondActivityTaskCanceledResponse> observer) {
-    unary(observer, () -> {
-      history.cancelActivity(byToken(r.getNamespace(), r.getTaskToken()), r.hasDetails() ? r.getDetails() : null, r.getIdentity());
-      return RespondActivityTaskCanceledResponse.getDefaultInstance();
-    });
+    onShard(observer, r.getNamespace(), () -> onActivity(byToken(r.getNamespace(), r.getTaskToken()),
+        (ref, thread) -> history.cancelActivity(ref, r.hasDetails() ? r.getDetails() : null, r.getIdentity(), thread),
+        done -> RespondActivityTaskCanceledResponse.getDefaultInstance()));
   }
 
   @Override
   public void respondActivityTaskCanceledById(RespondActivityTaskCanceledByIdRequest r,
       StreamObserver<RespondActivityTaskCanceledByIdResponse> observer) {
-    unary(observer, () -> {
-      history.cancelActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
-          r.hasDetails() ? r.getDetails() : null, r.getIdentity());
-      return RespondActivityTaskCanceledByIdResponse.getDefaultInstance();
-    });
+    onShard(observer, r.getNamespace(), () -> onActivity(
+        byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
+        (ref, thread) -> history.cancelActivity(ref, r.hasDetails() ? r.getDetails() : null, r.getIdentity(), thread),
+        done -> RespondActivityTaskCanceledByIdResponse.getDefaultInstance()));
   }
 
   @Override
   public void recordActivityTaskHeartbeat(RecordActivityTaskHeartbeatRequest r,
       StreamObserver<RecordActivityTaskHeartbeatResponse> observer) {
-    unary(observer, () -> history.heartbeat(byToken(r.getNamespace(), r.getTaskToken()), r.hasDetails() ? r.getDetails() : null));
+    onShard(observer, r.getNamespace(), () -> onActivity(byToken(r.getNamespace(), r.getTaskToken()),
+        (ref, thread) -> history.heartbeat(ref, r.hasDetails() ? r.getDetails() : null, thread),
+        Function.identity()));
   }
 
   @Override
   public void recordActivityTaskHeartbeatById(RecordActivityTaskHeartbeatByIdRequest r,
       StreamObserver<RecordActivityTaskHeartbeatByIdResponse> observer) {
-    unary(observer, () -> {
-      RecordActivityTaskHeartbeatResponse response = history.heartbeat(
-          byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()), r.hasDetails() ? r.getDetails() : null);
-      return RecordActivityTaskHeartbeatByIdResponse.newBuilder()
-          .setCancelRequested(response.getCancelRequested())
-          .setActivityPaused(response.getActivityPaused())
-          .setActivityReset(response.getActivityReset())
-          .build();
-    });
+    onShard(observer, r.getNamespace(), () -> onActivity(
+        byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
+        (ref, thread) -> history.heartbeat(ref, r.hasDetails() ? r.getDetails() : null, thread),
+        response -> RecordActivityTaskHeartbeatByIdResponse.newBuilder()
+            .setCancelRequested(response.getCancelRequested())
+            .setActivityPaused(response.getActivityPaused())
+            .setActivityReset(response.getActivityReset())
+            .build()));
   }
 
   // ---- operator actions on activities -------------------------------------------------------

@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -362,20 +363,58 @@ public final class HistoryService implements AutoCloseable {
   }
 
   private <R> R change(String namespace, String workflowId, Function<Tx, R> body) {
-    CompletableFuture<R> result = shardOf(namespace, workflowId).submit(body);
+    return await(shardOf(namespace, workflowId).submit(body));
+  }
+
+  /**
+   * Waits for a change (or what follows it) on the calling thread, with the failures a change's
+   * caller answers with.
+   */
+  public static <R> R await(CompletableFuture<R> result) {
     try {
       return result.get(CHANGE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof StatusRuntimeException status) {
-        throw status;
-      }
-      throw Errors.internal("change failed: " + e.getCause(), e.getCause());
+      throw failure(e.getCause());
     } catch (TimeoutException e) {
       throw Errors.unavailable("history shard is overloaded, try again", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Errors.unavailable("interrupted", e);
     }
+  }
+
+  /** The status a change's caller answers with when the change (or what follows it) failed with {@code cause}. */
+  public static StatusRuntimeException failure(Throwable cause) {
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof StatusRuntimeException status) {
+      return status;
+    }
+    return Errors.internal("change failed: " + cause, cause);
+  }
+
+  /**
+   * A change whose caller does not wait for it: {@code then} runs on {@code thread} once the change
+   * is durable, with the change's result; a failure of either fails the returned future (see {@link
+   * #failure}). Nothing blocks: this is for callers that must not (the network threads). A caller
+   * that waits after all uses {@link #await}, which has the timeout.
+   */
+  private <R, T> CompletableFuture<T> changeThen(String namespace, String workflowId, Function<Tx, R> body,
+      Function<R, T> then, Executor thread) {
+    // No timeout of its own: nothing waits here, and a change always finishes (written, failed, or
+    // failed by the shard stopping); should the store hang, the client's deadline ends the call.
+    return shardOf(namespace, workflowId).submit(body).thenApplyAsync(then, thread);
+  }
+
+  /**
+   * Whether a caller on a virtual thread would compute its change itself now (the shard is idle
+   * and its changes come one at a time; see {@link HistoryShard}): then waiting on such a thread is
+   * the faster way, otherwise a caller that does not wait saves the thread.
+   */
+  public boolean changesComeOneAtATime(String namespace, String workflowId) {
+    HistoryShard shard = shards.get(runShard(namespace, workflowId, shards.length()));
+    return shard != null && shard.changesComeOneAtATime();
   }
 
   /**
@@ -463,8 +502,18 @@ public final class HistoryService implements AutoCloseable {
    */
   public StartWorkflowExecutionResponse startWorkflow(NewRun run, WorkflowStarts.Policies policies,
       String eagerIdentity) {
-    WorkflowStarts.Outcome outcome =
-        change(run.namespace(), run.workflowId(), tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity));
+    return started(run,
+        change(run.namespace(), run.workflowId(), tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity)));
+  }
+
+  /** {@link #startWorkflow}, without waiting: the response is built on {@code thread}. */
+  public CompletableFuture<StartWorkflowExecutionResponse> startWorkflow(NewRun run,
+      WorkflowStarts.Policies policies, String eagerIdentity, Executor thread) {
+    return changeThen(run.namespace(), run.workflowId(),
+        tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity), outcome -> started(run, outcome), thread);
+  }
+
+  private StartWorkflowExecutionResponse started(NewRun run, WorkflowStarts.Outcome outcome) {
     if (outcome.eagerTask().isEmpty()) {
       return outcome.response();
     }
@@ -643,30 +692,41 @@ public final class HistoryService implements AutoCloseable {
 
   public RespondWorkflowTaskCompletedResponse completeWorkflowTask(
       TaskToken token, RespondWorkflowTaskCompletedRequest request) {
+    return completedWorkflowTask(token,
+        change(token.namespace(), token.workflowId(), tx -> completeWorkflowTask(tx, token, request)));
+  }
+
+  /** {@link #completeWorkflowTask}, without waiting: the response is built on {@code thread}. */
+  public CompletableFuture<RespondWorkflowTaskCompletedResponse> completeWorkflowTask(
+      TaskToken token, RespondWorkflowTaskCompletedRequest request, Executor thread) {
+    return changeThen(token.namespace(), token.workflowId(), tx -> completeWorkflowTask(tx, token, request),
+        completion -> completedWorkflowTask(token, completion), thread);
+  }
+
+  private record TaskCompletion(Optional<StatusRuntimeException> error, List<Activities.EagerStart> eager) {}
+
+  private TaskCompletion completeWorkflowTask(Tx tx, TaskToken token, RespondWorkflowTaskCompletedRequest request) {
     ExecutionKey key = new ExecutionKey(token.namespace(), token.workflowId(), token.runId());
-    record Completion(Optional<StatusRuntimeException> error, List<Activities.EagerStart> eager) {}
-    Completion completion =
-        change(
-            token.namespace(),
-            token.workflowId(),
-            tx -> {
-              Optional<StatusRuntimeException> outcome = WorkflowTasks.complete(tx, token, request);
-              request.getQueryResultsMap().forEach(queries::answer);
-              List<Activities.EagerStart> eager = List.of();
-              Optional<Execution> found = tx.find(key);
-              if (found.isPresent()) {
-                Execution e = found.get();
-                eager = List.copyOf(e.eagerStarts);
-                if (e.state.workflowTask == null) {
-                  List<QueryRegistry.PendingQuery> waiting = queries.takeWaiting(key);
-                  tx.afterCommit(() -> waiting.forEach(q -> dispatchQueryTask(e.state.taskQueue, q)));
-                }
-              }
-              return new Completion(outcome, eager);
-            });
+    Optional<StatusRuntimeException> outcome = WorkflowTasks.complete(tx, token, request);
+    request.getQueryResultsMap().forEach(queries::answer);
+    List<Activities.EagerStart> eager = List.of();
+    Optional<Execution> found = tx.find(key);
+    if (found.isPresent()) {
+      Execution e = found.get();
+      eager = List.copyOf(e.eagerStarts);
+      if (e.state.workflowTask == null) {
+        List<QueryRegistry.PendingQuery> waiting = queries.takeWaiting(key);
+        tx.afterCommit(() -> waiting.forEach(q -> dispatchQueryTask(e.state.taskQueue, q)));
+      }
+    }
+    return new TaskCompletion(outcome, eager);
+  }
+
+  private RespondWorkflowTaskCompletedResponse completedWorkflowTask(TaskToken token, TaskCompletion completion) {
     if (completion.error().isPresent()) {
       throw completion.error().get();
     }
+    ExecutionKey key = new ExecutionKey(token.namespace(), token.workflowId(), token.runId());
     RespondWorkflowTaskCompletedResponse.Builder response = RespondWorkflowTaskCompletedResponse.newBuilder();
     tasksEager.get(TaskKind.ACTIVITY).increment(completion.eager().size());
     for (Activities.EagerStart eager : completion.eager()) {
@@ -798,47 +858,53 @@ public final class HistoryService implements AutoCloseable {
     record ById(String namespace, String workflowId, String runId, String activityId) implements ActivityRef {}
   }
 
-  private <R> R onActivity(ActivityRef ref, java.util.function.BiFunction<Execution, ActivityInfo, R> body) {
-    return change(
-        ref.namespace(),
-        ref.workflowId(),
-        tx -> {
-          switch (ref) {
-            case ActivityRef.ByToken t -> {
-              Execution e = tx.find(new ExecutionKey(t.token().namespace(), t.token().workflowId(), t.token().runId()))
-                  .orElseThrow(Activities::staleTask);
-              return body.apply(e, Activities.requireByToken(e, t.token()));
-            }
-            case ActivityRef.ById id -> {
-              Execution e = tx.require(id.namespace(), id.workflowId(), id.runId());
-              return body.apply(e, Activities.requireById(e, id.activityId()));
-            }
-          }
-        });
+  /**
+   * A change to one activity, answered on {@code thread} once durable (see {@link #changeThen});
+   * a caller that waits passes {@code Runnable::run} and {@link #await}s the result.
+   */
+  private <R> CompletableFuture<R> onActivity(ActivityRef ref,
+      java.util.function.BiFunction<Execution, ActivityInfo, R> body, Executor thread) {
+    return changeThen(ref.namespace(), ref.workflowId(), tx -> {
+      switch (ref) {
+        case ActivityRef.ByToken t -> {
+          Execution e = tx.find(new ExecutionKey(t.token().namespace(), t.token().workflowId(), t.token().runId()))
+              .orElseThrow(Activities::staleTask);
+          return body.apply(e, Activities.requireByToken(e, t.token()));
+        }
+        case ActivityRef.ById id -> {
+          Execution e = tx.require(id.namespace(), id.workflowId(), id.runId());
+          return body.apply(e, Activities.requireById(e, id.activityId()));
+        }
+      }
+    }, Function.identity(), thread);
   }
 
-  public void completeActivity(ActivityRef ref, Payloads result, String identity) {
-    onActivity(ref, (e, a) -> {
+  public CompletableFuture<Void> completeActivity(ActivityRef ref, Payloads result, String identity,
+      Executor thread) {
+    return onActivity(ref, (e, a) -> {
       Activities.complete(e, a, result, identity);
       return null;
-    });
+    }, thread);
   }
 
-  public void failActivity(ActivityRef ref, io.temporal.api.failure.v1.Failure failure, Payloads lastHeartbeatDetails, String identity) {
-    onActivity(ref, (e, a) -> {
+  public CompletableFuture<Void> failActivity(ActivityRef ref, io.temporal.api.failure.v1.Failure failure,
+      Payloads lastHeartbeatDetails, String identity, Executor thread) {
+    return onActivity(ref, (e, a) -> {
       Activities.fail(e, a, failure, lastHeartbeatDetails, identity);
       return null;
-    });
+    }, thread);
   }
 
-  public void cancelActivity(ActivityRef ref, Payloads details, String identity) {
-    onActivity(ref, (e, a) -> {
+  public CompletableFuture<Void> cancelActivity(ActivityRef ref, Payloads details, String identity,
+      Executor thread) {
+    return onActivity(ref, (e, a) -> {
       Activities.canceled(e, a, details, identity);
       return null;
-    });
+    }, thread);
   }
 
-  public RecordActivityTaskHeartbeatResponse heartbeat(ActivityRef ref, Payloads details) {
+  public CompletableFuture<RecordActivityTaskHeartbeatResponse> heartbeat(ActivityRef ref, Payloads details,
+      Executor thread) {
     return onActivity(ref, (e, a) -> {
       Activities.heartbeat(e, a, details);
       return RecordActivityTaskHeartbeatResponse.newBuilder()
@@ -846,7 +912,7 @@ public final class HistoryService implements AutoCloseable {
           .setActivityPaused(a.paused)
           .setActivityReset(a.resetRequested)
           .build();
-    });
+    }, thread);
   }
 
   // ---- operator actions on activities -------------------------------------------------------

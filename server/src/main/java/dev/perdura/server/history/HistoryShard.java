@@ -168,6 +168,11 @@ final class HistoryShard implements AutoCloseable {
     return result;
   }
 
+  /** Whether the last batch had one change: a caller on a virtual thread would now lead the next. */
+  boolean changesComeOneAtATime() {
+    return lastBatchSize <= 1;
+  }
+
   static String currentKey(String namespace, String workflowId) {
     return namespace + '\u0000' + workflowId;
   }

@@ -1,0 +1,229 @@
+package dev.perdura.server.frontend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.perdura.server.history.HistoryService;
+import dev.perdura.server.history.Peers;
+import dev.perdura.server.matching.Matching;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.Store;
+import dev.perdura.server.store.sqlite.SqliteStore;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.temporal.api.common.v1.WorkflowType;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.StartWorkflowExecutionResponse;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.util.List;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Under load (the history shard's last batch had several changes) a call whose one wait is its
+ * change is not given a thread: the thread that received it queues the change and returns, and the
+ * answer is sent from the thread that finished the change. While changes come one at a time, the
+ * call waits on a virtual thread of its own, which computes its change itself.
+ */
+class CallsWithoutAThreadTest {
+  private static final String NAMESPACE = "default";
+
+  /** Commits wait for a permit while {@link #gated}; each commit's number of changes is kept. */
+  private final Semaphore commitPermits = new Semaphore(0);
+  private final AtomicBoolean gated = new AtomicBoolean();
+  private final Queue<Integer> batchSizes = new ConcurrentLinkedQueue<>();
+  /** The virtual threads the frontend started for its calls. */
+  private final Queue<Thread> callThreads = new ConcurrentLinkedQueue<>();
+  private final ExecutorService calls = Executors.newThreadPerTaskExecutor(recording(Thread.ofVirtual().factory()));
+  private Store real;
+  private Matching matching;
+  private HistoryService history;
+  private WorkflowServiceFrontend frontend;
+
+  private ThreadFactory recording(ThreadFactory factory) {
+    return task -> {
+      Thread thread = factory.newThread(task);
+      callThreads.add(thread);
+      return thread;
+    };
+  }
+
+  @BeforeEach
+  void start() {
+    real = SqliteStore.inMemory();
+    real.migrate();
+    Store gatedStore = (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("commit")) {
+            batchSizes.add(((List<?>) args[0]).size());
+            if (gated.get() && !commitPermits.tryAcquire(30, TimeUnit.SECONDS)) {
+              throw new IllegalStateException("the test never let this commit through");
+            }
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Clock clock = Clock.systemUTC();
+    Namespaces namespaces = new Namespaces(gatedStore, clock);
+    namespaces.ensure(NAMESPACE);
+    matching = new Matching();
+    history = new HistoryService(gatedStore, matching, clock, 1, new SimpleMeterRegistry(), Peers.NONE);
+    history.start();
+    history.acquireAll();
+    frontend = new WorkflowServiceFrontend(namespaces, history, matching, gatedStore, calls);
+  }
+
+  @AfterEach
+  void stop() {
+    gated.set(false);
+    commitPermits.release(1000);
+    calls.shutdownNow();
+    matching.close();
+    history.close();
+    real.close();
+  }
+
+  @Test
+  void underLoadACallIsAnsweredByTheThreadThatFinishedItsChangeAndNoneWaitsForIt() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    makeTheLastBatchHoldSeveralChanges(queue);
+    int threadsBefore = callThreads.size();
+
+    gated.set(true);
+    Answer<StartWorkflowExecutionResponse> answer = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(queue, "under-load"), answer);
+
+    // The call returned while its change still waits to be committed: nothing waits for it.
+    await().atMost(30, TimeUnit.SECONDS).until(() -> commitPermits.hasQueuedThreads());
+    assertThat(answer.value).isNotDone();
+    assertThat(callThreads).as("no thread was started for the call").hasSize(threadsBefore);
+
+    commitPermits.release();
+    StartWorkflowExecutionResponse response = answer.value.get(30, TimeUnit.SECONDS);
+    assertThat(response.getRunId()).isNotEmpty();
+    assertThat(answer.thread.isVirtual()).isFalse();
+    assertThat(answer.thread.getName()).as("answered by the shard's writer").startsWith("history-shard-");
+    assertThat(batchSizes).last().isEqualTo(1);
+
+    // One change at a time again: the next call waits on a virtual thread of its own.
+    gated.set(false);
+    Answer<StartWorkflowExecutionResponse> next = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(queue, "one-at-a-time"), next);
+    assertThat(next.value.get(30, TimeUnit.SECONDS).getRunId()).isNotEmpty();
+    assertThat(next.thread.isVirtual()).isTrue();
+    assertThat(callThreads).hasSize(threadsBefore + 1);
+  }
+
+  @Test
+  void underLoadAFailedChangeIsAnsweredWithItsStatusAndABadRequestWhereItArrived() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    makeTheLastBatchHoldSeveralChanges(queue);
+
+    Answer<StartWorkflowExecutionResponse> duplicate = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(queue, "gathered-0"), duplicate);
+    assertThat(duplicate.value).failsWithin(30, TimeUnit.SECONDS).withThrowableThat()
+        .havingCause()
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+    assertThat(duplicate.thread.isVirtual()).isFalse();
+
+    Answer<Object> badToken = new Answer<>();
+    frontend.respondActivityTaskCompleted(RespondActivityTaskCompletedRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskToken(com.google.protobuf.ByteString.copyFromUtf8("not a token"))
+        .build(), cast(badToken));
+    assertThat(badToken.value).failsWithin(30, TimeUnit.SECONDS).withThrowableThat()
+        .havingCause()
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("task_token");
+        });
+    assertThat(badToken.thread).as("rejected where it arrived").isEqualTo(Thread.currentThread());
+  }
+
+  /**
+   * One start computes its own change on its call's virtual thread and is held in its commit while
+   * four more queue behind it (their threads parked waiting); then all go through, the four in one
+   * batch.
+   */
+  private void makeTheLastBatchHoldSeveralChanges(String queue) throws Exception {
+    gated.set(true);
+    batchSizes.clear();
+    int threadsBefore = callThreads.size();
+    Answer<StartWorkflowExecutionResponse> leader = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(queue, "leader"), leader);
+    await().atMost(30, TimeUnit.SECONDS).until(() -> commitPermits.hasQueuedThreads());
+    List<Answer<StartWorkflowExecutionResponse>> followers = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Answer<StartWorkflowExecutionResponse> follower = new Answer<>();
+      frontend.startWorkflowExecution(startRequest(queue, "gathered-" + i), follower);
+      followers.add(follower);
+    }
+    // Each follower's thread parks once its change is queued.
+    await().atMost(30, TimeUnit.SECONDS).until(() -> callThreads.stream().skip(threadsBefore + 1)
+        .filter(t -> t.getState() == Thread.State.TIMED_WAITING).count() == 4);
+    gated.set(false);
+    commitPermits.release();
+    leader.value.get(30, TimeUnit.SECONDS);
+    for (Answer<StartWorkflowExecutionResponse> follower : followers) {
+      follower.value.get(30, TimeUnit.SECONDS);
+    }
+    assertThat(batchSizes).containsExactly(1, 4);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> StreamObserver<T> cast(Answer<?> answer) {
+    return (StreamObserver<T>) answer;
+  }
+
+  /** A call's one answer and the thread that gave it. */
+  private static final class Answer<T> implements StreamObserver<T> {
+    final CompletableFuture<T> value = new CompletableFuture<>();
+    volatile Thread thread;
+
+    @Override
+    public void onNext(T response) {
+      thread = Thread.currentThread();
+      value.complete(response);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      thread = Thread.currentThread();
+      value.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  private static StartWorkflowExecutionRequest startRequest(String queue, String workflowId) {
+    return StartWorkflowExecutionRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setWorkflowId(workflowId)
+        .setWorkflowType(WorkflowType.newBuilder().setName("Greeting"))
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setRequestId(UUID.randomUUID().toString())
+        .build();
+  }
+}
