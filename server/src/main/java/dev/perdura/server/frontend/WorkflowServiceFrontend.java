@@ -51,7 +51,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -94,7 +93,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   }
 
   /** What a call that ends in one change of a run does once its request is checked (see {@link #onShard}). */
-  private record ShardCall<T>(String namespace, String workflowId, Function<Executor, CompletableFuture<T>> change) {}
+  private record ShardCall<T>(String namespace, String workflowId, Supplier<CompletableFuture<T>> change) {}
 
   /**
    * A call whose one wait is a change of a run on its history shard. {@code check} validates the
@@ -119,7 +118,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         unary(observer, () -> waitFor(call));
         return;
       }
-      answer = call.change().apply(Runnable::run);
+      answer = call.change().get();
     } catch (StatusRuntimeException e) {
       observer.onError(e);
       return;
@@ -143,7 +142,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   }
 
   private static <T> T waitFor(ShardCall<T> call) {
-    return HistoryService.await(call.change().apply(Runnable::run));
+    return HistoryService.await(call.change().get());
   }
 
   private static <T> void answer(StreamObserver<T> observer, Supplier<T> call) {
@@ -274,8 +273,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       var policies = WorkflowStarts.Policies.resolve(r.getWorkflowIdReusePolicy(), r.getWorkflowIdConflictPolicy(),
           WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL);
       var run = NewRuns.fromStart(r);
-      return new ShardCall<>(run.namespace(), run.workflowId(), thread ->
-          history.startWorkflow(run, policies, r.getRequestEagerExecution() ? r.getIdentity() : null, thread));
+      return new ShardCall<>(run.namespace(), run.workflowId(),
+          () -> history.startWorkflow(run, policies, r.getRequestEagerExecution() ? r.getIdentity() : null));
     });
   }
 
@@ -641,7 +640,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             r.getStickyAttributes().hasScheduleToStartTimeout(), r.getStickyAttributes().getScheduleToStartTimeout());
       }
       return new ShardCall<>(token.namespace(), token.workflowId(),
-          thread -> history.completeWorkflowTask(token, r, thread));
+          () -> history.completeWorkflowTask(token, r));
     });
   }
 
@@ -785,15 +784,15 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   /** The call that changes one activity: {@code change} on the activity's shard, then its answer. */
   private static <R, T> ShardCall<T> onActivity(ActivityRef ref,
-      BiFunction<ActivityRef, Executor, CompletableFuture<R>> change, Function<R, T> answer) {
-    return new ShardCall<>(ref.namespace(), ref.workflowId(), thread -> change.apply(ref, thread).thenApply(answer));
+      Function<ActivityRef, CompletableFuture<R>> change, Function<R, T> answer) {
+    return new ShardCall<>(ref.namespace(), ref.workflowId(), () -> change.apply(ref).thenApply(answer));
   }
 
   @Override
   public void respondActivityTaskCompleted(RespondActivityTaskCompletedRequest r,
       StreamObserver<RespondActivityTaskCompletedResponse> observer) {
     onShard(observer, r.getNamespace(), () -> onActivity(byToken(r.getNamespace(), r.getTaskToken()),
-        (ref, thread) -> history.completeActivity(ref, r.hasResult() ? r.getResult() : null, r.getIdentity(), thread),
+        ref -> history.completeActivity(ref, r.hasResult() ? r.getResult() : null, r.getIdentity()),
         done -> RespondActivityTaskCompletedResponse.getDefaultInstance()));
   }
 
@@ -802,7 +801,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       StreamObserver<RespondActivityTaskCompletedByIdResponse> observer) {
     onShard(observer, r.getNamespace(), () -> onActivity(
         byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
-        (ref, thread) -> history.completeActivity(ref, r.hasResult() ? r.getResult() : null, r.getIdentity(), thread),
+        ref -> history.completeActivity(ref, r.hasResult() ? r.getResult() : null, r.getIdentity()),
         done -> RespondActivityTaskCompletedByIdResponse.getDefaultInstance()));
   }
 
@@ -814,8 +813,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         throw Errors.invalidArgument("failure is not set");
       }
       return onActivity(byToken(r.getNamespace(), r.getTaskToken()),
-          (ref, thread) -> history.failActivity(ref, r.getFailure(),
-              r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity(), thread),
+          ref -> history.failActivity(ref, r.getFailure(),
+              r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity()),
           done -> RespondActivityTaskFailedResponse.getDefaultInstance());
     });
   }
@@ -828,8 +827,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         throw Errors.invalidArgument("failure is not set");
       }
       return onActivity(byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
-          (ref, thread) -> history.failActivity(ref, r.getFailure(),
-              r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity(), thread),
+          ref -> history.failActivity(ref, r.getFailure(),
+              r.hasLastHeartbeatDetails() ? r.getLastHeartbeatDetails() : null, r.getIdentity()),
           done -> RespondActivityTaskFailedByIdResponse.getDefaultInstance());
     });
   }
@@ -838,7 +837,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   public void respondActivityTaskCanceled(RespondActivityTaskCanceledRequest r,
       StreamObserver<RespondActivityTaskCanceledResponse> observer) {
     onShard(observer, r.getNamespace(), () -> onActivity(byToken(r.getNamespace(), r.getTaskToken()),
-        (ref, thread) -> history.cancelActivity(ref, r.hasDetails() ? r.getDetails() : null, r.getIdentity(), thread),
+        ref -> history.cancelActivity(ref, r.hasDetails() ? r.getDetails() : null, r.getIdentity()),
         done -> RespondActivityTaskCanceledResponse.getDefaultInstance()));
   }
 
@@ -847,7 +846,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       StreamObserver<RespondActivityTaskCanceledByIdResponse> observer) {
     onShard(observer, r.getNamespace(), () -> onActivity(
         byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
-        (ref, thread) -> history.cancelActivity(ref, r.hasDetails() ? r.getDetails() : null, r.getIdentity(), thread),
+        ref -> history.cancelActivity(ref, r.hasDetails() ? r.getDetails() : null, r.getIdentity()),
         done -> RespondActivityTaskCanceledByIdResponse.getDefaultInstance()));
   }
 
@@ -855,7 +854,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   public void recordActivityTaskHeartbeat(RecordActivityTaskHeartbeatRequest r,
       StreamObserver<RecordActivityTaskHeartbeatResponse> observer) {
     onShard(observer, r.getNamespace(), () -> onActivity(byToken(r.getNamespace(), r.getTaskToken()),
-        (ref, thread) -> history.heartbeat(ref, r.hasDetails() ? r.getDetails() : null, thread),
+        ref -> history.heartbeat(ref, r.hasDetails() ? r.getDetails() : null),
         Function.identity()));
   }
 
@@ -864,7 +863,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       StreamObserver<RecordActivityTaskHeartbeatByIdResponse> observer) {
     onShard(observer, r.getNamespace(), () -> onActivity(
         byId(r.getNamespace(), r.getWorkflowId(), r.getRunId(), r.getActivityId()),
-        (ref, thread) -> history.heartbeat(ref, r.hasDetails() ? r.getDetails() : null, thread),
+        ref -> history.heartbeat(ref, r.hasDetails() ? r.getDetails() : null),
         response -> RecordActivityTaskHeartbeatByIdResponse.newBuilder()
             .setCancelRequested(response.getCancelRequested())
             .setActivityPaused(response.getActivityPaused())

@@ -39,7 +39,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -395,16 +394,17 @@ public final class HistoryService implements AutoCloseable {
   }
 
   /**
-   * A change whose caller does not wait for it: {@code then} runs on {@code thread} once the change
-   * is durable, with the change's result; a failure of either fails the returned future (see {@link
-   * #failure}). Nothing blocks: this is for callers that must not (the network threads). A caller
-   * that waits after all uses {@link #await}, which has the timeout.
+   * A change and what its caller makes of its result ({@code then}), run by the thread that wrote
+   * the change's batch once it is durable (or by the caller, when it led the batch itself); a
+   * failure of either fails the returned future (see {@link #failure}). Nothing here blocks: a
+   * caller that must not (a network thread) is answered from the future, one that waits uses
+   * {@link #await}, which has the timeout.
    */
   private <R, T> CompletableFuture<T> changeThen(String namespace, String workflowId, Function<Tx, R> body,
-      Function<R, T> then, Executor thread) {
-    // No timeout of its own: nothing waits here, and a change always finishes (written, failed, or
-    // failed by the shard stopping); should the store hang, the client's deadline ends the call.
-    return shardOf(namespace, workflowId).submit(body).thenApplyAsync(then, thread);
+      Function<R, T> then) {
+    // No timeout of its own: a change always finishes (written, failed, or failed by the shard
+    // stopping); should the store hang, the client's deadline ends a call that does not wait.
+    return shardOf(namespace, workflowId).submit(body).thenApply(then);
   }
 
   /**
@@ -498,19 +498,12 @@ public final class HistoryService implements AutoCloseable {
   /**
    * Starts a run. With {@code eagerIdentity} (a worker that asked for eager execution), the run's
    * first workflow task comes back in the response, started for that worker, instead of being
-   * queued for a poll.
+   * queued for a poll. The response completes once the start is durable (see {@link #changeThen}).
    */
-  public StartWorkflowExecutionResponse startWorkflow(NewRun run, WorkflowStarts.Policies policies,
-      String eagerIdentity) {
-    return started(run,
-        change(run.namespace(), run.workflowId(), tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity)));
-  }
-
-  /** {@link #startWorkflow}, without waiting: the response is built on {@code thread}. */
   public CompletableFuture<StartWorkflowExecutionResponse> startWorkflow(NewRun run,
-      WorkflowStarts.Policies policies, String eagerIdentity, Executor thread) {
+      WorkflowStarts.Policies policies, String eagerIdentity) {
     return changeThen(run.namespace(), run.workflowId(),
-        tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity), outcome -> started(run, outcome), thread);
+        tx -> WorkflowStarts.start(tx, run, policies, eagerIdentity), outcome -> started(run, outcome));
   }
 
   private StartWorkflowExecutionResponse started(NewRun run, WorkflowStarts.Outcome outcome) {
@@ -690,17 +683,11 @@ public final class HistoryService implements AutoCloseable {
     }
   }
 
-  public RespondWorkflowTaskCompletedResponse completeWorkflowTask(
-      TaskToken token, RespondWorkflowTaskCompletedRequest request) {
-    return completedWorkflowTask(token,
-        change(token.namespace(), token.workflowId(), tx -> completeWorkflowTask(tx, token, request)));
-  }
-
-  /** {@link #completeWorkflowTask}, without waiting: the response is built on {@code thread}. */
+  /** Completes a workflow task with its commands; the response (eager activities) once durable. */
   public CompletableFuture<RespondWorkflowTaskCompletedResponse> completeWorkflowTask(
-      TaskToken token, RespondWorkflowTaskCompletedRequest request, Executor thread) {
+      TaskToken token, RespondWorkflowTaskCompletedRequest request) {
     return changeThen(token.namespace(), token.workflowId(), tx -> completeWorkflowTask(tx, token, request),
-        completion -> completedWorkflowTask(token, completion), thread);
+        completion -> completedWorkflowTask(token, completion));
   }
 
   private record TaskCompletion(Optional<StatusRuntimeException> error, List<Activities.EagerStart> eager) {}
@@ -858,12 +845,9 @@ public final class HistoryService implements AutoCloseable {
     record ById(String namespace, String workflowId, String runId, String activityId) implements ActivityRef {}
   }
 
-  /**
-   * A change to one activity, answered on {@code thread} once durable (see {@link #changeThen});
-   * a caller that waits passes {@code Runnable::run} and {@link #await}s the result.
-   */
+  /** A change to one activity (see {@link #changeThen}). */
   private <R> CompletableFuture<R> onActivity(ActivityRef ref,
-      java.util.function.BiFunction<Execution, ActivityInfo, R> body, Executor thread) {
+      java.util.function.BiFunction<Execution, ActivityInfo, R> body) {
     return changeThen(ref.namespace(), ref.workflowId(), tx -> {
       switch (ref) {
         case ActivityRef.ByToken t -> {
@@ -876,35 +860,32 @@ public final class HistoryService implements AutoCloseable {
           return body.apply(e, Activities.requireById(e, id.activityId()));
         }
       }
-    }, Function.identity(), thread);
+    }, Function.identity());
   }
 
-  public CompletableFuture<Void> completeActivity(ActivityRef ref, Payloads result, String identity,
-      Executor thread) {
+  public CompletableFuture<Void> completeActivity(ActivityRef ref, Payloads result, String identity) {
     return onActivity(ref, (e, a) -> {
       Activities.complete(e, a, result, identity);
       return null;
-    }, thread);
+    });
   }
 
   public CompletableFuture<Void> failActivity(ActivityRef ref, io.temporal.api.failure.v1.Failure failure,
-      Payloads lastHeartbeatDetails, String identity, Executor thread) {
+      Payloads lastHeartbeatDetails, String identity) {
     return onActivity(ref, (e, a) -> {
       Activities.fail(e, a, failure, lastHeartbeatDetails, identity);
       return null;
-    }, thread);
+    });
   }
 
-  public CompletableFuture<Void> cancelActivity(ActivityRef ref, Payloads details, String identity,
-      Executor thread) {
+  public CompletableFuture<Void> cancelActivity(ActivityRef ref, Payloads details, String identity) {
     return onActivity(ref, (e, a) -> {
       Activities.canceled(e, a, details, identity);
       return null;
-    }, thread);
+    });
   }
 
-  public CompletableFuture<RecordActivityTaskHeartbeatResponse> heartbeat(ActivityRef ref, Payloads details,
-      Executor thread) {
+  public CompletableFuture<RecordActivityTaskHeartbeatResponse> heartbeat(ActivityRef ref, Payloads details) {
     return onActivity(ref, (e, a) -> {
       Activities.heartbeat(e, a, details);
       return RecordActivityTaskHeartbeatResponse.newBuilder()
@@ -912,7 +893,7 @@ public final class HistoryService implements AutoCloseable {
           .setActivityPaused(a.paused)
           .setActivityReset(a.resetRequested)
           .build();
-    }, thread);
+    });
   }
 
   // ---- operator actions on activities -------------------------------------------------------
