@@ -119,12 +119,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         return;
       }
       answer = call.change().get();
-    } catch (StatusRuntimeException e) {
-      observer.onError(e);
-      return;
     } catch (RuntimeException e) {
-      log.error("request failed unexpectedly", e);
-      observer.onError(Errors.internal("internal error: " + e, e));
+      answerFailure(observer, e);
       return;
     }
     answer.whenComplete((response, failure) -> {
@@ -149,16 +145,22 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     T response;
     try {
       response = call.get();
-    } catch (StatusRuntimeException e) {
-      observer.onError(e);
-      return;
     } catch (RuntimeException e) {
-      log.error("request failed unexpectedly", e);
-      observer.onError(Errors.internal("internal error: " + e, e));
+      answerFailure(observer, e);
       return;
     }
     observer.onNext(response);
     observer.onCompleted();
+  }
+
+  /** A status thrown is the answer; anything else is a bug, logged and answered INTERNAL. */
+  private static void answerFailure(StreamObserver<?> observer, RuntimeException e) {
+    if (e instanceof StatusRuntimeException status) {
+      observer.onError(status);
+      return;
+    }
+    log.error("request failed unexpectedly", e);
+    observer.onError(Errors.internal("internal error: " + e, e));
   }
 
   // ---- cluster and namespaces ---------------------------------------------------------------

@@ -1,26 +1,15 @@
 package dev.perdura.server.frontend;
 
+import static dev.perdura.server.frontend.FrontendOverStore.startRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.perdura.server.history.HistoryService;
-import dev.perdura.server.history.Peers;
-import dev.perdura.server.matching.Matching;
-import dev.perdura.server.store.ExecutionWrite;
-import dev.perdura.server.store.Store;
-import dev.perdura.server.store.sqlite.SqliteStore;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.temporal.api.common.v1.WorkflowType;
-import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest;
-import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.StartWorkflowExecutionResponse;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
-import java.time.Clock;
 import java.util.List;
 import java.util.Queue;
 import java.util.UUID;
@@ -52,9 +41,7 @@ class CallsWithoutAThreadTest {
   /** The virtual threads the frontend started for its calls. */
   private final Queue<Thread> callThreads = new ConcurrentLinkedQueue<>();
   private final ExecutorService calls = Executors.newThreadPerTaskExecutor(recording(Thread.ofVirtual().factory()));
-  private Store real;
-  private Matching matching;
-  private HistoryService history;
+  private FrontendOverStore engine;
   private WorkflowServiceFrontend frontend;
 
   private ThreadFactory recording(ThreadFactory factory) {
@@ -67,30 +54,13 @@ class CallsWithoutAThreadTest {
 
   @BeforeEach
   void start() {
-    real = SqliteStore.inMemory();
-    real.migrate();
-    Store gatedStore = (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("commit")) {
-            batchSizes.add(((List<?>) args[0]).size());
-            if (gated.get() && !commitPermits.tryAcquire(30, TimeUnit.SECONDS)) {
-              throw new IllegalStateException("the test never let this commit through");
-            }
-          }
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    Clock clock = Clock.systemUTC();
-    Namespaces namespaces = new Namespaces(gatedStore, clock);
-    namespaces.ensure(NAMESPACE);
-    matching = new Matching();
-    history = new HistoryService(gatedStore, matching, clock, 1, new SimpleMeterRegistry(), Peers.NONE);
-    history.start();
-    history.acquireAll();
-    frontend = new WorkflowServiceFrontend(namespaces, history, matching, gatedStore, calls);
+    engine = new FrontendOverStore(NAMESPACE, new SimpleMeterRegistry(), calls, writes -> {
+      batchSizes.add(writes.size());
+      if (gated.get() && !commitPermits.tryAcquire(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the test never let this commit through");
+      }
+    });
+    frontend = engine.frontend;
   }
 
   @AfterEach
@@ -98,9 +68,7 @@ class CallsWithoutAThreadTest {
     gated.set(false);
     commitPermits.release(1000);
     calls.shutdownNow();
-    matching.close();
-    history.close();
-    real.close();
+    engine.close();
   }
 
   @Test
@@ -111,7 +79,7 @@ class CallsWithoutAThreadTest {
 
     gated.set(true);
     Answer<StartWorkflowExecutionResponse> answer = new Answer<>();
-    frontend.startWorkflowExecution(startRequest(queue, "under-load"), answer);
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "under-load"), answer);
 
     // The call returned while its change still waits to be committed: nothing waits for it.
     await().atMost(30, TimeUnit.SECONDS).until(() -> commitPermits.hasQueuedThreads());
@@ -128,7 +96,7 @@ class CallsWithoutAThreadTest {
     // One change at a time again: the next call waits on a virtual thread of its own.
     gated.set(false);
     Answer<StartWorkflowExecutionResponse> next = new Answer<>();
-    frontend.startWorkflowExecution(startRequest(queue, "one-at-a-time"), next);
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "one-at-a-time"), next);
     assertThat(next.value.get(30, TimeUnit.SECONDS).getRunId()).isNotEmpty();
     assertThat(next.thread.isVirtual()).isTrue();
     assertThat(callThreads).hasSize(threadsBefore + 1);
@@ -140,7 +108,7 @@ class CallsWithoutAThreadTest {
     makeTheLastBatchHoldSeveralChanges(queue);
 
     Answer<StartWorkflowExecutionResponse> duplicate = new Answer<>();
-    frontend.startWorkflowExecution(startRequest(queue, "gathered-0"), duplicate);
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "gathered-0"), duplicate);
     assertThat(duplicate.value).failsWithin(30, TimeUnit.SECONDS).withThrowableThat()
         .havingCause()
         .isInstanceOfSatisfying(StatusRuntimeException.class,
@@ -171,12 +139,12 @@ class CallsWithoutAThreadTest {
     batchSizes.clear();
     int threadsBefore = callThreads.size();
     Answer<StartWorkflowExecutionResponse> leader = new Answer<>();
-    frontend.startWorkflowExecution(startRequest(queue, "leader"), leader);
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "leader"), leader);
     await().atMost(30, TimeUnit.SECONDS).until(() -> commitPermits.hasQueuedThreads());
     List<Answer<StartWorkflowExecutionResponse>> followers = new java.util.ArrayList<>();
     for (int i = 0; i < 4; i++) {
       Answer<StartWorkflowExecutionResponse> follower = new Answer<>();
-      frontend.startWorkflowExecution(startRequest(queue, "gathered-" + i), follower);
+      frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "gathered-" + i), follower);
       followers.add(follower);
     }
     // Each follower's thread parks once its change is queued.
@@ -215,15 +183,5 @@ class CallsWithoutAThreadTest {
 
     @Override
     public void onCompleted() {}
-  }
-
-  private static StartWorkflowExecutionRequest startRequest(String queue, String workflowId) {
-    return StartWorkflowExecutionRequest.newBuilder()
-        .setNamespace(NAMESPACE)
-        .setWorkflowId(workflowId)
-        .setWorkflowType(WorkflowType.newBuilder().setName("Greeting"))
-        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
-        .setRequestId(UUID.randomUUID().toString())
-        .build();
   }
 }

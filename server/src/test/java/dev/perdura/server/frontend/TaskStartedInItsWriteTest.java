@@ -1,6 +1,7 @@
 package dev.perdura.server.frontend;
 
 import static dev.perdura.server.frontend.DirectCalls.call;
+import static dev.perdura.server.frontend.FrontendOverStore.startRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -11,14 +12,12 @@ import dev.perdura.server.matching.Matching;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.StoreException;
 import dev.perdura.server.store.TaskKind;
-import dev.perdura.server.store.sqlite.SqliteStore;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.command.v1.ScheduleActivityTaskCommandAttributes;
 import io.temporal.api.common.v1.ActivityType;
-import io.temporal.api.common.v1.WorkflowType;
 import io.temporal.api.enums.v1.CommandType;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -29,9 +28,6 @@ import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
-import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
@@ -56,37 +52,22 @@ class TaskStartedInItsWriteTest {
   private final AtomicBoolean failNextCommit = new AtomicBoolean();
   private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  private FrontendOverStore engine;
   private Store real;
   private Matching matching;
-  private HistoryService history;
   private WorkflowServiceFrontend frontend;
 
   @BeforeEach
   void start() {
-    real = SqliteStore.inMemory();
-    real.migrate();
-    Store counting = (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("commit")) {
-            if (failNextCommit.getAndSet(false)) {
-              throw new StoreException("injected commit failure", null);
-            }
-            commits.incrementAndGet();
-          }
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    Clock clock = Clock.systemUTC();
-    Namespaces namespaces = new Namespaces(counting, clock);
-    namespaces.ensure(NAMESPACE);
-    matching = new Matching();
-    history = new HistoryService(counting, matching, clock, 1, metrics, Peers.NONE);
-    history.start();
-    history.acquireAll();
-    frontend = new WorkflowServiceFrontend(namespaces, history, matching, counting, Runnable::run);
+    engine = new FrontendOverStore(NAMESPACE, metrics, Runnable::run, writes -> {
+      if (failNextCommit.getAndSet(false)) {
+        throw new StoreException("injected commit failure", null);
+      }
+      commits.incrementAndGet();
+    });
+    real = engine.real;
+    matching = engine.matching;
+    frontend = engine.frontend;
   }
 
   /** The backlog of a queue that a server started now on this store would restore. */
@@ -106,10 +87,8 @@ class TaskStartedInItsWriteTest {
 
   @AfterEach
   void stop() {
-    matching.close();
     callers.shutdownNow();
-    history.close();
-    real.close();
+    engine.close();
   }
 
   @Test
@@ -120,7 +99,7 @@ class TaskStartedInItsWriteTest {
     awaitWaitingPoll(queue, TaskKind.WORKFLOW);
 
     int before = commits.get();
-    call(frontend::startWorkflowExecution, startRequest(queue, "wf-1"));
+    call(frontend::startWorkflowExecution, startRequest(NAMESPACE, queue, "wf-1"));
     PollWorkflowTaskQueueResponse task = workflowPoll.get(30, TimeUnit.SECONDS);
 
     assertThat(commits.get() - before).as("the start and the task's start in one commit").isEqualTo(1);
@@ -183,13 +162,13 @@ class TaskStartedInItsWriteTest {
     awaitWaitingPoll(queue, TaskKind.WORKFLOW);
 
     failNextCommit.set(true);
-    assertThatThrownBy(() -> call(frontend::startWorkflowExecution, startRequest(queue, "wf-2")))
+    assertThatThrownBy(() -> call(frontend::startWorkflowExecution, startRequest(NAMESPACE, queue, "wf-2")))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
 
     awaitWaitingPoll(queue, TaskKind.WORKFLOW);
     assertThat(poll).isNotDone();
-    call(frontend::startWorkflowExecution, startRequest(queue, "wf-2"));
+    call(frontend::startWorkflowExecution, startRequest(NAMESPACE, queue, "wf-2"));
     PollWorkflowTaskQueueResponse task = poll.get(30, TimeUnit.SECONDS);
     assertThat(task.getWorkflowExecution().getWorkflowId()).isEqualTo("wf-2");
     assertThat(task.getHistory().getEventsCount()).isEqualTo(3);
@@ -214,15 +193,5 @@ class TaskStartedInItsWriteTest {
         .setTaskQueue(TaskQueue.newBuilder().setName(queue))
         .setIdentity(identity)
         .build()));
-  }
-
-  private static StartWorkflowExecutionRequest startRequest(String queue, String workflowId) {
-    return StartWorkflowExecutionRequest.newBuilder()
-        .setNamespace(NAMESPACE)
-        .setWorkflowId(workflowId)
-        .setWorkflowType(WorkflowType.newBuilder().setName("Greeting"))
-        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
-        .setRequestId(UUID.randomUUID().toString())
-        .build();
   }
 }
