@@ -111,9 +111,10 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       unary(observer, () -> waitFor(check.get()));
       return;
     }
+    ShardCall<T> call;
     CompletableFuture<T> answer;
     try {
-      ShardCall<T> call = check.get();
+      call = check.get();
       if (history.changesComeOneAtATime(call.namespace(), call.workflowId())) {
         unary(observer, () -> waitFor(call));
         return;
@@ -124,15 +125,21 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       return;
     }
     answer.whenComplete((response, failure) -> {
-      if (failure != null) {
-        StatusRuntimeException status = HistoryService.failure(failure);
-        if (status.getStatus().getCode() == Status.Code.INTERNAL) {
-          log.error("request failed unexpectedly", failure);
+      try {
+        if (failure != null) {
+          StatusRuntimeException status = HistoryService.failure(failure);
+          if (status.getStatus().getCode() == Status.Code.INTERNAL) {
+            log.error("change failed unexpectedly: namespace={} workflowId={}", call.namespace(), call.workflowId(),
+                failure);
+          }
+          observer.onError(status);
+        } else {
+          observer.onNext(response);
+          observer.onCompleted();
         }
-        observer.onError(status);
-      } else {
-        observer.onNext(response);
-        observer.onCompleted();
+      } catch (RuntimeException e) {
+        // The change is durable (or failed) either way; only its answer could not be sent.
+        log.warn("could not answer a call: namespace={} workflowId={}", call.namespace(), call.workflowId(), e);
       }
     });
   }
