@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perdura.bench.internal.Commands.ClientKind;
+import dev.perdura.bench.internal.CompareScenario;
+import dev.perdura.bench.internal.JitWarmup;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import dev.perdura.bench.internal.Commands.ClientKind;
-import dev.perdura.bench.internal.CompareScenario;
-import dev.perdura.bench.internal.JitWarmup;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -408,9 +408,9 @@ public final class HistoryService implements AutoCloseable {
   }
 
   /**
-   * Whether a caller on a virtual thread would compute its change itself now (the shard is idle
-   * and its changes come one at a time; see {@link HistoryShard}): then waiting on such a thread is
-   * the faster way, otherwise a caller that does not wait saves the thread.
+   * Whether the run's shard had one change in its last batch: then a caller on a virtual thread that
+   * finds the shard idle computes its change itself (see {@link HistoryShard}), and waiting on such a
+   * thread is the faster way; otherwise a caller that does not wait saves the thread.
    */
   public boolean changesComeOneAtATime(String namespace, String workflowId) {
     HistoryShard shard = shards.get(runShard(namespace, workflowId, shards.length()));
@@ -845,10 +845,10 @@ public final class HistoryService implements AutoCloseable {
     record ById(String namespace, String workflowId, String runId, String activityId) implements ActivityRef {}
   }
 
-  /** A change to one activity (see {@link #changeThen}). */
+  /** A change to one activity; completes once durable, on the thread that wrote it (see {@link #changeThen}). */
   private <R> CompletableFuture<R> onActivity(ActivityRef ref,
       java.util.function.BiFunction<Execution, ActivityInfo, R> body) {
-    return changeThen(ref.namespace(), ref.workflowId(), tx -> {
+    return shardOf(ref.namespace(), ref.workflowId()).submit(tx -> {
       switch (ref) {
         case ActivityRef.ByToken t -> {
           Execution e = tx.find(new ExecutionKey(t.token().namespace(), t.token().workflowId(), t.token().runId()))
@@ -860,7 +860,7 @@ public final class HistoryService implements AutoCloseable {
           return body.apply(e, Activities.requireById(e, id.activityId()));
         }
       }
-    }, Function.identity());
+    });
   }
 
   public CompletableFuture<Void> completeActivity(ActivityRef ref, Payloads result, String identity) {
