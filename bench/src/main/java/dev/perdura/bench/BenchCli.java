@@ -8,12 +8,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code ./perdura bench ...}: load scenarios against a Temporal-API server, and a comparison of
- * Perdura with the official Temporal test server.
+ * {@code ./perdura bench ...}: load scenarios against a Temporal-API server, a comparison of
+ * Perdura with the official Temporal test server, and the cost of the store's commits alone.
  *
  * <pre>{@code
  * ./perdura bench throughput --address 127.0.0.1:7233 --workflows 2000 --concurrency 100
  * ./perdura bench compare --workflows 2000 --rounds 3
+ * ./perdura bench store --changes 100000 --batch 8
  * }</pre>
  *
  * Reports go to standard output, progress lines to standard error.
@@ -23,7 +24,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "Perdura bench 0.1.0",
     description = "Load scenarios against a Temporal-API server; compare Perdura with the Temporal test server.",
-    subcommands = {Commands.Throughput.class, Commands.Sequential.class, Commands.Cancel.class, Commands.Compare.class})
+    subcommands = {Commands.Throughput.class, Commands.Sequential.class, Commands.Cancel.class, Commands.Compare.class,
+        Commands.StoreWrites.class})
 public final class BenchCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

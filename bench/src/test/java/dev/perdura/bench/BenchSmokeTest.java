@@ -11,6 +11,9 @@ import dev.perdura.bench.internal.Stats;
 import dev.perdura.bench.internal.Commands.ClientKind;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
+import dev.perdura.server.store.EventRow;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.sqlite.SqliteStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -163,6 +166,44 @@ class BenchSmokeTest {
     assertThat(watched.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
     assertThat(watched.get("cpuMsPerUnit").asDouble()).as("ten workflows served in this process cost CPU").isPositive();
     assertThat(watched.get("peakRssMb").asDouble()).isPositive();
+  }
+
+  @Test
+  void storeCommitsWorkflowShapedRunsToAFileAndReportsTheirCost() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Path file = dir.resolve("store-bench.db");
+    Path json = dir.resolve("store.json");
+    int status = benchCli(out, progress).execute("store", "--db-file", file.toString(), "--changes", "500",
+        "--batch", "4", "--in-flight", "10", "--warmup", "100", "--rounds", "2", "--json", json.toString());
+
+    assertThat(status).as("exit status; output:%n%s", out).isZero();
+    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("warm-up: ").contains("round 2: ");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .containsPattern("commit CPU +\\d+\\.\\d µs/change")
+        .containsPattern("commit CPU median: \\d+\\.\\d µs/change");
+    JsonNode rounds = new ObjectMapper().readTree(json.toFile());
+    assertThat(rounds).hasSize(2);
+    assertThat(rounds.get(0).get("changes").asInt()).isEqualTo(500);
+    assertThat(rounds.get(0).get("cpuMicrosPerChange").asDouble()).isPositive();
+    // 1100 changes of 5 per run, 10 in flight: at least 200 runs started, each closed run's history whole
+    try (SqliteStore store = SqliteStore.open(file)) {
+      List<ExecutionKey> closed = store.findClosedBefore("default", Long.MAX_VALUE, 1000);
+      assertThat(closed).hasSizeGreaterThanOrEqualTo(200);
+      assertThat(store.readEvents(closed.getFirst(), 1, 100)).extracting(EventRow::eventId)
+          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    }
+  }
+
+  @Test
+  void storeRejectsABatchLargerThanTheRunsInFlight() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CommandLine cli = benchCli(new ByteArrayOutputStream(), new ByteArrayOutputStream());
+    cli.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+    int status = cli.execute("store", "--batch", "20", "--in-flight", "10");
+
+    assertThat(status).isNotZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--batch").contains("--in-flight");
   }
 
   @Test

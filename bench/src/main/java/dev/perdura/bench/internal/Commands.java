@@ -52,9 +52,14 @@ public final class Commands {
     Path json;
 
     void writeJson(Object figures) throws IOException {
-      if (json != null) {
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), figures);
-      }
+      Commands.writeJson(json, figures);
+    }
+  }
+
+  /** Writes {@code figures} as JSON to {@code file}, if one was asked for. */
+  static void writeJson(Path file, Object figures) throws IOException {
+    if (file != null) {
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), figures);
     }
   }
 
@@ -289,6 +294,67 @@ public final class Commands {
           target -> common.client.connect(target, common.namespace), cli.progress());
       result.print(cli.out());
       common.writeJson(result);
+      return 0;
+    }
+  }
+
+  /** {@code bench store}. */
+  @Command(name = "store", mixinStandardHelpOptions = true,
+      description = "Commits workflow-shaped changes straight to a SQLite store, no server: the CPU a commit takes "
+          + "per change, on the committing thread alone.")
+  public static final class StoreWrites implements Callable<Integer> {
+    @ParentCommand BenchCli cli;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--db-file", paramLabel = "FILE",
+        description = "The SQLite file to write (default: a new one in a temporary directory, deleted afterwards).")
+    Path dbFile;
+
+    @Option(names = "--changes", defaultValue = "100000", description = "Changes per round (default: ${DEFAULT-VALUE}).")
+    int changes;
+
+    @Option(names = "--batch", defaultValue = "8",
+        description = "Changes per commit, each to a different run (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--in-flight", defaultValue = "100",
+        description = "Runs started and not yet closed (default: ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(names = "--warmup", defaultValue = "50000",
+        description = "Changes committed first, not measured (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures to FILE as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+      if (changes < 1 || rounds < 1 || warmup < 0 || batch < 1 || inFlight < batch) {
+        throw new ParameterException(spec.commandLine(), "--changes and --rounds must be at least 1, --warmup at "
+            + "least 0, --batch at least 1 and at most --in-flight");
+      }
+      List<StoreScenario.Result> results = new ArrayList<>();
+      try (dev.perdura.server.store.sqlite.SqliteStore store = dbFile == null
+          ? dev.perdura.server.store.sqlite.SqliteStore.inMemory()
+          : dev.perdura.server.store.sqlite.SqliteStore.open(dbFile)) {
+        store.migrate();
+        StoreScenario.Writer writer = new StoreScenario.Writer(store, batch, inFlight);
+        if (warmup > 0) {
+          writer.round("warm-up", warmup, cli.progress());
+        }
+        for (int round = 1; round <= rounds; round++) {
+          StoreScenario.Result result = writer.round("round " + round, changes, cli.progress());
+          result.print(cli.out(), "store, round " + round);
+          results.add(result);
+        }
+      }
+      cli.out().printf("commit CPU median: %.1f µs/change%n",
+          Stats.median(results.stream().map(StoreScenario.Result::cpuMicrosPerChange).toList()));
+      writeJson(json, results);
       return 0;
     }
   }

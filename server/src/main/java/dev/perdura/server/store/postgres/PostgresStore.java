@@ -109,7 +109,7 @@ public final class PostgresStore extends JdbcStore {
   @Override
   protected java.util.List<String> migrations() {
     return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql",
-        "V4__tasks_and_timers_in_state.sql");
+        "V4__tasks_and_timers_in_state.sql", "V5__history_by_run_seq.sql");
   }
 
   // ---- leases: which server of several is active ----------------------------------------------
