@@ -27,7 +27,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The store's SQL, shared by the SQLite and PostgreSQL stores: both speak the same statements
@@ -39,6 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * nothing of its batch lands.
  */
 public abstract class JdbcStore implements Store {
+  private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String EXECUTION_COLUMNS =
       "namespace, workflow_id, run_id, version, state, workflow_type, task_queue, status, start_time,"
@@ -124,16 +128,28 @@ public abstract class JdbcStore implements Store {
       return null;
     });
     List<String> migrations = migrations();
+    long current = read("read the schema version", c -> {
+      try (Statement s = c.connection().createStatement();
+          ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+    if (current < migrations.size()) {
+      // A migration may rewrite a large table (minutes for gigabytes): say why the start waits.
+      log.info("{} store at schema version {} of {}: migrating", dialect(), current, migrations.size());
+    }
     for (int i = 0; i < migrations.size(); i++) {
       int version = i + 1;
       String name = migrations.get(i);
-      write("apply migration " + name, c -> {
+      long startNanos = System.nanoTime();
+      boolean applied = write("apply migration " + name, c -> {
         lockSchema(c);
         try (PreparedStatement q = c.connection().prepareStatement("SELECT 1 FROM schema_version WHERE version = ?")) {
           q.setInt(1, version);
           try (ResultSet rs = q.executeQuery()) {
             if (rs.next()) {
-              return null;
+              return false;
             }
           }
         }
@@ -150,8 +166,12 @@ public abstract class JdbcStore implements Store {
           insert.setLong(3, System.currentTimeMillis());
           insert.executeUpdate();
         }
-        return null;
+        return true;
       });
+      if (applied) {
+        log.info("{} store: migration {} applied in {} ms", dialect(), name,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+      }
     }
   }
 

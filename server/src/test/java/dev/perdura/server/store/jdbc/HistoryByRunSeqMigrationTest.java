@@ -2,6 +2,9 @@ package dev.perdura.server.store.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.perdura.server.Storage;
 import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
@@ -30,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * A database whose history batches were keyed by the run's text keys is carried over to batches
@@ -45,8 +49,14 @@ class HistoryByRunSeqMigrationTest {
   @TempDir static Path dir;
 
   /** A dialect: how to reach a fresh database raw, the migrations it had before, and its store. */
-  record Dialect(String name, String folder, List<String> before, Supplier<Connection> raw,
+  record Dialect(String name, String folder, List<String> before, String migration, Supplier<Connection> raw,
       Supplier<Store> store) {
+    List<String> migrations() {
+      List<String> all = new ArrayList<>(before);
+      all.add(migration);
+      return all;
+    }
+
     @Override
     public String toString() {
       return name;
@@ -57,11 +67,11 @@ class HistoryByRunSeqMigrationTest {
     Path file = dir.resolve("perdura.db");
     Dialect sqlite = new Dialect("SQLite", "sqlite",
         List.of("V1__init.sql", "V2__history_batches.sql", "V3__tasks_and_timers_in_state.sql"),
-        () -> connect("jdbc:sqlite:" + file, null), () -> SqliteStore.open(file));
+        "V4__history_by_run_seq.sql", () -> connect("jdbc:sqlite:" + file, null), () -> SqliteStore.open(file));
     Storage.Postgres database = TestPostgres.get().newDatabase("runseqmigration");
     Dialect postgres = new Dialect("PostgreSQL", "postgres",
         List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql", "V4__tasks_and_timers_in_state.sql"),
-        () -> connect(database.jdbcUrl(), database.user()), () -> PostgresStore.open(database));
+        "V5__history_by_run_seq.sql", () -> connect(database.jdbcUrl(), database.user()), () -> PostgresStore.open(database));
     return Stream.of(Arguments.of(sqlite), Arguments.of(postgres));
   }
 
@@ -74,8 +84,18 @@ class HistoryByRunSeqMigrationTest {
       insertOldRun(raw, SECOND, List.of(events(SECOND, 1, 2)));
     }
 
+    Logger storeLog = (Logger) LoggerFactory.getLogger(JdbcStore.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    storeLog.addAppender(logged);
     try (Store store = dialect.store().get()) {
       store.migrate();
+      String last = dialect.migrations().getLast();
+      assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+          .as("the start says why it waits, and what it did")
+          .anyMatch(m -> m.contains("at schema version " + dialect.before().size() + " of "
+              + (dialect.before().size() + 1) + ": migrating"))
+          .anyMatch(m -> m.contains("migration " + last + " applied in"));
       assertThat(ids(store.readEvents(FIRST, 1, 100))).containsExactly(1L, 2L, 3L, 4L, 5L);
       assertThat(ids(store.readEvents(FIRST, 3, 2))).containsExactly(3L, 4L);
       assertThat(store.readEvents(FIRST, 2, 1)).extracting(e -> new String(e.data(), StandardCharsets.UTF_8))
@@ -95,6 +115,8 @@ class HistoryByRunSeqMigrationTest {
           List.of(), false, true)));
       assertThat(store.readEvents(FIRST, 1, 100)).as("purged").isEmpty();
       assertThat(ids(store.readEvents(SECOND, 1, 100))).as("another run's history").containsExactly(1L, 2L);
+    } finally {
+      storeLog.detachAppender(logged);
     }
 
     try (Connection raw = dialect.raw().get()) {
