@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     version = "Perdura bench 0.1.0",
-    description = "Load scenarios against a Temporal-API server; compare Perdura with the Temporal test server.",
+    description = "Load scenarios against a Temporal-API server; compare Perdura with the Temporal test server; "
+        + "the cost of the store's commits alone.",
     subcommands = {Commands.Throughput.class, Commands.Sequential.class, Commands.Cancel.class, Commands.Compare.class,
         Commands.StoreWrites.class})
 public final class BenchCli implements Runnable {

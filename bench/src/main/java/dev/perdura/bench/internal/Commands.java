@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.perdura.bench.BenchCli;
 import dev.perdura.bench.BenchClient;
+import dev.perdura.server.store.sqlite.SqliteStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -338,9 +339,7 @@ public final class Commands {
             + "least 0, --batch at least 1 and at most --in-flight");
       }
       List<StoreScenario.Result> results = new ArrayList<>();
-      try (dev.perdura.server.store.sqlite.SqliteStore store = dbFile == null
-          ? dev.perdura.server.store.sqlite.SqliteStore.inMemory()
-          : dev.perdura.server.store.sqlite.SqliteStore.open(dbFile)) {
+      try (SqliteStore store = dbFile == null ? SqliteStore.inMemory() : SqliteStore.open(dbFile)) {
         store.migrate();
         StoreScenario.Writer writer = new StoreScenario.Writer(store, batch, inFlight);
         if (warmup > 0) {

@@ -454,9 +454,9 @@ public abstract class JdbcStore implements Store {
   /**
    * A new run's number: its history batches are indexed by it, so runs started together keep their
    * batches together in the index and a commit dirties few of its pages. Rising with the clock
-   * (1024 numbers per millisecond, then past it), never repeated by this store; stores of other
-   * servers on the same database may, rarely, give the same one, which reads tell apart by the
-   * run's keys.
+   * (1024 numbers per millisecond, then past it), not repeated while this store is open; another
+   * store (another server on the same database, or this one after its clock went back) may give the
+   * same number, rarely, and reads tell such runs apart by their keys.
    */
   private long nextRunSeq() {
     long now = System.currentTimeMillis() << 10;
