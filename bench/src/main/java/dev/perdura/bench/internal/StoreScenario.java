@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class StoreScenario {
   /** Changes of one run: start, three of state only, close. */
-  static final int CHANGES_PER_RUN = 5;
+  private static final int CHANGES_PER_RUN = 5;
   private static final int STATE_BYTES = 285;
   private static final int EVENT_BYTES = 200;
 

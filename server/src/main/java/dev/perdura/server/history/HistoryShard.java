@@ -151,7 +151,7 @@ final class HistoryShard implements AutoCloseable {
       return result;
     }
     queue.add(new Change<>(body, result));
-    if (lastBatchSize <= 1 && Thread.currentThread().isVirtual() && LEADING.get() == null && processing.tryLock()) {
+    if (changesComeOneAtATime() && Thread.currentThread().isVirtual() && LEADING.get() == null && processing.tryLock()) {
       LEADING.set(this);
       try {
         processQueued();
