@@ -123,6 +123,7 @@ final class HistoryShard implements AutoCloseable {
         .tag("shard", shard).register(metrics);
     this.batchChanges = DistributionSummary.builder("perdura.history.batch.changes")
         .description("Changes computed together and written in one transaction (group commit)")
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32)
         .tag("shard", shard).register(metrics);
     this.commitFailures = Counter.builder("perdura.history.commit.failures")
         .description("Batches whose transaction failed; their callers got UNAVAILABLE and nothing was applied")

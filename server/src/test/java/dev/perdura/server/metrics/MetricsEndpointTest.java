@@ -89,7 +89,11 @@ class MetricsEndpointTest {
         .isEqualTo(1);
     assertThat(sample(body, "perdura_rpc_requests_seconds_count{method=\"PollWorkflowTaskQueue\",status=\"OK\"")).isEqualTo(1);
     assertThat(sample(body, "perdura_history_commit_seconds_count{shard=\"0\"")).isGreaterThanOrEqualTo(2);
-    assertThat(sample(body, "perdura_history_batch_changes_count{shard=\"0\"")).isGreaterThanOrEqualTo(2);
+    double batches = sample(body, "perdura_history_batch_changes_count{shard=\"0\"");
+    assertThat(batches).isGreaterThanOrEqualTo(2);
+    // One call after the other: every batch had one change, and the buckets say so.
+    assertThat(sample(body, "perdura_history_batch_changes_bucket{shard=\"0\",le=\"1.0\"")).isEqualTo(batches);
+    assertThat(sample(body, "perdura_history_batch_changes_bucket{shard=\"0\",le=\"+Inf\"")).isEqualTo(batches);
     assertThat(sample(body, "perdura_tasks_total{kind=\"workflow\",path=\"queued\"")).isEqualTo(1);
     assertThat(sample(body, "perdura_matching_backlog")).isZero();
     assertThat(sample(body, "perdura_timers_pending")).as("the started task's timeout").isEqualTo(1);
