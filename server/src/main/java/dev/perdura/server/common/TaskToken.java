@@ -12,12 +12,15 @@ import java.io.IOException;
  * across restarts, since users keep them for async completion.
  *
  * <p>Encoding: magic {@code 'P'}, format version, kind, then the fields in order. Anything else is
- * rejected as malformed.
+ * rejected as malformed. Format 1 lacked {@code startedTimeMillis}; its tokens (an activity's,
+ * kept for async completion) are still read, as 0.
  *
  * @param scheduledEventId the workflow task's or activity's scheduled event id
  * @param startedEventId the workflow task's started event id (0 for activities and queries)
  * @param attempt the attempt the token was issued for
  * @param queryId set for query tasks only
+ * @param startedTimeMillis when the workflow task started (0 for other kinds, and for tokens of
+ *     format 1): a start that a crash forgot, of the same task and attempt, gets a different token
  */
 public record TaskToken(
     Kind kind,
@@ -27,7 +30,14 @@ public record TaskToken(
     long scheduledEventId,
     long startedEventId,
     int attempt,
-    String queryId) {
+    String queryId,
+    long startedTimeMillis) {
+
+  /** A token of a kind other than a workflow task. */
+  public TaskToken(Kind kind, String namespace, String workflowId, String runId, long scheduledEventId,
+      long startedEventId, int attempt, String queryId) {
+    this(kind, namespace, workflowId, runId, scheduledEventId, startedEventId, attempt, queryId, 0);
+  }
 
   /** What the token is for. */
   public enum Kind {
@@ -37,7 +47,8 @@ public record TaskToken(
   }
 
   private static final byte MAGIC = 'P';
-  private static final byte FORMAT = 1;
+  private static final byte FORMAT = 2;
+  private static final byte FORMAT_WITHOUT_STARTED_TIME = 1;
 
   public byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
@@ -52,6 +63,7 @@ public record TaskToken(
       out.writeLong(startedEventId);
       out.writeInt(attempt);
       out.writeUTF(queryId == null ? "" : queryId);
+      out.writeLong(startedTimeMillis);
     } catch (IOException e) {
       throw new IllegalStateException("writing to memory cannot fail", e);
     }
@@ -64,7 +76,8 @@ public record TaskToken(
    * @throws IllegalArgumentException when the bytes are not a token of this server
    */
   public static TaskToken decode(byte[] token) {
-    if (token == null || token.length < 3 || token[0] != MAGIC || token[1] != FORMAT) {
+    if (token == null || token.length < 3 || token[0] != MAGIC
+        || (token[1] != FORMAT && token[1] != FORMAT_WITHOUT_STARTED_TIME)) {
       throw new IllegalArgumentException("not a Perdura task token");
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(token, 2, token.length - 2))) {
@@ -81,7 +94,8 @@ public record TaskToken(
               in.readLong(),
               in.readLong(),
               in.readInt(),
-              in.readUTF());
+              in.readUTF(),
+              token[1] == FORMAT ? in.readLong() : 0);
       if (in.available() != 0) {
         throw new IllegalArgumentException("trailing bytes after task token");
       }

@@ -41,19 +41,40 @@ final class Execution {
   boolean clearedTasksAndTimers;
   /** Tasks and timers of a state from before they were kept in it were folded in: delete their old rows. */
   boolean deleteLegacyRows;
-  /** Whether the state as read held a queued task or an armed timer. */
+  /** Whether the stored state (what {@link #readVersion} names) held a queued task or an armed timer. */
   private final boolean readHadTasksOrTimers;
+  /**
+   * Events of earlier changes of this run that were held back rather than written (see {@link
+   * HistoryShard}, "Writes held back"): this run's next write carries them, ahead of its own.
+   */
+  private final List<EventRow> carriedEvents;
   /** Delete the run altogether (retention). */
   boolean purge;
   boolean makeCurrent;
   private boolean changed;
 
   Execution(ExecutionKey key, ExecutionState state, long readVersion, long now) {
+    this(key, state, readVersion, now, state.hasTasksOrTimers(), List.of());
+  }
+
+  /**
+   * A run whose latest changes are held back: {@code state} is the newest, {@code readVersion} and
+   * {@code readHadTasksOrTimers} describe the stored row, and {@code carriedEvents} are the events
+   * between the two.
+   */
+  Execution(ExecutionKey key, ExecutionState state, long readVersion, long now, boolean readHadTasksOrTimers,
+      List<EventRow> carriedEvents) {
     this.key = key;
     this.state = state;
     this.readVersion = readVersion;
     this.now = now;
-    this.readHadTasksOrTimers = state.hasTasksOrTimers();
+    this.readHadTasksOrTimers = readHadTasksOrTimers;
+    this.carriedEvents = carriedEvents;
+  }
+
+  /** Whether the stored row's state held a queued task or an armed timer. */
+  boolean storedHadTasksOrTimers() {
+    return readHadTasksOrTimers;
   }
 
   void markChanged() {
@@ -232,7 +253,12 @@ final class Execution {
         && pending == readHadTasksOrTimers
         && !deleteLegacyRows
         && !purge;
-    return new ExecutionWrite(row, readVersion, makeCurrent, newEvents, pending, deleteLegacyRows, purge, stateOnly);
+    List<EventRow> events = newEvents;
+    if (!carriedEvents.isEmpty()) {
+      events = new ArrayList<>(carriedEvents);
+      events.addAll(newEvents);
+    }
+    return new ExecutionWrite(row, readVersion, makeCurrent, events, pending, deleteLegacyRows, purge, stateOnly);
   }
 
   /** Whether the status and history length are the only visibility columns that changed. */

@@ -18,7 +18,8 @@ import java.util.Optional;
  * <p>Only runs whose every event passed through this process are held: an entry starts when a run
  * is created and grows with each committed change; a run that was evicted, or that this process
  * only loaded from the store, is not held and its readers go to the store. Entries are added after
- * the commit is durable, so whatever a reader finds here is committed. Bounded by the serialized
+ * the commit is durable, so whatever a reader finds here is committed, save a workflow task's start
+ * that its shard holds back (see {@link HistoryShard}), which the run's next write carries. Bounded by the serialized
  * size of the events held and by a number of events per run: a longer run keeps its latest events
  * (what a sticky workflow task, an activity task and a result need) and drops its oldest, which
  * readers of a whole history then read from the store.

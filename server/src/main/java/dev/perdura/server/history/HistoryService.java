@@ -619,9 +619,12 @@ public final class HistoryService implements AutoCloseable {
         change(
             key.namespace(),
             key.workflowId(),
-            tx ->
-                WorkflowTasks.start(tx, task, identity, requestId)
-                    .map(s -> new Start(s, queries.takeWaiting(key))));
+            tx -> {
+              // The start is done again should a crash forget it: the run's next write carries it.
+              tx.mayHoldBack();
+              return WorkflowTasks.start(tx, task, identity, requestId)
+                  .map(s -> new Start(s, queries.takeWaiting(key)));
+            });
     if (start.isEmpty()) {
       return Optional.empty();
     }
@@ -669,10 +672,37 @@ public final class HistoryService implements AutoCloseable {
       return history.addAllEvents(cached.get()).build();
     }
     int count = (int) Math.min(Integer.MAX_VALUE, upToEventId - fromEventId + 1);
-    for (EventRow row : store.readEvents(key, fromEventId, count)) {
+    for (EventRow row : storedEvents(key, fromEventId, count)) {
       history.addEvents(parseEvent(row));
     }
     return history.build();
+  }
+
+  private List<EventRow> heldBackEvents(ExecutionKey key, long fromEventId) {
+    HistoryShard shard = shards.get(runShard(key.namespace(), key.workflowId(), shards.length()));
+    return shard == null ? List.of() : shard.heldBackEvents(key, fromEventId);
+  }
+
+  /**
+   * Up to {@code max} events from {@code fromEventId}: those in the store, followed by those the
+   * run's shard holds back (a workflow task's start, not written until the run's next change).
+   */
+  private List<EventRow> storedEvents(ExecutionKey key, long fromEventId, int max) {
+    // Held-back events first: written after this look, they are in the store read below.
+    List<EventRow> heldBack = heldBackEvents(key, fromEventId);
+    List<EventRow> stored = store.readEvents(key, fromEventId, max);
+    if (heldBack.isEmpty() || stored.size() >= max) {
+      return stored;
+    }
+    List<EventRow> events = new ArrayList<>(stored);
+    long next = stored.isEmpty() ? fromEventId : stored.getLast().eventId() + 1;
+    for (EventRow event : heldBack) {
+      if (events.size() < max && event.eventId() == next) {
+        events.add(event);
+        next++;
+      }
+    }
+    return events;
   }
 
   private static HistoryEvent parseEvent(EventRow row) {
@@ -1360,8 +1390,11 @@ public final class HistoryService implements AutoCloseable {
     if (cached.isPresent()) {
       return Optional.of(new RunHead(cached.get().status(), cached.get().lastEventId()));
     }
-    return store.findExecution(key)
-        .map(row -> new RunHead(row.visibility().status(), row.visibility().historyLength()));
+    return store.findExecution(key).map(row -> {
+      long length = row.visibility().historyLength();
+      List<EventRow> heldBack = heldBackEvents(key, length + 1);
+      return new RunHead(row.visibility().status(), heldBack.isEmpty() ? length : heldBack.getLast().eventId());
+    });
   }
 
   /** Up to {@code max} events from {@code fromEventId}, ascending. */
@@ -1371,7 +1404,7 @@ public final class HistoryService implements AutoCloseable {
       return cached.get();
     }
     List<HistoryEvent> events = new ArrayList<>();
-    for (EventRow row : store.readEvents(key, fromEventId, max)) {
+    for (EventRow row : storedEvents(key, fromEventId, max)) {
       events.add(parseEvent(row));
     }
     return events;

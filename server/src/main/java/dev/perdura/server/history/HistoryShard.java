@@ -1,6 +1,7 @@
 package dev.perdura.server.history;
 
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.ExecutionWrite;
@@ -8,6 +9,7 @@ import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.TaskRow;
 import dev.perdura.server.store.TimerRow;
+import dev.perdura.server.store.VisibilityRow;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,6 +43,15 @@ import org.slf4j.LoggerFactory;
  * takes the batch; under load a batch gathers what every caller queued while the previous one was
  * written and while the writer woke up.
  *
+ * <p><b>Writes held back.</b> A change that only starts a workflow task for a poll ({@link
+ * Tx#mayHoldBack}) is not written: the poller is answered at once, and the run's newest row, with
+ * the events since its stored one, stays in memory until the run's next change, whose write
+ * carries them (a task's start is always followed by its completion, failure or timeout). A crash
+ * forgets such a start, and the stored run still has the task queued, so it is dispatched again
+ * after the restart; the first worker's completion is then refused, since its token names the
+ * start that was forgotten. Closing the shard writes what is held back. At most {@value
+ * #MAX_HELD_BACK} runs are held back at once; past that, starts are written as before.
+ *
  * <p>Committed rows are cached (bounded, least recently used first out) so the hot path does not
  * read state back from the store. Rows of closed runs, which are seldom changed again, have a much
  * smaller cache of their own, so they do not stay in memory long enough to reach the garbage
@@ -51,6 +62,7 @@ final class HistoryShard implements AutoCloseable {
   private static final int MAX_BATCH = 512;
   private static final int CACHE_SIZE = 4096;
   private static final int CLOSED_CACHE_SIZE = 256;
+  private static final int MAX_HELD_BACK = 4096;
 
   private final int index;
   private final Store store;
@@ -74,6 +86,7 @@ final class HistoryShard implements AutoCloseable {
   private final Timer commitTime;
   private final DistributionSummary batchChanges;
   private final Counter commitFailures;
+  private final Counter heldBackChanges;
 
   // Owned by the holder of the processing lock only.
   private final Map<ExecutionKey, ExecutionRow> rows = lru(CACHE_SIZE);
@@ -85,6 +98,27 @@ final class HistoryShard implements AutoCloseable {
   private final Map<String, String> batchCurrentRuns = new HashMap<>();
   /** Runs deleted by the batch being computed (retention): gone for the batch's later changes. */
   private final java.util.Set<ExecutionKey> batchPurged = new java.util.HashSet<>();
+  /**
+   * Runs whose latest changes are held back instead of written, by run. Changed only by the holder
+   * of the processing lock; read by others for events not yet in the store ({@link #heldBackEvents}).
+   */
+  private final Map<ExecutionKey, HeldBack> heldBack = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Runs the batch being computed held back; they join {@link #heldBack} once the batch is written. */
+  private final Map<ExecutionKey, HeldBack> batchHeldBack = new HashMap<>();
+  /** Runs held back before whose write in the batch being computed carries what was held. */
+  private final java.util.Set<ExecutionKey> batchReleased = new java.util.HashSet<>();
+
+  /**
+   * A run whose latest changes are not written yet.
+   *
+   * @param row the newest state and visibility, at the stored row's version
+   * @param storedVisibility the visibility columns of the stored row
+   * @param storedPending whether the stored row is marked pending
+   * @param events the events appended since the stored row, which the next write carries
+   * @param pending whether the newest state holds a queued task or an armed timer
+   */
+  record HeldBack(ExecutionRow row, VisibilityRow storedVisibility, boolean storedPending, List<EventRow> events,
+      boolean pending) {}
 
   /**
    * Task and timer rows that a server before the current state format wrote for runs of this shard,
@@ -127,6 +161,9 @@ final class HistoryShard implements AutoCloseable {
         .tag("shard", shard).register(metrics);
     this.commitFailures = Counter.builder("perdura.history.commit.failures")
         .description("Batches whose transaction failed; their callers got UNAVAILABLE and nothing was applied")
+        .tag("shard", shard).register(metrics);
+    this.heldBackChanges = Counter.builder("perdura.history.changes.held.back")
+        .description("Workflow task starts kept in memory instead of written: the run's next write carries them")
         .tag("shard", shard).register(metrics);
     this.store = store;
     this.lease = lease;
@@ -185,6 +222,36 @@ final class HistoryShard implements AutoCloseable {
 
   LegacyRows legacyRows(ExecutionKey key) {
     return legacyRows.getOrDefault(key, LegacyRows.NONE);
+  }
+
+  /** The run's held-back changes, when the change being computed should start from them. */
+  Optional<HeldBack> heldBack(ExecutionKey key) {
+    HeldBack held = batchHeldBack.get(key);
+    if (held != null) {
+      return Optional.of(held);
+    }
+    if (batchReleased.contains(key) || batchPurged.contains(key)) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(heldBack.get(key));
+  }
+
+  /**
+   * Events of the run from {@code fromEventId} on that are held back, not yet in the store; any
+   * thread. Empty when none are (or they have been written since).
+   */
+  List<EventRow> heldBackEvents(ExecutionKey key, long fromEventId) {
+    HeldBack held = heldBack.get(key);
+    if (held == null) {
+      return List.of();
+    }
+    List<EventRow> events = new ArrayList<>();
+    for (EventRow event : held.events()) {
+      if (event.eventId() >= fromEventId) {
+        events.add(event);
+      }
+    }
+    return events;
   }
 
   Optional<ExecutionRow> readRow(ExecutionKey key) {
@@ -299,8 +366,13 @@ final class HistoryShard implements AutoCloseable {
     batchRows.clear();
     batchCurrentRuns.clear();
     batchPurged.clear();
+    batchHeldBack.clear();
+    batchReleased.clear();
     List<ExecutionWrite> writes = new ArrayList<>();
-    List<Execution> written = new ArrayList<>();
+    // Every write the batch computed, held back or not, in order, with its working copy: what the
+    // listener is told once the batch is durable.
+    List<ExecutionWrite> computed = new ArrayList<>();
+    List<Execution> computedFrom = new ArrayList<>();
     List<Runnable> effects = new ArrayList<>();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Tx> prepared = new ArrayList<>();
@@ -313,8 +385,18 @@ final class HistoryShard implements AutoCloseable {
         for (Execution execution : tx.working().values()) {
           if (execution.changed()) {
             ExecutionWrite write = execution.toWrite(encoder);
+            computed.add(write);
+            computedFrom.add(execution);
+            if (mayHoldBack(tx, execution, write)) {
+              batchHeldBack.put(execution.key, new HeldBack(
+                  new ExecutionRow(execution.key, write.expectedVersion(), write.row().state(), write.row().visibility()),
+                  execution.readVisibility, execution.storedHadTasksOrTimers(), write.events(), write.pending()));
+              continue;
+            }
+            if (batchHeldBack.remove(execution.key) != null || heldBack.containsKey(execution.key)) {
+              batchReleased.add(execution.key);
+            }
             writes.add(write);
-            written.add(execution);
             if (write.purge()) {
               batchRows.remove(execution.key);
               batchPurged.add(execution.key);
@@ -359,6 +441,9 @@ final class HistoryShard implements AutoCloseable {
         batchRows.clear();
         batchCurrentRuns.clear();
         batchPurged.clear();
+        // What was held back before this batch is still held back: the store has none of it.
+        batchHeldBack.clear();
+        batchReleased.clear();
         for (Outcome outcome : outcomes) {
           outcome.change().result().completeExceptionally(
               Errors.unavailable("could not persist the change, try again", e));
@@ -372,13 +457,18 @@ final class HistoryShard implements AutoCloseable {
         currentRuns.remove(currentKey(purged.namespace(), purged.workflowId()), purged.runId());
       }
     }
+    batchReleased.forEach(heldBack::remove);
+    heldBack.putAll(batchHeldBack);
+    heldBackChanges.increment(batchHeldBack.size());
     batchRows.clear();
     batchCurrentRuns.clear();
     batchPurged.clear();
-    for (int i = 0; i < writes.size(); i++) {
-      ExecutionWrite write = writes.get(i);
+    batchHeldBack.clear();
+    batchReleased.clear();
+    for (int i = 0; i < computed.size(); i++) {
+      ExecutionWrite write = computed.get(i);
       try {
-        listener.committed(write, written.get(i));
+        listener.committed(write, computedFrom.get(i));
         if (write.deleteLegacyRows()) {
           legacyRows.remove(write.row().key());
         }
@@ -403,6 +493,53 @@ final class HistoryShard implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a change's write may be held back: the change allows it, it changed one run that is
+   * stored already and stays running, and nothing in the write needs the store now (a new current
+   * run, old rows to delete, a deletion, tasks and timers cleared).
+   */
+  private boolean mayHoldBack(Tx tx, Execution execution, ExecutionWrite write) {
+    return tx.holdBackAllowed()
+        && tx.working().size() == 1
+        && tx.currentRuns().isEmpty()
+        && write.expectedVersion() > 0
+        && !write.makeCurrent()
+        && !write.purge()
+        && !write.deleteLegacyRows()
+        && !execution.clearedTasksAndTimers
+        && execution.state.isRunning()
+        && heldBack.size() + batchHeldBack.size() < MAX_HELD_BACK;
+  }
+
+  /**
+   * Writes what is held back, at close: a server that stops (or gives the shard up) leaves the
+   * starts of workflow tasks in flight in the store, so their workers' completions are accepted
+   * after a restart. The caller holds {@link #processing}.
+   */
+  private void writeHeldBack() {
+    if (heldBack.isEmpty()) {
+      return;
+    }
+    List<ExecutionWrite> writes = new ArrayList<>(heldBack.size());
+    for (HeldBack held : heldBack.values()) {
+      ExecutionRow row = held.row();
+      writes.add(new ExecutionWrite(new ExecutionRow(row.key(), row.version() + 1, row.state(), row.visibility()),
+          row.version(), false, held.events(), held.pending(), false, false, false));
+    }
+    try {
+      if (lease == null) {
+        store.commit(writes);
+      } else {
+        store.commit(writes, lease);
+      }
+      log.info("history shard {}: wrote {} held-back workflow task starts at close", index, writes.size());
+      heldBack.clear();
+    } catch (RuntimeException e) {
+      log.error("history shard {}: could not write {} held-back workflow task starts at close; their tasks are "
+          + "dispatched again by the next owner", index, writes.size(), e);
+    }
+  }
+
   @Override
   public void close() {
     running = false;
@@ -412,7 +549,14 @@ final class HistoryShard implements AutoCloseable {
       writer.join(TimeUnit.SECONDS.toMillis(10));
       // A caller may still be leading a batch: the shard is closed once that write is done.
       if (processing.tryLock(10, TimeUnit.SECONDS)) {
-        processing.unlock();
+        try {
+          writeHeldBack();
+        } finally {
+          processing.unlock();
+        }
+      } else {
+        log.warn("history shard {}: a batch still running after 10 s at close; held-back workflow task starts "
+            + "are not written, their tasks are dispatched again after a restart", index);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -21,6 +21,7 @@ final class Tx {
   private final Map<String, String> currentRuns = new LinkedHashMap<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<Runnable> ifNotWritten = new ArrayList<>();
+  private boolean mayHoldBack;
 
   Tx(HistoryShard shard, long now) {
     this.shard = shard;
@@ -32,6 +33,15 @@ final class Tx {
     Execution loaded = working.get(key);
     if (loaded != null) {
       return Optional.of(loaded);
+    }
+    Optional<HistoryShard.HeldBack> held = shard.heldBack(key);
+    if (held.isPresent()) {
+      HistoryShard.HeldBack h = held.get();
+      Execution execution = new Execution(key, StateCodec.decode(h.row().state()), h.row().version(), now,
+          h.storedPending(), h.events());
+      execution.readVisibility = h.storedVisibility();
+      working.put(key, execution);
+      return Optional.of(execution);
     }
     Optional<ExecutionRow> row = shard.readRow(key);
     if (row.isEmpty()) {
@@ -105,6 +115,19 @@ final class Tx {
     currentRuns.clear();
     afterCommit.clear();
     ifNotWritten.clear();
+  }
+
+  /**
+   * Lets the shard keep this change in memory instead of writing it, the run's next write carrying
+   * it (see {@link HistoryShard}, "Writes held back"): only for a change whose loss in a crash is
+   * harmless, because what it recorded is done again.
+   */
+  void mayHoldBack() {
+    mayHoldBack = true;
+  }
+
+  boolean holdBackAllowed() {
+    return mayHoldBack;
   }
 
   void afterCommit(Runnable effect) {

@@ -162,7 +162,8 @@ final class WorkflowTasks {
             wft.scheduledEventId,
             startedId,
             wft.attempt,
-            "");
+            "",
+            wft.startedTime);
     return new Started(
         token,
         s.workflowType,
@@ -184,7 +185,8 @@ final class WorkflowTasks {
         || !wft.started
         || wft.scheduledEventId != token.scheduledEventId()
         || wft.startedEventId != token.startedEventId()
-        || wft.attempt != token.attempt()) {
+        || wft.attempt != token.attempt()
+        || (token.startedTimeMillis() != 0 && token.startedTimeMillis() != wft.startedTime)) {
       throw Errors.notFound("Workflow task not found.");
     }
     return e;
