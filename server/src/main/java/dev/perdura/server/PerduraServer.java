@@ -1,11 +1,13 @@
 package dev.perdura.server;
 
+import dev.perdura.server.frontend.GzipDecompressor;
 import dev.perdura.server.frontend.Namespaces;
 import dev.perdura.server.cluster.ClusterNode;
 import dev.perdura.server.history.Peers;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.postgres.PostgresStore;
 import dev.perdura.server.store.sqlite.SqliteStore;
+import io.grpc.DecompressorRegistry;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -56,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class PerduraServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PerduraServer.class);
   private static final String WORKFLOW_SERVICE = WorkflowServiceGrpc.SERVICE_NAME;
+  /** The largest request accepted, inflated. */
+  private static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
   private final ServerConfig config;
   private final Store store;
@@ -90,7 +94,9 @@ public final class PerduraServer implements AutoCloseable {
       this.grpc =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
               .directExecutor()
-              .maxInboundMessageSize(64 * 1024 * 1024)
+              .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+              .decompressorRegistry(DecompressorRegistry.getDefaultInstance()
+                  .with(new GzipDecompressor(MAX_MESSAGE_BYTES), true))
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true)
               .fallbackHandlerRegistry(services)
