@@ -237,6 +237,8 @@ public final class HistoryService implements AutoCloseable {
         }
       });
       created.adoptLegacyRows(own);
+      int index = shard.getKey();
+      created.learnWorkflowIds(key -> runShard(key.namespace(), key.workflowId(), count) == index);
       started.add(created);
       HistoryShard previous = shards.getAndSet(shard.getKey(), created);
       if (previous != null) {

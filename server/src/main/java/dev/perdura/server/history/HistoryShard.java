@@ -126,6 +126,15 @@ final class HistoryShard implements AutoCloseable {
    */
   private final Map<ExecutionKey, LegacyRows> legacyRows = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Which runs are this shard's, for the scan that fills {@link #knownIds}; null: no filter. */
+  private java.util.function.Predicate<ExecutionKey> onThisShard;
+  /** The workflow ids with a current run, once a scan filled it; null before. */
+  private volatile KnownWorkflowIds knownIds;
+  /** The filter a scan is filling now (at start, or a larger one); commits feed it too. */
+  private volatile KnownWorkflowIds fillingIds;
+  /** The thread that fills {@link #fillingIds}; started under {@link #processing}, stopped at close. */
+  private volatile Thread idScan;
+
   /** The old-format task and timer rows of one run. */
   record LegacyRows(List<TaskRow> tasks, List<TimerRow> timers) {
     static final LegacyRows NONE = new LegacyRows(List.of(), List.of());
@@ -172,9 +181,76 @@ final class HistoryShard implements AutoCloseable {
     this.writer = Thread.ofPlatform().name("history-shard-" + index).daemon().unstarted(this::run);
   }
 
+  /**
+   * Keeps a filter of the shard's workflow ids that have a current run (see {@link
+   * KnownWorkflowIds}), filled from the store once the shard starts. Called before {@link #start}.
+   */
+  void learnWorkflowIds(java.util.function.Predicate<ExecutionKey> onThisShard) {
+    this.onThisShard = onThisShard;
+  }
+
   /** Starts writing; changes submitted before wait in the queue. */
   void start() {
     writer.start();
+    if (onThisShard != null) {
+      processing.lock();
+      try {
+        scanWorkflowIds(0);
+      } finally {
+        processing.unlock();
+      }
+    }
+  }
+
+  /** Fills a new filter from the store on a thread of its own; the caller holds {@link #processing}. */
+  private void scanWorkflowIds(long expected) {
+    KnownWorkflowIds next = KnownWorkflowIds.sizedFor(index, expected);
+    // Before the scan reads anything: a commit from now on adds its ids to the new filter, and
+    // whatever was committed before is in the store the scan reads.
+    fillingIds = next;
+    idScan = Thread.ofVirtual().name("history-shard-" + index + "-ids").start(() -> {
+      try {
+        next.fill(store, onThisShard);
+      } catch (RuntimeException e) {
+        log.warn("history shard {}: could not read the workflow ids with a current run; starts look each up "
+            + "in the store", index, e);
+        return;
+      }
+      if (!Thread.currentThread().isInterrupted()) {
+        knownIds = next;
+      }
+      fillingIds = null;
+    });
+  }
+
+  /** Whether the filter of workflow ids with a current run is filled and answers. */
+  boolean knowsWorkflowIds() {
+    return knownIds != null;
+  }
+
+  /** A commit made these workflow ids (current keys) current; the caller holds {@link #processing}. */
+  private void madeCurrent(java.util.Collection<String> currentKeys) {
+    KnownWorkflowIds known = knownIds;
+    KnownWorkflowIds filling = fillingIds;
+    for (String key : currentKeys) {
+      if (known != null) {
+        known.add(key);
+      }
+      if (filling != null) {
+        filling.add(key);
+      }
+    }
+    if (running && known != null && filling == null && known.full() && !idScan.isAlive()) {
+      if (known.canGrow()) {
+        log.info("history shard {}: more workflow ids than its filter was sized for; filling a larger one",
+            index);
+        scanWorkflowIds(known.approximateIds());
+      } else {
+        log.info("history shard {}: more than {} workflow ids; starts look each up in the store", index,
+            KnownWorkflowIds.MAX_IDS);
+        knownIds = null;
+      }
+    }
   }
 
   /**
@@ -294,6 +370,10 @@ final class HistoryShard implements AutoCloseable {
     String runId = batchCurrentRuns.get(key);
     if (runId == null) {
       runId = currentRuns.get(key);
+    }
+    KnownWorkflowIds known = knownIds;
+    if (runId == null && known != null && !known.mayHaveRun(key)) {
+      return Optional.empty();
     }
     if (runId == null) {
       runId = store.findCurrentRunIdToWrite(namespace, workflowId).orElse(null);
@@ -452,6 +532,9 @@ final class HistoryShard implements AutoCloseable {
       }
       batchRows.values().forEach(this::cache);
       currentRuns.putAll(batchCurrentRuns);
+      if (!batchCurrentRuns.isEmpty()) {
+        madeCurrent(batchCurrentRuns.keySet());
+      }
       for (ExecutionKey purged : batchPurged) {
         uncache(purged);
         currentRuns.remove(currentKey(purged.namespace(), purged.workflowId()), purged.runId());
@@ -547,6 +630,11 @@ final class HistoryShard implements AutoCloseable {
     LockSupport.unpark(writer);
     try {
       writer.join(TimeUnit.SECONDS.toMillis(10));
+      Thread scan = idScan;
+      if (scan != null) {
+        scan.interrupt();
+        scan.join(TimeUnit.SECONDS.toMillis(10));
+      }
       // A caller may still be leading a batch: the shard is closed once that write is done.
       if (processing.tryLock(10, TimeUnit.SECONDS)) {
         try {

@@ -29,6 +29,13 @@ public interface Store extends AutoCloseable {
   Optional<ExecutionRow> findExecution(ExecutionKey key);
 
   /**
+   * One page of the workflow ids that have a current run, with that run, ordered by namespace then
+   * workflow id, starting after ({@code afterNamespace}, {@code afterWorkflowId}); ("", "") for the
+   * first page.
+   */
+  List<ExecutionKey> listCurrentRuns(String afterNamespace, String afterWorkflowId, int limit);
+
+  /**
    * {@link #findCurrentRunId} for the thread that commits the changes of that workflow id (its history
    * shard), read where that thread writes. SQLite drops a connection's page cache whenever another
    * connection has committed, so on a reader connection every lookup between two commits starts

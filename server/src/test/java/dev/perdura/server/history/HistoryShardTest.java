@@ -47,6 +47,46 @@ class HistoryShardTest {
     store.close();
   }
 
+  private static ExecutionState newRun(String workflowId) {
+    ExecutionState state = new ExecutionState();
+    state.namespace = "default";
+    state.workflowId = workflowId;
+    state.runId = "run-" + workflowId;
+    state.firstRunId = state.runId;
+    state.workflowType = "T";
+    state.taskQueue = "q";
+    state.status = Statuses.RUNNING;
+    return state;
+  }
+
+  @Test
+  void aWorkflowIdMadeCurrentAfterTheScanIsFoundOnceItLeftTheCache() throws Exception {
+    HistoryShard filtered = new HistoryShard(3, store, null, Clock.systemUTC(), new SimpleMeterRegistry(), NO_LISTENER);
+    filtered.learnWorkflowIds(run -> true);
+    filtered.start();
+    try {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(filtered::knowsWorkflowIds);
+      // More new runs than the shard keeps current runs of in memory: the first ones are then
+      // found through the filter and the store.
+      for (int batch = 0; batch < 50; batch++) {
+        int first = batch * 100;
+        filtered.submit(tx -> {
+          for (int i = first; i < first + 100; i++) {
+            tx.create(newRun("wf-" + i));
+          }
+          return null;
+        }).get(30, TimeUnit.SECONDS);
+      }
+
+      assertThat(filtered.submit(tx -> tx.currentRunId("default", "wf-0")).get(30, TimeUnit.SECONDS))
+          .contains("run-wf-0");
+      assertThat(filtered.submit(tx -> tx.currentRunId("default", "never-started")).get(30, TimeUnit.SECONDS))
+          .isEmpty();
+    } finally {
+      filtered.close();
+    }
+  }
+
   @Test
   void aVirtualThreadFindingTheShardIdleComputesItsChangeBeforeSubmitReturns() throws Exception {
     try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -88,6 +88,31 @@ class StoreContractTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
+  void currentRunsAreListedInPagesInOrder(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    List<ExecutionWrite> writes = new ArrayList<>();
+    for (String namespace : List.of("b", "a")) {
+      for (int i = 0; i < 5; i++) {
+        writes.add(create(new ExecutionKey(namespace, "wf-" + i, "run-" + namespace + i), List.of(), false));
+      }
+    }
+    store.commit(writes);
+
+    List<ExecutionKey> listed = new ArrayList<>();
+    List<ExecutionKey> page = store.listCurrentRuns("", "", 3);
+    while (!page.isEmpty()) {
+      assertThat(page.size()).isLessThanOrEqualTo(3);
+      listed.addAll(page);
+      page = store.listCurrentRuns(page.getLast().namespace(), page.getLast().workflowId(), 3);
+    }
+
+    assertThat(listed).extracting(k -> k.namespace() + "/" + k.workflowId() + "/" + k.runId()).containsExactly(
+        "a/wf-0/run-a0", "a/wf-1/run-a1", "a/wf-2/run-a2", "a/wf-3/run-a3", "a/wf-4/run-a4",
+        "b/wf-0/run-b0", "b/wf-1/run-b1", "b/wf-2/run-b2", "b/wf-3/run-b3", "b/wf-4/run-b4");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
   void namespacesAreInsertedOnce(String name, Supplier<Store> factory) {
     Store store = open(factory);
     NamespaceRecord ns = new NamespaceRecord("billing", "id-1", "money", "o@x", 86_400, Map.of("team", "pay"), 42);

@@ -257,6 +257,26 @@ public abstract class JdbcStore implements Store {
     return readToWrite("find the current run of " + workflowId, c -> currentRunId(c, namespace, workflowId));
   }
 
+  @Override
+  public List<ExecutionKey> listCurrentRuns(String afterNamespace, String afterWorkflowId, int limit) {
+    return read("list current runs", c -> {
+      PreparedStatement q = c.prepared("SELECT namespace, workflow_id, run_id FROM current_executions"
+          + " WHERE namespace > ? OR (namespace = ? AND workflow_id > ?)"
+          + " ORDER BY namespace, workflow_id LIMIT ?");
+      q.setString(1, afterNamespace);
+      q.setString(2, afterNamespace);
+      q.setString(3, afterWorkflowId);
+      q.setInt(4, limit);
+      List<ExecutionKey> runs = new ArrayList<>();
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          runs.add(new ExecutionKey(rs.getString(1), rs.getString(2), rs.getString(3)));
+        }
+      }
+      return runs;
+    });
+  }
+
   private static Optional<String> currentRunId(Session c, String namespace, String workflowId) throws SQLException {
     PreparedStatement q = c.prepared("SELECT run_id FROM current_executions WHERE namespace = ? AND workflow_id = ?");
     q.setString(1, namespace);
