@@ -74,6 +74,21 @@ class GzipDecompressorTest {
   }
 
   @Test
+  void aStreamThatUnderstatesItsLengthIsReadWhole() throws IOException {
+    byte[] data = message(3000);
+    InputStream understating = new java.io.FilterInputStream(new ByteArrayInputStream(gzip(data))) {
+      @Override
+      public int available() {
+        return 7;
+      }
+    };
+
+    try (InputStream in = decompressor.decompress(understating)) {
+      assertThat(in.readAllBytes()).isEqualTo(data);
+    }
+  }
+
+  @Test
   void aWrongChecksumIsRefused() throws IOException {
     byte[] gz = gzip(message(300));
     gz[gz.length - 8] ^= 1;
