@@ -214,6 +214,7 @@ final class HistoryShard implements AutoCloseable {
       } catch (RuntimeException e) {
         log.warn("history shard {}: could not read the workflow ids with a current run; starts look each up "
             + "in the store", index, e);
+        fillingIds = null;
         return;
       }
       if (!Thread.currentThread().isInterrupted()) {
@@ -230,8 +231,10 @@ final class HistoryShard implements AutoCloseable {
 
   /** A commit made these workflow ids (current keys) current; the caller holds {@link #processing}. */
   private void madeCurrent(java.util.Collection<String> currentKeys) {
-    KnownWorkflowIds known = knownIds;
+    // The filling one first: a scan that ends publishes its filter before it clears fillingIds, so
+    // an id is added either to the filling filter or to the one that replaced it.
     KnownWorkflowIds filling = fillingIds;
+    KnownWorkflowIds known = knownIds;
     for (String key : currentKeys) {
       if (known != null) {
         known.add(key);
