@@ -3,6 +3,7 @@ package dev.perdura.server.frontend;
 import io.grpc.Codec;
 import io.grpc.Decompressor;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -94,14 +95,13 @@ public final class GzipDecompressor implements Decompressor {
     if (read == known.length && next == -1) {
       return known;
     }
-    byte[] rest = next == -1 ? new byte[0] : in.readAllBytes();
-    byte[] all = new byte[read + (next == -1 ? 0 : 1) + rest.length];
-    System.arraycopy(known, 0, all, 0, read);
+    ByteArrayOutputStream all = new ByteArrayOutputStream(read + 1024);
+    all.write(known, 0, read);
     if (next != -1) {
-      all[read] = (byte) next;
-      System.arraycopy(rest, 0, all, read + 1, rest.length);
+      all.write(next);
+      in.transferTo(all);
     }
-    return all;
+    return all.toByteArray();
   }
 
   private static InputStream streamed(byte[] gz) throws IOException {
