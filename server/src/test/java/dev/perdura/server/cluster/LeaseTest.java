@@ -74,6 +74,40 @@ class LeaseTest {
   }
 
   @Test
+  void commitsOfSeveralShardsAtOnceFailOnlyUnderTheLeaseThatWasLost() throws Exception {
+    Lease kept1 = a.tryAcquireLease("shard:1", "node-a", "a:1", 60_000).orElseThrow();
+    Lease kept2 = a.tryAcquireLease("shard:2", "node-a", "a:1", 60_000).orElseThrow();
+    Lease lost = a.tryAcquireLease("shard:3", "node-a", "a:1", 300).orElseThrow();
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> b.tryAcquireLease("shard:3", "node-b", "b:1", 60_000).isPresent());
+
+    // Many at once, so that they queue behind each other and are written in groups.
+    List<java.util.concurrent.Future<?>> kept = new java.util.ArrayList<>();
+    List<java.util.concurrent.Future<?>> fenced = new java.util.ArrayList<>();
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 20; i++) {
+        int n = i;
+        kept.add(threads.submit(() -> a.commit(List.of(newRun("one-" + n)), kept1)));
+        fenced.add(threads.submit(() -> a.commit(List.of(newRun("lost-" + n)), lost)));
+        kept.add(threads.submit(() -> a.commit(List.of(newRun("two-" + n)), kept2)));
+      }
+    }
+
+    for (var f : kept) {
+      f.get();
+    }
+    for (var f : fenced) {
+      assertThatThrownBy(f::get).hasCauseInstanceOf(LeaseLostException.class)
+          .hasMessageContaining("shard:3");
+    }
+    for (int i = 0; i < 20; i++) {
+      assertThat(b.findCurrentRunId("default", "one-" + i)).contains("run-one-" + i);
+      assertThat(b.findCurrentRunId("default", "two-" + i)).contains("run-two-" + i);
+      assertThat(b.findCurrentRunId("default", "lost-" + i)).isEmpty();
+    }
+  }
+
+  @Test
   void theLeaseTableListsHoldersAndWhetherTheyAreLive() {
     Lease live = a.tryAcquireLease("shard:1", "node-a", "a:1", 60_000).orElseThrow();
     Lease gone = b.tryAcquireLease("shard:2", "node-b", "b:1", 60_000).orElseThrow();

@@ -210,6 +210,70 @@ class StoreContractTest {
         List.of(new EventRow(9, new byte[] {1}), new EventRow(11, new byte[] {2})), false, false)))).hasMessageContaining("contiguous");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void writesOfOneRunInOneCommitLandAsItsLastRowWithAllTheirEvents(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    store.commit(List.of(
+        create(RUN, events(1, 2), true),
+        new ExecutionWrite(new ExecutionRow(RUN, 2, "s2".getBytes(), row(RUN, 2, "s2", 1, 0).visibility()), 1, false,
+            events(3, 3), true, false, false, true),
+        new ExecutionWrite(row(RUN, 3, "s3", 2, 5_000), 2, false, events(4, 6), false, false)));
+
+    ExecutionRow stored = store.findExecution(RUN).orElseThrow();
+    assertThat(stored.version()).isEqualTo(3);
+    assertThat(stored.state()).isEqualTo("s3".getBytes());
+    assertThat(stored.visibility().closeTimeMillis()).isEqualTo(5_000);
+    assertThat(ids(store.readEvents(RUN, 1, 100))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertThat(store.findCurrentRunId("ns", "order-1")).contains("run-1");
+    assertThat(pending(store)).isEmpty();
+
+    store.commit(List.of(
+        new ExecutionWrite(row(RUN, 4, "s4", 1, 0), 3, false, events(7, 7), true, false),
+        new ExecutionWrite(new ExecutionRow(RUN, 5, "s5".getBytes(), row(RUN, 5, "s5", 1, 0).visibility()), 4, false,
+            events(8, 9), true, false, false, true)));
+
+    stored = store.findExecution(RUN).orElseThrow();
+    assertThat(stored.version()).isEqualTo(5);
+    assertThat(stored.state()).isEqualTo("s5".getBytes());
+    assertThat(stored.visibility().closeTimeMillis()).as("from the full update").isZero();
+    assertThat(ids(store.readEvents(RUN, 1, 100))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+    assertThat(pending(store)).containsExactly(RUN);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void aCommitWhoseLaterWriteOfARunMissesItsVersionLandsNothing(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    store.commit(List.of(create(RUN, events(1, 1), false)));
+    ExecutionKey other = new ExecutionKey("ns", "order-2", "run-2");
+
+    assertThatThrownBy(() -> store.commit(List.of(
+        create(other, events(1, 1), false),
+        new ExecutionWrite(row(RUN, 2, "s2", 1, 0), 1, false, events(2, 2), false, false),
+        new ExecutionWrite(row(RUN, 3, "s3", 1, 0), 1, false, List.of(), false, false))))
+        .isInstanceOf(ConcurrentUpdateException.class);
+
+    assertThat(store.findExecution(other)).isEmpty();
+    assertThat(store.findExecution(RUN).orElseThrow().version()).isEqualTo(1);
+    assertThat(ids(store.readEvents(RUN, 1, 100))).containsExactly(1L);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stores")
+  void aWorkflowIdMadeCurrentTwiceInOneCommitEndsAtTheLaterRun(String name, Supplier<Store> factory) {
+    Store store = open(factory);
+    ExecutionKey firstRun = new ExecutionKey("ns", "order-9", "run-a");
+    ExecutionKey secondRun = new ExecutionKey("ns", "order-9", "run-b");
+    ExecutionKey thirdRun = new ExecutionKey("ns", "order-9", "run-0");
+
+    store.commit(List.of(create(firstRun, events(1, 1), false), create(secondRun, events(1, 1), false)));
+    assertThat(store.findCurrentRunId("ns", "order-9")).contains("run-b");
+
+    store.commit(List.of(create(thirdRun, events(1, 1), false)));
+    assertThat(store.findCurrentRunId("ns", "order-9")).contains("run-0");
+  }
+
   private static List<Long> ids(List<EventRow> events) {
     return events.stream().map(EventRow::eventId).toList();
   }

@@ -44,18 +44,21 @@ import org.slf4j.LoggerFactory;
 public abstract class JdbcStore implements Store {
   private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String EXECUTION_COLUMNS =
-      "namespace, workflow_id, run_id, version, state, workflow_type, task_queue, status, start_time,"
-          + " close_time, execution_time, history_length, first_run_id, memo, search_attributes";
+  private static final String EXECUTION_COLUMNS = ExecutionWriter.EXECUTION_COLUMNS;
 
   private static final String FIND_EXECUTION = "SELECT " + EXECUTION_COLUMNS
       + " FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ?";
 
   /** A run's number (see {@link #nextRunSeq}), for statements over its history batches. */
-  private static final String RUN_SEQ_OF =
-      "(SELECT run_seq FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ?)";
+  private static final String RUN_SEQ_OF = ExecutionWriter.RUN_SEQ_OF;
 
   private final AtomicLong lastRunSeq = new AtomicLong();
+  private final CommitGroup commitGroup;
+
+  /** A store whose fenced commits are written by at most {@code commitWriters} transactions at once. */
+  protected JdbcStore(int commitWriters) {
+    this.commitGroup = new CommitGroup(commitWriters, this::commitTogether);
+  }
 
   /** What a read or a write does with its session. */
   protected interface Body<T> {
@@ -83,10 +86,11 @@ public abstract class JdbcStore implements Store {
   protected void lockSchema(Session c) throws SQLException {}
 
   /**
-   * Called first in a fenced commit's transaction: fails it when {@code lease} is no longer held
-   * at its version. Only stores shared by several servers have leases.
+   * Called first in a fenced commit's transaction: fails it, with {@link
+   * dev.perdura.server.store.LeaseLostException}, when any of {@code leases} is no longer held at
+   * its version. Only stores shared by several servers have leases.
    */
-  protected void checkFence(Session c, Lease lease) throws SQLException {
+  protected void checkFences(Session c, List<Lease> leases) throws SQLException {
     throw new UnsupportedOperationException("leases need a store shared by several servers (PostgreSQL)");
   }
 
@@ -313,9 +317,7 @@ public abstract class JdbcStore implements Store {
   }
 
   private static void bindKey(PreparedStatement q, int from, ExecutionKey key) throws SQLException {
-    q.setString(from, key.namespace());
-    q.setString(from + 1, key.workflowId());
-    q.setString(from + 2, key.runId());
+    ExecutionWriter.bindKey(q, from, key);
   }
 
   @Override
@@ -361,112 +363,43 @@ public abstract class JdbcStore implements Store {
 
   @Override
   public void commit(List<ExecutionWrite> writes) {
-    commitWrites(writes, null);
-  }
-
-  @Override
-  public void commit(List<ExecutionWrite> writes, Lease lease) {
-    commitWrites(writes, java.util.Objects.requireNonNull(lease, "lease"));
-  }
-
-  /** The commit's one transaction; fenced by {@code lease} unless it is null. */
-  private void commitWrites(List<ExecutionWrite> writes, Lease lease) {
     if (writes.isEmpty()) {
       return;
     }
     write("commit " + writes.size() + " changes", c -> {
-      if (lease != null) {
-        checkFence(c, lease);
+      ExecutionWriter.write(c, writes, this::nextRunSeq);
+      return null;
+    });
+  }
+
+  /**
+   * Written together with the fenced commits of this store's other shards that arrive meanwhile
+   * ({@link CommitGroup}): one transaction, one check of all their leases.
+   */
+  @Override
+  public void commit(List<ExecutionWrite> writes, Lease lease) {
+    java.util.Objects.requireNonNull(lease, "lease");
+    if (writes.isEmpty()) {
+      return;
+    }
+    commitGroup.commit(writes, lease);
+  }
+
+  /** One transaction for the fenced commits of a group; all of them land or none does. */
+  private void commitTogether(List<CommitGroup.Pending> group) {
+    List<ExecutionWrite> writes = group.size() == 1 ? group.getFirst().writes() : new ArrayList<>();
+    List<Lease> leases = new ArrayList<>(group.size());
+    for (CommitGroup.Pending pending : group) {
+      if (group.size() > 1) {
+        writes.addAll(pending.writes());
       }
-      PreparedStatement insert = c.prepared("INSERT INTO executions (" + EXECUTION_COLUMNS
-              + ", pending, run_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-      PreparedStatement update = c.prepared("UPDATE executions SET version = ?, state = ?, workflow_type = ?,"
-              + " task_queue = ?, status = ?, start_time = ?, close_time = ?, execution_time = ?, history_length = ?,"
-              + " first_run_id = ?, memo = ?, search_attributes = ?, pending = ?"
-              + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
-      PreparedStatement updateState = c.prepared("UPDATE executions SET version = ?, state = ?, status = ?,"
-              + " history_length = ? WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
-      PreparedStatement current = c.prepared("INSERT INTO current_executions VALUES (?, ?, ?)"
-              + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id");
-      PreparedStatement events = c.prepared("INSERT INTO history_batches"
-          + " (namespace, workflow_id, run_id, first_event_id, last_event_id, data, run_seq)"
-          + " VALUES (?, ?, ?, ?, ?, ?, " + RUN_SEQ_OF + ")");
-      boolean anyEvents = false;
-      for (ExecutionWrite w : writes) {
-        ExecutionRow row = w.row();
-        ExecutionKey key = row.key();
-        VisibilityRow v = row.visibility();
-        if (w.purge()) {
-          purge(c, w);
-          continue;
-        }
-        if (w.expectedVersion() == 0) {
-          bindKey(insert, 1, key);
-          insert.setLong(4, row.version());
-          insert.setBytes(5, row.state());
-          insert.setString(6, v.workflowType());
-          insert.setString(7, v.taskQueue());
-          insert.setInt(8, v.status());
-          insert.setLong(9, v.startTimeMillis());
-          insert.setLong(10, v.closeTimeMillis());
-          insert.setLong(11, v.executionTimeMillis());
-          insert.setLong(12, v.historyLength());
-          insert.setString(13, v.firstRunId());
-          insert.setBytes(14, v.memo());
-          insert.setBytes(15, v.searchAttributes());
-          insert.setInt(16, w.pending() ? 1 : 0);
-          insert.setLong(17, nextRunSeq());
-          if (insert.executeUpdate() != 1) {
-            throw new ConcurrentUpdateException("execution " + key + " already exists");
-          }
-        } else if (w.stateOnly()) {
-          // Leaves the other columns, and the indexes over them, untouched.
-          updateState.setLong(1, row.version());
-          updateState.setBytes(2, row.state());
-          updateState.setInt(3, v.status());
-          updateState.setLong(4, v.historyLength());
-          bindKey(updateState, 5, key);
-          updateState.setLong(8, w.expectedVersion());
-          updateAtVersion(updateState, key, w.expectedVersion());
-        } else {
-          update.setLong(1, row.version());
-          update.setBytes(2, row.state());
-          update.setString(3, v.workflowType());
-          update.setString(4, v.taskQueue());
-          update.setInt(5, v.status());
-          update.setLong(6, v.startTimeMillis());
-          update.setLong(7, v.closeTimeMillis());
-          update.setLong(8, v.executionTimeMillis());
-          update.setLong(9, v.historyLength());
-          update.setString(10, v.firstRunId());
-          update.setBytes(11, v.memo());
-          update.setBytes(12, v.searchAttributes());
-          update.setInt(13, w.pending() ? 1 : 0);
-          bindKey(update, 14, key);
-          update.setLong(17, w.expectedVersion());
-          updateAtVersion(update, key, w.expectedVersion());
-        }
-        if (w.makeCurrent()) {
-          bindKey(current, 1, key);
-          current.executeUpdate();
-        }
-        if (w.deleteLegacyRows()) {
-          deleteRunRows(c, key, List.of("tasks", "timers"));
-        }
-        if (!w.events().isEmpty()) {
-          // One row for all the events of the write: one statement however many events.
-          bindKey(events, 1, key);
-          events.setLong(4, w.events().getFirst().eventId());
-          events.setLong(5, w.events().getLast().eventId());
-          events.setBytes(6, EventBatches.encode(w.events()));
-          bindKey(events, 7, key);
-          events.addBatch();
-          anyEvents = true;
-        }
+      if (!leases.contains(pending.lease())) {
+        leases.add(pending.lease());
       }
-      if (anyEvents) {
-        events.executeBatch();
-      }
+    }
+    write("commit " + writes.size() + " changes of " + leases.size() + " shards", c -> {
+      checkFences(c, leases);
+      ExecutionWriter.write(c, writes, this::nextRunSeq);
       return null;
     });
   }
@@ -481,40 +414,6 @@ public abstract class JdbcStore implements Store {
   private long nextRunSeq() {
     long now = System.currentTimeMillis() << 10;
     return lastRunSeq.accumulateAndGet(now, (last, clock) -> Math.max(last + 1, clock));
-  }
-
-  /** Runs an update or delete whose WHERE names the version read; no row means another change got there first. */
-  private static void updateAtVersion(PreparedStatement update, ExecutionKey key, long expectedVersion)
-      throws SQLException {
-    if (update.executeUpdate() != 1) {
-      throw new ConcurrentUpdateException("execution " + key + " is no longer at version " + expectedVersion);
-    }
-  }
-
-  private static void purge(Session c, ExecutionWrite w) throws SQLException {
-    ExecutionKey key = w.row().key();
-    // Before the execution row, which holds the number the batches are found by.
-    PreparedStatement history = c.prepared("DELETE FROM history_batches WHERE run_seq = " + RUN_SEQ_OF
-        + " AND namespace = ? AND workflow_id = ? AND run_id = ?");
-    bindKey(history, 1, key);
-    bindKey(history, 4, key);
-    history.executeUpdate();
-    PreparedStatement execution = c.prepared(
-        "DELETE FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
-    bindKey(execution, 1, key);
-    execution.setLong(4, w.expectedVersion());
-    updateAtVersion(execution, key, w.expectedVersion());
-    deleteRunRows(c, key, List.of("history_events", "tasks", "timers", "current_executions"));
-  }
-
-  /** Deletes the rows of one run from each of {@code tables}. */
-  private static void deleteRunRows(Session c, ExecutionKey key, List<String> tables) throws SQLException {
-    for (String table : tables) {
-      PreparedStatement delete = c.prepared(
-          "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
-      bindKey(delete, 1, key);
-      delete.executeUpdate();
-    }
   }
 
   @Override

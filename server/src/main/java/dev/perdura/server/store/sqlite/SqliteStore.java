@@ -39,6 +39,8 @@ public final class SqliteStore extends JdbcStore {
   private Path deleteOnClose;
 
   private SqliteStore(String url, String description, boolean file) {
+    // One writer connection: commits are one at a time anyway, and none is fenced.
+    super(1);
     this.url = url;
     this.description = description;
     try {

@@ -1,0 +1,259 @@
+package dev.perdura.server.store.jdbc;
+
+import dev.perdura.server.store.ConcurrentUpdateException;
+import dev.perdura.server.store.EventRow;
+import dev.perdura.server.store.ExecutionKey;
+import dev.perdura.server.store.ExecutionRow;
+import dev.perdura.server.store.ExecutionWrite;
+import dev.perdura.server.store.VisibilityRow;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Writes the executions of one commit inside its transaction, in as few statements as the writes
+ * allow: the writes of one run are merged into one (its last row, checked against the version the
+ * first was computed from, with all their events in one history batch), and each kind of statement
+ * (new rows, updates, narrow updates, current-run pointers, history batches) runs as one JDBC batch.
+ * PostgreSQL's driver sends a batch in one round trip, so a commit costs the same handful of round
+ * trips however many changes it holds; SQLite steps the same statements either way.
+ *
+ * <p>A commit holding a purge (retention) runs its writes one at a time, in their order: a purge
+ * deletes rows the other statements of the same run or workflow id would otherwise touch.
+ */
+final class ExecutionWriter {
+  static final String EXECUTION_COLUMNS =
+      "namespace, workflow_id, run_id, version, state, workflow_type, task_queue, status, start_time,"
+          + " close_time, execution_time, history_length, first_run_id, memo, search_attributes";
+
+  /** A run's number (see {@code JdbcStore.nextRunSeq}), for statements over its history batches. */
+  static final String RUN_SEQ_OF =
+      "(SELECT run_seq FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ?)";
+
+  private static final String INSERT = "INSERT INTO executions (" + EXECUTION_COLUMNS
+      + ", pending, run_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+  private static final String UPDATE = "UPDATE executions SET version = ?, state = ?, workflow_type = ?,"
+      + " task_queue = ?, status = ?, start_time = ?, close_time = ?, execution_time = ?, history_length = ?,"
+      + " first_run_id = ?, memo = ?, search_attributes = ?, pending = ?"
+      + " WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?";
+  private static final String UPDATE_STATE = "UPDATE executions SET version = ?, state = ?, status = ?,"
+      + " history_length = ? WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?";
+  private static final String MAKE_CURRENT = "INSERT INTO current_executions VALUES (?, ?, ?)"
+      + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id";
+  private static final String INSERT_EVENTS = "INSERT INTO history_batches"
+      + " (namespace, workflow_id, run_id, first_event_id, last_event_id, data, run_seq)"
+      + " VALUES (?, ?, ?, ?, ?, ?, " + RUN_SEQ_OF + ")";
+
+  private ExecutionWriter() {}
+
+  /** Applies {@code writes} on the session's open transaction; throws when any row is not at its expected version. */
+  static void write(Session c, List<ExecutionWrite> writes, LongSupplier runSeq) throws SQLException {
+    if (writes.stream().anyMatch(ExecutionWrite::purge)) {
+      for (ExecutionWrite w : writes) {
+        if (w.purge()) {
+          purge(c, w);
+        } else {
+          writeBatched(c, List.of(w), runSeq);
+        }
+      }
+    } else {
+      writeBatched(c, writes, runSeq);
+    }
+  }
+
+  /** The writes, none a purge; runs that appear more than once are merged first. */
+  private static void writeBatched(Session c, List<ExecutionWrite> writes, LongSupplier runSeq) throws SQLException {
+    List<ExecutionWrite> inserts = new ArrayList<>();
+    List<ExecutionWrite> updates = new ArrayList<>();
+    List<ExecutionWrite> narrowUpdates = new ArrayList<>();
+    List<ExecutionWrite> merged = mergeByRun(writes);
+    for (ExecutionWrite w : merged) {
+      if (w.expectedVersion() == 0) {
+        inserts.add(w);
+      } else if (w.stateOnly()) {
+        narrowUpdates.add(w);
+      } else {
+        updates.add(w);
+      }
+      if (w.deleteLegacyRows()) {
+        deleteRunRows(c, w.row().key(), List.of("tasks", "timers"));
+      }
+    }
+    if (!inserts.isEmpty()) {
+      PreparedStatement insert = c.prepared(INSERT);
+      for (ExecutionWrite w : inserts) {
+        ExecutionRow row = w.row();
+        VisibilityRow v = row.visibility();
+        bindKey(insert, 1, row.key());
+        insert.setLong(4, row.version());
+        insert.setBytes(5, row.state());
+        insert.setString(6, v.workflowType());
+        insert.setString(7, v.taskQueue());
+        insert.setInt(8, v.status());
+        insert.setLong(9, v.startTimeMillis());
+        insert.setLong(10, v.closeTimeMillis());
+        insert.setLong(11, v.executionTimeMillis());
+        insert.setLong(12, v.historyLength());
+        insert.setString(13, v.firstRunId());
+        insert.setBytes(14, v.memo());
+        insert.setBytes(15, v.searchAttributes());
+        insert.setInt(16, w.pending() ? 1 : 0);
+        insert.setLong(17, runSeq.getAsLong());
+        insert.addBatch();
+      }
+      int[] inserted = insert.executeBatch();
+      for (int i = 0; i < inserts.size(); i++) {
+        if (inserted[i] != 1) {
+          throw new ConcurrentUpdateException("execution " + inserts.get(i).row().key() + " already exists");
+        }
+      }
+    }
+    if (!updates.isEmpty()) {
+      PreparedStatement update = c.prepared(UPDATE);
+      for (ExecutionWrite w : updates) {
+        ExecutionRow row = w.row();
+        VisibilityRow v = row.visibility();
+        update.setLong(1, row.version());
+        update.setBytes(2, row.state());
+        update.setString(3, v.workflowType());
+        update.setString(4, v.taskQueue());
+        update.setInt(5, v.status());
+        update.setLong(6, v.startTimeMillis());
+        update.setLong(7, v.closeTimeMillis());
+        update.setLong(8, v.executionTimeMillis());
+        update.setLong(9, v.historyLength());
+        update.setString(10, v.firstRunId());
+        update.setBytes(11, v.memo());
+        update.setBytes(12, v.searchAttributes());
+        update.setInt(13, w.pending() ? 1 : 0);
+        bindKey(update, 14, row.key());
+        update.setLong(17, w.expectedVersion());
+        update.addBatch();
+      }
+      requireOneRowEach(update.executeBatch(), updates);
+    }
+    if (!narrowUpdates.isEmpty()) {
+      // Leaves the other columns, and the indexes over them, untouched.
+      PreparedStatement update = c.prepared(UPDATE_STATE);
+      for (ExecutionWrite w : narrowUpdates) {
+        ExecutionRow row = w.row();
+        update.setLong(1, row.version());
+        update.setBytes(2, row.state());
+        update.setInt(3, row.visibility().status());
+        update.setLong(4, row.visibility().historyLength());
+        bindKey(update, 5, row.key());
+        update.setLong(8, w.expectedVersion());
+        update.addBatch();
+      }
+      requireOneRowEach(update.executeBatch(), narrowUpdates);
+    }
+    // In the writes' own order, so a workflow id made current twice ends at the later run.
+    PreparedStatement current = null;
+    for (ExecutionWrite w : writes) {
+      if (w.makeCurrent()) {
+        if (current == null) {
+          current = c.prepared(MAKE_CURRENT);
+        }
+        bindKey(current, 1, w.row().key());
+        current.addBatch();
+      }
+    }
+    if (current != null) {
+      current.executeBatch();
+    }
+    PreparedStatement events = null;
+    for (ExecutionWrite w : merged) {
+      if (!w.events().isEmpty()) {
+        if (events == null) {
+          events = c.prepared(INSERT_EVENTS);
+        }
+        // One row for all the events of the run: one statement however many events.
+        ExecutionKey key = w.row().key();
+        bindKey(events, 1, key);
+        events.setLong(4, w.events().getFirst().eventId());
+        events.setLong(5, w.events().getLast().eventId());
+        events.setBytes(6, EventBatches.encode(w.events()));
+        bindKey(events, 7, key);
+        events.addBatch();
+      }
+    }
+    if (events != null) {
+      events.executeBatch();
+    }
+  }
+
+  /**
+   * One write per run: a run written by several changes of the commit gets its last row, checked
+   * against the version its first write read, and the events of all of them in order.
+   */
+  static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
+    Map<ExecutionKey, ExecutionWrite> byRun = new LinkedHashMap<>();
+    for (ExecutionWrite w : writes) {
+      byRun.merge(w.row().key(), w, ExecutionWriter::merge);
+    }
+    return byRun.size() == writes.size() ? writes : List.copyOf(byRun.values());
+  }
+
+  private static ExecutionWrite merge(ExecutionWrite first, ExecutionWrite then) {
+    if (then.expectedVersion() != first.row().version()) {
+      throw new ConcurrentUpdateException("execution " + first.row().key() + " written at version "
+          + first.row().version() + ", then by a change computed from version " + then.expectedVersion());
+    }
+    List<EventRow> events = first.events();
+    if (!then.events().isEmpty()) {
+      events = new ArrayList<>(first.events());
+      events.addAll(then.events());
+    }
+    return new ExecutionWrite(then.row(), first.expectedVersion(), first.makeCurrent() || then.makeCurrent(),
+        events, then.pending(), first.deleteLegacyRows() || then.deleteLegacyRows(), false,
+        first.stateOnly() && then.stateOnly());
+  }
+
+  private static void requireOneRowEach(int[] counts, List<ExecutionWrite> writes) {
+    for (int i = 0; i < writes.size(); i++) {
+      if (counts[i] != 1) {
+        ExecutionWrite w = writes.get(i);
+        throw new ConcurrentUpdateException(
+            "execution " + w.row().key() + " is no longer at version " + w.expectedVersion());
+      }
+    }
+  }
+
+  private static void purge(Session c, ExecutionWrite w) throws SQLException {
+    ExecutionKey key = w.row().key();
+    // Before the execution row, which holds the number the batches are found by.
+    PreparedStatement history = c.prepared("DELETE FROM history_batches WHERE run_seq = " + RUN_SEQ_OF
+        + " AND namespace = ? AND workflow_id = ? AND run_id = ?");
+    bindKey(history, 1, key);
+    bindKey(history, 4, key);
+    history.executeUpdate();
+    PreparedStatement execution = c.prepared(
+        "DELETE FROM executions WHERE namespace = ? AND workflow_id = ? AND run_id = ? AND version = ?");
+    bindKey(execution, 1, key);
+    execution.setLong(4, w.expectedVersion());
+    if (execution.executeUpdate() != 1) {
+      throw new ConcurrentUpdateException("execution " + key + " is no longer at version " + w.expectedVersion());
+    }
+    deleteRunRows(c, key, List.of("history_events", "tasks", "timers", "current_executions"));
+  }
+
+  /** Deletes the rows of one run from each of {@code tables}. */
+  private static void deleteRunRows(Session c, ExecutionKey key, List<String> tables) throws SQLException {
+    for (String table : tables) {
+      PreparedStatement delete = c.prepared(
+          "DELETE FROM " + table + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?");
+      bindKey(delete, 1, key);
+      delete.executeUpdate();
+    }
+  }
+
+  static void bindKey(PreparedStatement q, int from, ExecutionKey key) throws SQLException {
+    q.setString(from, key.namespace());
+    q.setString(from + 1, key.workflowId());
+    q.setString(from + 2, key.runId());
+  }
+}
