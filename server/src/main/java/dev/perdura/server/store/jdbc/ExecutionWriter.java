@@ -67,6 +67,8 @@ final class ExecutionWriter {
 
   /** The writes, none a purge; runs that appear more than once are merged first. */
   private static void writeBatched(Session c, List<ExecutionWrite> writes, LongSupplier runSeq) throws SQLException {
+    // One small method per statement: a single large one took the JIT compiler seconds to
+    // compile, again and again, long after the server had warmed up.
     List<ExecutionWrite> inserts = new ArrayList<>();
     List<ExecutionWrite> updates = new ArrayList<>();
     List<ExecutionWrite> narrowUpdates = new ArrayList<>();
@@ -84,94 +86,110 @@ final class ExecutionWriter {
       }
     }
     if (!inserts.isEmpty()) {
-      PreparedStatement insert = c.prepared(INSERT);
-      for (ExecutionWrite w : inserts) {
-        ExecutionRow row = w.row();
-        VisibilityRow v = row.visibility();
-        bindKey(insert, 1, row.key());
-        insert.setLong(4, row.version());
-        insert.setBytes(5, row.state());
-        insert.setString(6, v.workflowType());
-        insert.setString(7, v.taskQueue());
-        insert.setInt(8, v.status());
-        insert.setLong(9, v.startTimeMillis());
-        insert.setLong(10, v.closeTimeMillis());
-        insert.setLong(11, v.executionTimeMillis());
-        insert.setLong(12, v.historyLength());
-        insert.setString(13, v.firstRunId());
-        insert.setBytes(14, v.memo());
-        insert.setBytes(15, v.searchAttributes());
-        insert.setInt(16, w.pending() ? 1 : 0);
-        insert.setLong(17, runSeq.getAsLong());
-        insert.addBatch();
-      }
-      int[] inserted = insert.executeBatch();
-      for (int i = 0; i < inserts.size(); i++) {
-        if (inserted[i] != 1) {
-          throw new ConcurrentUpdateException("execution " + inserts.get(i).row().key() + " already exists");
-        }
-      }
+      insert(c, inserts, runSeq);
     }
     if (!updates.isEmpty()) {
-      PreparedStatement update = c.prepared(UPDATE);
-      for (ExecutionWrite w : updates) {
-        ExecutionRow row = w.row();
-        VisibilityRow v = row.visibility();
-        update.setLong(1, row.version());
-        update.setBytes(2, row.state());
-        update.setString(3, v.workflowType());
-        update.setString(4, v.taskQueue());
-        update.setInt(5, v.status());
-        update.setLong(6, v.startTimeMillis());
-        update.setLong(7, v.closeTimeMillis());
-        update.setLong(8, v.executionTimeMillis());
-        update.setLong(9, v.historyLength());
-        update.setString(10, v.firstRunId());
-        update.setBytes(11, v.memo());
-        update.setBytes(12, v.searchAttributes());
-        update.setInt(13, w.pending() ? 1 : 0);
-        bindKey(update, 14, row.key());
-        update.setLong(17, w.expectedVersion());
-        update.addBatch();
-      }
-      requireOneRowEach(update.executeBatch(), updates);
+      update(c, updates);
     }
     if (!narrowUpdates.isEmpty()) {
-      // Leaves the other columns, and the indexes over them, untouched.
-      PreparedStatement update = c.prepared(UPDATE_STATE);
-      for (ExecutionWrite w : narrowUpdates) {
-        ExecutionRow row = w.row();
-        update.setLong(1, row.version());
-        update.setBytes(2, row.state());
-        update.setInt(3, row.visibility().status());
-        update.setLong(4, row.visibility().historyLength());
-        bindKey(update, 5, row.key());
-        update.setLong(8, w.expectedVersion());
-        update.addBatch();
-      }
-      requireOneRowEach(update.executeBatch(), narrowUpdates);
+      updateNarrowly(c, narrowUpdates);
     }
     // In the writes' own order, so a workflow id made current twice ends at the later run.
-    PreparedStatement current = null;
+    if (writes.stream().anyMatch(ExecutionWrite::makeCurrent)) {
+      makeCurrent(c, writes);
+    }
+    if (merged.stream().anyMatch(w -> !w.events().isEmpty())) {
+      insertEvents(c, merged);
+    }
+  }
+
+  private static void insert(Session c, List<ExecutionWrite> inserts, LongSupplier runSeq) throws SQLException {
+    PreparedStatement insert = c.prepared(INSERT);
+    for (ExecutionWrite w : inserts) {
+      ExecutionRow row = w.row();
+      VisibilityRow v = row.visibility();
+      bindKey(insert, 1, row.key());
+      insert.setLong(4, row.version());
+      insert.setBytes(5, row.state());
+      insert.setString(6, v.workflowType());
+      insert.setString(7, v.taskQueue());
+      insert.setInt(8, v.status());
+      insert.setLong(9, v.startTimeMillis());
+      insert.setLong(10, v.closeTimeMillis());
+      insert.setLong(11, v.executionTimeMillis());
+      insert.setLong(12, v.historyLength());
+      insert.setString(13, v.firstRunId());
+      insert.setBytes(14, v.memo());
+      insert.setBytes(15, v.searchAttributes());
+      insert.setInt(16, w.pending() ? 1 : 0);
+      insert.setLong(17, runSeq.getAsLong());
+      insert.addBatch();
+    }
+    int[] inserted = insert.executeBatch();
+    for (int i = 0; i < inserts.size(); i++) {
+      if (inserted[i] != 1) {
+        throw new ConcurrentUpdateException("execution " + inserts.get(i).row().key() + " already exists");
+      }
+    }
+  }
+
+  private static void update(Session c, List<ExecutionWrite> updates) throws SQLException {
+    PreparedStatement update = c.prepared(UPDATE);
+    for (ExecutionWrite w : updates) {
+      ExecutionRow row = w.row();
+      VisibilityRow v = row.visibility();
+      update.setLong(1, row.version());
+      update.setBytes(2, row.state());
+      update.setString(3, v.workflowType());
+      update.setString(4, v.taskQueue());
+      update.setInt(5, v.status());
+      update.setLong(6, v.startTimeMillis());
+      update.setLong(7, v.closeTimeMillis());
+      update.setLong(8, v.executionTimeMillis());
+      update.setLong(9, v.historyLength());
+      update.setString(10, v.firstRunId());
+      update.setBytes(11, v.memo());
+      update.setBytes(12, v.searchAttributes());
+      update.setInt(13, w.pending() ? 1 : 0);
+      bindKey(update, 14, row.key());
+      update.setLong(17, w.expectedVersion());
+      update.addBatch();
+    }
+    requireOneRowEach(update.executeBatch(), updates);
+  }
+
+  /** Leaves the other columns, and the indexes over them, untouched. */
+  private static void updateNarrowly(Session c, List<ExecutionWrite> updates) throws SQLException {
+    PreparedStatement update = c.prepared(UPDATE_STATE);
+    for (ExecutionWrite w : updates) {
+      ExecutionRow row = w.row();
+      update.setLong(1, row.version());
+      update.setBytes(2, row.state());
+      update.setInt(3, row.visibility().status());
+      update.setLong(4, row.visibility().historyLength());
+      bindKey(update, 5, row.key());
+      update.setLong(8, w.expectedVersion());
+      update.addBatch();
+    }
+    requireOneRowEach(update.executeBatch(), updates);
+  }
+
+  private static void makeCurrent(Session c, List<ExecutionWrite> writes) throws SQLException {
+    PreparedStatement current = c.prepared(MAKE_CURRENT);
     for (ExecutionWrite w : writes) {
       if (w.makeCurrent()) {
-        if (current == null) {
-          current = c.prepared(MAKE_CURRENT);
-        }
         bindKey(current, 1, w.row().key());
         current.addBatch();
       }
     }
-    if (current != null) {
-      current.executeBatch();
-    }
-    PreparedStatement events = null;
-    for (ExecutionWrite w : merged) {
+    current.executeBatch();
+  }
+
+  /** One row for all the events of a run: one statement however many events. */
+  private static void insertEvents(Session c, List<ExecutionWrite> writes) throws SQLException {
+    PreparedStatement events = c.prepared(INSERT_EVENTS);
+    for (ExecutionWrite w : writes) {
       if (!w.events().isEmpty()) {
-        if (events == null) {
-          events = c.prepared(INSERT_EVENTS);
-        }
-        // One row for all the events of the run: one statement however many events.
         ExecutionKey key = w.row().key();
         bindKey(events, 1, key);
         events.setLong(4, w.events().getFirst().eventId());
@@ -181,9 +199,7 @@ final class ExecutionWriter {
         events.addBatch();
       }
     }
-    if (events != null) {
-      events.executeBatch();
-    }
+    events.executeBatch();
   }
 
   /**
