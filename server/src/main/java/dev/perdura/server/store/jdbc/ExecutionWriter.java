@@ -67,8 +67,8 @@ final class ExecutionWriter {
 
   /** The writes, none a purge; runs that appear more than once are merged first. */
   private static void writeBatched(Session c, List<ExecutionWrite> writes, LongSupplier runSeq) throws SQLException {
-    // One small method per statement: a single large one took the JIT compiler seconds to
-    // compile, again and again, long after the server had warmed up.
+    // Small methods per statement: a single large one took the JIT compiler seconds to compile,
+    // again and again, long after the server had warmed up.
     List<ExecutionWrite> inserts = new ArrayList<>();
     List<ExecutionWrite> updates = new ArrayList<>();
     List<ExecutionWrite> narrowUpdates = new ArrayList<>();
@@ -86,120 +86,104 @@ final class ExecutionWriter {
       }
     }
     if (!inserts.isEmpty()) {
-      insert(c, inserts, runSeq);
-    }
-    if (!updates.isEmpty()) {
-      update(c, updates);
-    }
-    if (!narrowUpdates.isEmpty()) {
-      updateNarrowly(c, narrowUpdates);
-    }
-    // In the writes' own order, so a workflow id made current twice ends at the later run.
-    if (writes.stream().anyMatch(ExecutionWrite::makeCurrent)) {
-      makeCurrent(c, writes);
-    }
-    if (merged.stream().anyMatch(w -> !w.events().isEmpty())) {
-      insertEvents(c, merged);
-    }
-  }
-
-  private static void insert(Session c, List<ExecutionWrite> inserts, LongSupplier runSeq) throws SQLException {
-    PreparedStatement insert = c.prepared(INSERT);
-    for (ExecutionWrite w : inserts) {
-      ExecutionRow row = w.row();
-      VisibilityRow v = row.visibility();
-      bindKey(insert, 1, row.key());
-      insert.setLong(4, row.version());
-      insert.setBytes(5, row.state());
-      insert.setString(6, v.workflowType());
-      insert.setString(7, v.taskQueue());
-      insert.setInt(8, v.status());
-      insert.setLong(9, v.startTimeMillis());
-      insert.setLong(10, v.closeTimeMillis());
-      insert.setLong(11, v.executionTimeMillis());
-      insert.setLong(12, v.historyLength());
-      insert.setString(13, v.firstRunId());
-      insert.setBytes(14, v.memo());
-      insert.setBytes(15, v.searchAttributes());
-      insert.setInt(16, w.pending() ? 1 : 0);
-      insert.setLong(17, runSeq.getAsLong());
-      insert.addBatch();
-    }
-    int[] inserted = insert.executeBatch();
-    for (int i = 0; i < inserts.size(); i++) {
-      if (inserted[i] != 1) {
-        throw new ConcurrentUpdateException("execution " + inserts.get(i).row().key() + " already exists");
+      int[] inserted = batch(c, INSERT, inserts, (q, w) -> bindInsert(q, w, runSeq.getAsLong()));
+      for (int i = 0; i < inserts.size(); i++) {
+        if (inserted[i] != 1) {
+          throw new ConcurrentUpdateException("execution " + inserts.get(i).row().key() + " already exists");
+        }
       }
     }
+    if (!updates.isEmpty()) {
+      requireOneRowEach(batch(c, UPDATE, updates, ExecutionWriter::bindUpdate), updates);
+    }
+    if (!narrowUpdates.isEmpty()) {
+      requireOneRowEach(batch(c, UPDATE_STATE, narrowUpdates, ExecutionWriter::bindNarrowUpdate), narrowUpdates);
+    }
+    // In the writes' own order, so a workflow id made current twice ends at the later run.
+    List<ExecutionWrite> madeCurrent = writes.stream().filter(ExecutionWrite::makeCurrent).toList();
+    if (!madeCurrent.isEmpty()) {
+      batch(c, MAKE_CURRENT, madeCurrent, (q, w) -> bindKey(q, 1, w.row().key()));
+    }
+    List<ExecutionWrite> withEvents = merged.stream().filter(w -> !w.events().isEmpty()).toList();
+    if (!withEvents.isEmpty()) {
+      batch(c, INSERT_EVENTS, withEvents, ExecutionWriter::bindEvents);
+    }
   }
 
-  private static void update(Session c, List<ExecutionWrite> updates) throws SQLException {
-    PreparedStatement update = c.prepared(UPDATE);
-    for (ExecutionWrite w : updates) {
-      ExecutionRow row = w.row();
-      VisibilityRow v = row.visibility();
-      update.setLong(1, row.version());
-      update.setBytes(2, row.state());
-      update.setString(3, v.workflowType());
-      update.setString(4, v.taskQueue());
-      update.setInt(5, v.status());
-      update.setLong(6, v.startTimeMillis());
-      update.setLong(7, v.closeTimeMillis());
-      update.setLong(8, v.executionTimeMillis());
-      update.setLong(9, v.historyLength());
-      update.setString(10, v.firstRunId());
-      update.setBytes(11, v.memo());
-      update.setBytes(12, v.searchAttributes());
-      update.setInt(13, w.pending() ? 1 : 0);
-      bindKey(update, 14, row.key());
-      update.setLong(17, w.expectedVersion());
-      update.addBatch();
+  /** Binds one write's values to a statement. */
+  private interface Binder {
+    void bind(PreparedStatement statement, ExecutionWrite write) throws SQLException;
+  }
+
+  /** Runs {@code sql} once per write, as one JDBC batch; the rows each changed. */
+  private static int[] batch(Session c, String sql, List<ExecutionWrite> writes, Binder binder) throws SQLException {
+    PreparedStatement statement = c.prepared(sql);
+    for (ExecutionWrite w : writes) {
+      binder.bind(statement, w);
+      statement.addBatch();
     }
-    requireOneRowEach(update.executeBatch(), updates);
+    return statement.executeBatch();
+  }
+
+  private static void bindInsert(PreparedStatement insert, ExecutionWrite w, long runSeq) throws SQLException {
+    ExecutionRow row = w.row();
+    VisibilityRow v = row.visibility();
+    bindKey(insert, 1, row.key());
+    insert.setLong(4, row.version());
+    insert.setBytes(5, row.state());
+    insert.setString(6, v.workflowType());
+    insert.setString(7, v.taskQueue());
+    insert.setInt(8, v.status());
+    insert.setLong(9, v.startTimeMillis());
+    insert.setLong(10, v.closeTimeMillis());
+    insert.setLong(11, v.executionTimeMillis());
+    insert.setLong(12, v.historyLength());
+    insert.setString(13, v.firstRunId());
+    insert.setBytes(14, v.memo());
+    insert.setBytes(15, v.searchAttributes());
+    insert.setInt(16, w.pending() ? 1 : 0);
+    insert.setLong(17, runSeq);
+  }
+
+  private static void bindUpdate(PreparedStatement update, ExecutionWrite w) throws SQLException {
+    ExecutionRow row = w.row();
+    VisibilityRow v = row.visibility();
+    update.setLong(1, row.version());
+    update.setBytes(2, row.state());
+    update.setString(3, v.workflowType());
+    update.setString(4, v.taskQueue());
+    update.setInt(5, v.status());
+    update.setLong(6, v.startTimeMillis());
+    update.setLong(7, v.closeTimeMillis());
+    update.setLong(8, v.executionTimeMillis());
+    update.setLong(9, v.historyLength());
+    update.setString(10, v.firstRunId());
+    update.setBytes(11, v.memo());
+    update.setBytes(12, v.searchAttributes());
+    update.setInt(13, w.pending() ? 1 : 0);
+    bindKey(update, 14, row.key());
+    update.setLong(17, w.expectedVersion());
   }
 
   /** Leaves the other columns, and the indexes over them, untouched. */
-  private static void updateNarrowly(Session c, List<ExecutionWrite> updates) throws SQLException {
-    PreparedStatement update = c.prepared(UPDATE_STATE);
-    for (ExecutionWrite w : updates) {
-      ExecutionRow row = w.row();
-      update.setLong(1, row.version());
-      update.setBytes(2, row.state());
-      update.setInt(3, row.visibility().status());
-      update.setLong(4, row.visibility().historyLength());
-      bindKey(update, 5, row.key());
-      update.setLong(8, w.expectedVersion());
-      update.addBatch();
-    }
-    requireOneRowEach(update.executeBatch(), updates);
-  }
-
-  private static void makeCurrent(Session c, List<ExecutionWrite> writes) throws SQLException {
-    PreparedStatement current = c.prepared(MAKE_CURRENT);
-    for (ExecutionWrite w : writes) {
-      if (w.makeCurrent()) {
-        bindKey(current, 1, w.row().key());
-        current.addBatch();
-      }
-    }
-    current.executeBatch();
+  private static void bindNarrowUpdate(PreparedStatement update, ExecutionWrite w) throws SQLException {
+    ExecutionRow row = w.row();
+    update.setLong(1, row.version());
+    update.setBytes(2, row.state());
+    update.setInt(3, row.visibility().status());
+    update.setLong(4, row.visibility().historyLength());
+    bindKey(update, 5, row.key());
+    update.setLong(8, w.expectedVersion());
   }
 
   /** One row for all the events of a run: one statement however many events. */
-  private static void insertEvents(Session c, List<ExecutionWrite> writes) throws SQLException {
-    PreparedStatement events = c.prepared(INSERT_EVENTS);
-    for (ExecutionWrite w : writes) {
-      if (!w.events().isEmpty()) {
-        ExecutionKey key = w.row().key();
-        bindKey(events, 1, key);
-        events.setLong(4, w.events().getFirst().eventId());
-        events.setLong(5, w.events().getLast().eventId());
-        events.setBytes(6, EventBatches.encode(w.events()));
-        bindKey(events, 7, key);
-        events.addBatch();
-      }
-    }
-    events.executeBatch();
+  private static void bindEvents(PreparedStatement events, ExecutionWrite w) throws SQLException {
+    ExecutionKey key = w.row().key();
+    bindKey(events, 1, key);
+    events.setLong(4, w.events().getFirst().eventId());
+    events.setLong(5, w.events().getLast().eventId());
+    events.setBytes(6, EventBatches.encode(w.events()));
+    bindKey(events, 7, key);
   }
 
   /**
