@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import dev.perdura.server.metrics.MetricsEndpoint;
 import dev.perdura.server.metrics.RpcMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -113,6 +114,12 @@ public final class PerduraServer implements AutoCloseable {
         services.addService(node.route(core.service()));
         services.addService(ClusterNode.peerService(core.history(), calls));
         node.start(core.history());
+        FunctionCounter.builder("perdura.store.fenced.commits", postgres, PostgresStore::fencedCommits)
+            .description("History shards' commits written under their leases")
+            .register(metrics);
+        FunctionCounter.builder("perdura.store.fenced.transactions", postgres, PostgresStore::fencedTransactions)
+            .description("Transactions that wrote them: several shards' commits go together when they queue")
+            .register(metrics);
       } else {
         this.node = null;
         this.core = new ServerCore(store, clock, config.retentionSweepInterval(), metrics, 1, Peers.NONE, calls);

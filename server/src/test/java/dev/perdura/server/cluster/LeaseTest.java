@@ -100,6 +100,8 @@ class LeaseTest {
       assertThatThrownBy(f::get).hasCauseInstanceOf(LeaseLostException.class)
           .hasMessageContaining("shard:3");
     }
+    assertThat(a.fencedCommits()).isEqualTo(40);
+    assertThat(a.fencedTransactions()).isBetween(1L, 40L);
     for (int i = 0; i < 20; i++) {
       assertThat(b.findCurrentRunId("default", "one-" + i)).contains("run-one-" + i);
       assertThat(b.findCurrentRunId("default", "two-" + i)).contains("run-two-" + i);

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,8 @@ final class CommitGroup {
   private final Writer writer;
   private final Semaphore writing;
   private final ConcurrentLinkedQueue<Pending> queued = new ConcurrentLinkedQueue<>();
+  private final LongAdder transactions = new LongAdder();
+  private final LongAdder commits = new LongAdder();
 
   CommitGroup(int writers, Writer writer) {
     this.writer = writer;
@@ -78,6 +81,16 @@ final class CommitGroup {
     outcome(mine);
   }
 
+  /** Transactions committed so far; {@link #commits} / this is the mean group. */
+  long transactions() {
+    return transactions.sum();
+  }
+
+  /** Commits written so far. */
+  long commits() {
+    return commits.sum();
+  }
+
   /** Commits waiting for a writer to take them. */
   int queued() {
     return queued.size();
@@ -94,6 +107,7 @@ final class CommitGroup {
     }
     try {
       writer.write(group);
+      written(group.size());
       group.forEach(p -> p.done().complete(null));
     } catch (RuntimeException e) {
       if (group.size() == 1) {
@@ -104,6 +118,7 @@ final class CommitGroup {
       for (Pending p : group) {
         try {
           writer.write(List.of(p));
+          written(1);
           p.done().complete(null);
         } catch (RuntimeException alone) {
           p.done().completeExceptionally(alone);
@@ -113,6 +128,11 @@ final class CommitGroup {
       group.forEach(p -> p.done().completeExceptionally(e));
       throw e;
     }
+  }
+
+  private void written(int groupSize) {
+    transactions.increment();
+    commits.add(groupSize);
   }
 
   /**

@@ -385,6 +385,16 @@ public abstract class JdbcStore implements Store {
     commitGroup.commit(writes, lease);
   }
 
+  /** Fenced commits written so far (by several shards of this server, or by one). */
+  public long fencedCommits() {
+    return commitGroup.commits();
+  }
+
+  /** Transactions that wrote the {@linkplain #fencedCommits fenced commits}: fewer when they were grouped. */
+  public long fencedTransactions() {
+    return commitGroup.transactions();
+  }
+
   /** One transaction for the fenced commits of a group; all of them land or none does. */
   private void commitTogether(List<CommitGroup.Pending> group) {
     List<ExecutionWrite> writes = group.size() == 1 ? group.getFirst().writes() : new ArrayList<>();

@@ -99,6 +99,8 @@ class CommitGroupTest {
     assertThat(groups).hasSize(2);
     assertThat(groups.get(0)).containsExactly("first");
     assertThat(groups.get(1)).containsExactlyInAnyOrder("a", "b", "c");
+    assertThat(group.transactions()).isEqualTo(2);
+    assertThat(group.commits()).isEqualTo(4);
   }
 
   @Test
@@ -122,6 +124,8 @@ class CommitGroupTest {
 
     assertThat(groups.get(1)).containsExactlyInAnyOrder("a", "lost", "b");
     assertThat(groups.subList(2, groups.size())).containsExactlyInAnyOrder(List.of("a"), List.of("lost"), List.of("b"));
+    assertThat(group.transactions()).as("first, then a and b alone").isEqualTo(3);
+    assertThat(group.commits()).isEqualTo(3);
   }
 
   @Test
