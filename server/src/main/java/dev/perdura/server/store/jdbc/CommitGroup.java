@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
  * Group commit for the fenced commits of one server's history shards. On PostgreSQL a server owns
  * up to 16 shards, each writing its own batches: with the load spread over them, a commit held one
  * or two changes and paid a transaction, a lease check and a round trip per statement for them.
- * Here a commit that arrives while another is being written waits for it, and the next writer
- * takes every commit queued by then into one transaction.
+ * Here a commit that arrives while every writer is busy waits, and the next writer takes every
+ * commit queued by then into one transaction.
  *
- * <p>No thread of its own: the caller that gets the lock writes what is queued (its own commit and
- * any others) and the others find theirs done when they get the lock, or write the next group. A
+ * <p>No thread of its own: a caller that gets a writer's permit writes what is queued (its own
+ * commit and any others); a caller whose commit was taken waits for that write's outcome. A
  * group whose transaction fails has each of its commits written again alone, so a failure (a lease
  * one shard lost, a row another server changed) stays the failing commit's.
  */

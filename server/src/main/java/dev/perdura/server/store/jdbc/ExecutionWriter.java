@@ -86,12 +86,7 @@ final class ExecutionWriter {
       }
     }
     if (!inserts.isEmpty()) {
-      int[] inserted = batch(c, INSERT, inserts, (q, w) -> bindInsert(q, w, runSeq.getAsLong()));
-      for (int i = 0; i < inserts.size(); i++) {
-        if (inserted[i] != 1) {
-          throw new ConcurrentUpdateException("execution " + inserts.get(i).row().key() + " already exists");
-        }
-      }
+      requireOneRowEach(batch(c, INSERT, inserts, (q, w) -> bindInsert(q, w, runSeq.getAsLong())), inserts);
     }
     if (!updates.isEmpty()) {
       requireOneRowEach(batch(c, UPDATE, updates, ExecutionWriter::bindUpdate), updates);
@@ -190,7 +185,7 @@ final class ExecutionWriter {
    * One write per run: a run written by several changes of the commit gets its last row, checked
    * against the version its first write read, and the events of all of them in order.
    */
-  static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
+  private static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
     Map<ExecutionKey, ExecutionWrite> byRun = new LinkedHashMap<>();
     for (ExecutionWrite w : writes) {
       byRun.merge(w.row().key(), w, ExecutionWriter::merge);
@@ -213,12 +208,13 @@ final class ExecutionWriter {
         first.stateOnly() && then.stateOnly());
   }
 
+  /** A write whose statement changed no row: its run already existed, or moved past the version read. */
   private static void requireOneRowEach(int[] counts, List<ExecutionWrite> writes) {
     for (int i = 0; i < writes.size(); i++) {
       if (counts[i] != 1) {
         ExecutionWrite w = writes.get(i);
-        throw new ConcurrentUpdateException(
-            "execution " + w.row().key() + " is no longer at version " + w.expectedVersion());
+        throw new ConcurrentUpdateException(w.expectedVersion() == 0 ? "execution " + w.row().key() + " already exists"
+            : "execution " + w.row().key() + " is no longer at version " + w.expectedVersion());
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.perdura.server.store.jdbc;
 
+import static dev.perdura.server.store.jdbc.ExecutionWriter.bindKey;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perdura.server.store.ConcurrentUpdateException;
@@ -314,10 +316,6 @@ public abstract class JdbcStore implements Store {
     try (ResultSet rs = q.executeQuery()) {
       return rs.next() ? Optional.of(execution(rs)) : Optional.empty();
     }
-  }
-
-  private static void bindKey(PreparedStatement q, int from, ExecutionKey key) throws SQLException {
-    ExecutionWriter.bindKey(q, from, key);
   }
 
   @Override

@@ -37,7 +37,7 @@ public final class PostgresStore extends JdbcStore {
   /**
    * At most this many transactions write the shards' commits at once (and never more than half the
    * pool): more commits arriving meanwhile are written together by the next. Four measured best on
-   * two cores (docs/performance.md, "Commits of all shards written together on PostgreSQL").
+   * two cores (docs/performance.md, "The shards' commits written together on PostgreSQL").
    */
   private static final int COMMIT_WRITERS = 4;
 
@@ -216,11 +216,13 @@ public final class PostgresStore extends JdbcStore {
 
   /**
    * The lease rows are read {@code FOR SHARE}, all in one statement: a takeover (an update of such
-   * a row) waits for commits in flight, and every later commit of the former holder fails.
+   * a row) waits for commits in flight, and every later commit of the former holder fails. They are
+   * locked in name order, so two groups sharing leases cannot wait for each other through a renewal
+   * queued between them.
    */
   @Override
   protected void checkFences(Session c, java.util.List<Lease> required) throws SQLException {
-    PreparedStatement q = c.prepared("SELECT name, owner, version FROM cluster_leases WHERE name = ANY (?) FOR SHARE");
+    PreparedStatement q = c.prepared("SELECT name, owner, version FROM cluster_leases WHERE name = ANY (?) ORDER BY name FOR SHARE");
     q.setArray(1, c.connection().createArrayOf("text", required.stream().map(Lease::name).toArray()));
     record Holder(String owner, long version) {}
     java.util.Map<String, Holder> held = new java.util.HashMap<>();
