@@ -13,7 +13,7 @@ import java.util.List;
  * event a length-delimited field 1), so any protobuf tool reads a row as a history. Ids are
  * contiguous from the row's first event id and are not stored again.
  */
-final class EventBatches {
+public final class EventBatches {
   private static final int EVENTS_FIELD = 1;
 
   private EventBatches() {}
@@ -21,7 +21,7 @@ final class EventBatches {
   /**
    * @throws IllegalArgumentException if the events' ids are not contiguous
    */
-  static byte[] encode(List<EventRow> events) {
+  public static byte[] encode(List<EventRow> events) {
     int size = 0;
     for (EventRow event : events) {
       size += CodedOutputStream.computeByteArraySize(EVENTS_FIELD, event.data());

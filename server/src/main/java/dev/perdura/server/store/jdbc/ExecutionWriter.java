@@ -24,8 +24,12 @@ import java.util.function.LongSupplier;
  *
  * <p>A commit holding a purge (retention) runs its writes one at a time, in their order: a purge
  * deletes rows the other statements of the same run or workflow id would otherwise touch.
+ *
+ * <p>PostgreSQL sends the same writes as one message instead, checks included
+ * ({@code store.postgres.PostgresCommit}); this remains its way for purges and legacy rows, and for
+ * telling which write of a failed commit failed.
  */
-final class ExecutionWriter {
+public final class ExecutionWriter {
   static final String EXECUTION_COLUMNS =
       "namespace, workflow_id, run_id, version, state, workflow_type, task_queue, status, start_time,"
           + " close_time, execution_time, history_length, first_run_id, memo, search_attributes";
@@ -185,7 +189,7 @@ final class ExecutionWriter {
    * One write per run: a run written by several changes of the commit gets its last row, checked
    * against the version its first write read, and the events of all of them in order.
    */
-  private static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
+  public static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
     Map<ExecutionKey, ExecutionWrite> byRun = new LinkedHashMap<>();
     for (ExecutionWrite w : writes) {
       byRun.merge(w.row().key(), w, ExecutionWriter::merge);

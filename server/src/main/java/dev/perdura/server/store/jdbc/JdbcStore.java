@@ -160,10 +160,8 @@ public abstract class JdbcStore implements Store {
           }
         }
         try (Statement s = c.connection().createStatement()) {
-          for (String statement : migrationText(name).split(";")) {
-            if (!statement.isBlank()) {
-              s.execute(statement);
-            }
+          for (String statement : statements(migrationText(name))) {
+            s.execute(statement);
           }
         }
         try (PreparedStatement insert = c.connection().prepareStatement("INSERT INTO schema_version VALUES (?, ?, ?)")) {
@@ -179,6 +177,27 @@ public abstract class JdbcStore implements Store {
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
       }
     }
+  }
+
+  /**
+   * A migration's statements: split at semicolons, except inside a dollar-quoted body (a
+   * PostgreSQL function's), which runs as one statement with its own.
+   */
+  static List<String> statements(String migration) {
+    List<String> statements = new ArrayList<>();
+    boolean inBody = false;
+    int start = 0;
+    for (int i = 0; i < migration.length(); i++) {
+      if (migration.startsWith("$$", i)) {
+        inBody = !inBody;
+        i++;
+      } else if (migration.charAt(i) == ';' && !inBody) {
+        statements.add(migration.substring(start, i));
+        start = i + 1;
+      }
+    }
+    statements.add(migration.substring(start));
+    return statements.stream().filter(statement -> !statement.isBlank()).toList();
   }
 
   private String migrationText(String name) {
@@ -364,10 +383,7 @@ public abstract class JdbcStore implements Store {
     if (writes.isEmpty()) {
       return;
     }
-    write("commit " + writes.size() + " changes", c -> {
-      ExecutionWriter.write(c, writes, this::nextRunSeq);
-      return null;
-    });
+    writeCommit(List.of(), writes);
   }
 
   /**
@@ -405,8 +421,24 @@ public abstract class JdbcStore implements Store {
         leases.add(pending.lease());
       }
     }
-    write("commit " + writes.size() + " changes of " + leases.size() + " shards", c -> {
-      checkFences(c, leases);
+    writeCommit(leases, writes);
+  }
+
+  /**
+   * Writes one transaction: the lease check (when {@code leases} is not empty, see {@link
+   * #checkFences}), then the writes' statements ({@link ExecutionWriter}). A store that can send
+   * all of it as one message overrides this (PostgreSQL).
+   *
+   * @throws ConcurrentUpdateException a write's expected version did not match; nothing applied
+   * @throws dev.perdura.server.store.LeaseLostException a lease moved on; nothing applied
+   */
+  protected void writeCommit(List<Lease> leases, List<ExecutionWrite> writes) {
+    String what = leases.isEmpty() ? "commit " + writes.size() + " changes"
+        : "commit " + writes.size() + " changes of " + leases.size() + " shards";
+    write(what, c -> {
+      if (!leases.isEmpty()) {
+        checkFences(c, leases);
+      }
       ExecutionWriter.write(c, writes, this::nextRunSeq);
       return null;
     });
@@ -419,7 +451,7 @@ public abstract class JdbcStore implements Store {
    * store (another server on the same database, or this one after its clock went back) may give the
    * same number, rarely, and reads tell such runs apart by their keys.
    */
-  private long nextRunSeq() {
+  protected final long nextRunSeq() {
     long now = System.currentTimeMillis() << 10;
     return lastRunSeq.accumulateAndGet(now, (last, clock) -> Math.max(last + 1, clock));
   }

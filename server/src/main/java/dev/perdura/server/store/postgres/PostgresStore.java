@@ -3,6 +3,7 @@ package dev.perdura.server.store.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.perdura.server.Storage;
+import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.LeaseLostException;
 import dev.perdura.server.store.StoreException;
@@ -15,6 +16,8 @@ import java.util.Optional;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The store on PostgreSQL, for running several server nodes on one database. Connections come
@@ -28,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class PostgresStore extends JdbcStore {
+  private static final Logger log = LoggerFactory.getLogger(PostgresStore.class);
   /** Any fixed number: the advisory lock that serializes schema migrations across nodes. */
   private static final long SCHEMA_LOCK = 0x7065726475726131L;
 
@@ -102,6 +106,32 @@ public final class PostgresStore extends JdbcStore {
     }
   }
 
+  /**
+   * One round trip: the commit goes as one message ({@link PostgresCommit}), its checks inside.
+   * When a check fails, the commit is written again statement by statement, which fails the same
+   * way and says which lease or which run; purges and legacy rows always go that way.
+   */
+  @Override
+  protected void writeCommit(java.util.List<Lease> leases, java.util.List<ExecutionWrite> writes) {
+    if (!PostgresCommit.applies(writes)) {
+      super.writeCommit(leases, writes);
+      return;
+    }
+    try (Connection connection = pool.getConnection();
+        PreparedStatement statement = connection.prepareStatement(PostgresCommit.SQL)) {
+      PostgresCommit.bind(statement, leases, writes, this::nextRunSeq);
+      statement.execute();
+    } catch (SQLException e) {
+      if (!PostgresCommit.LEASE_LOST.equals(e.getSQLState()) && !PostgresCommit.VERSION_MISMATCH.equals(e.getSQLState())) {
+        throw new StoreException("cannot commit " + writes.size() + " changes: " + e.getMessage(), e);
+      }
+      // Versions and leases only move on, so this fails too, naming the lease or the run.
+      super.writeCommit(leases, writes);
+      log.warn("a commit of {} changes failed a check sent as one message ({}), then passed it written statement"
+          + " by statement; it is written", writes.size(), e.getMessage());
+    }
+  }
+
   @Override
   protected String dialect() {
     return "postgres";
@@ -117,7 +147,7 @@ public final class PostgresStore extends JdbcStore {
   @Override
   protected java.util.List<String> migrations() {
     return java.util.List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql",
-        "V4__tasks_and_timers_in_state.sql", "V5__history_by_run_seq.sql");
+        "V4__tasks_and_timers_in_state.sql", "V5__history_by_run_seq.sql", "V6__commit_checks.sql");
   }
 
   // ---- leases: which server of several is active ----------------------------------------------
