@@ -7,30 +7,31 @@ import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.VisibilityRow;
 import dev.perdura.server.store.jdbc.EventBatches;
 import dev.perdura.server.store.jdbc.ExecutionWriter;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * A commit sent to PostgreSQL as one message: the lease check and one statement per kind of write
- * (new rows, updates, narrow updates, current-run pointers, history batches), each carrying all of
- * its rows as arrays ({@code unnest}), in one prepared multi-statement query with one Sync. Run with
- * autocommit on, the statements form one implicit transaction that commits at the Sync, so a commit
- * is one round trip instead of one per statement kind plus the check and {@code COMMIT}.
+ * A commit sent to PostgreSQL as one statement, one round trip: {@code SELECT perdura_commit(...)}
+ * (migration V6), given the lease check and each kind of write (new rows, updates, narrow updates,
+ * current-run pointers, history batches) as arrays, one per column. The function locks the leases,
+ * then writes row by row in the order a transaction of single statements would, each statement
+ * inside planned once per connection; a failed check raises {@link #LEASE_LOST} or {@link
+ * #VERSION_MISMATCH} naming the lease or the run, and the statement, autocommitted, lands nothing.
  *
- * <p>The checks are inside the message: each statement counts the rows it locked, inserted or
- * updated and passes the count to {@code perdura_require} (migration V6), which raises {@link
- * #LEASE_LOST} or {@link #VERSION_MISMATCH} when it is short; the error aborts the whole
- * transaction. Those codes say only that some lease or some row failed, not which:
- * {@code PostgresStore} then writes the commit again statement by statement, which fails the
- * same way and names it.
+ * <p>Sent instead as one message of several statements, each unnesting its arrays, a commit cost
+ * PostgreSQL more than the seven round trips it saved: planned with the arrays' values, the
+ * statements were planned again on every commit, and with their plans cached, the backend grew and
+ * shrank its heap on every message (docs/performance.md).
  *
- * <p>Not for writes holding a purge or deleting legacy task and timer rows (see
- * {@link #applies}): those go statement by statement ({@link ExecutionWriter}).
+ * <p>Not for writes holding a purge or deleting legacy task and timer rows (see {@link #applies}):
+ * those go statement by statement ({@link ExecutionWriter}).
  */
 final class PostgresCommit {
   /** SQLSTATE raised when a lease of the commit is not held at its version. */
@@ -38,55 +39,9 @@ final class PostgresCommit {
   /** SQLSTATE raised when a new row already existed or an updated one was not at its expected version. */
   static final String VERSION_MISMATCH = "PDVER";
 
-  private static final String LEASES = "SELECT perdura_require(count(*) = ?, '" + LEASE_LOST + "', 'a lease is no longer held')"
-      + " FROM (SELECT 1 FROM cluster_leases l"
-      + " JOIN unnest(?::text[], ?::text[], ?::bigint[]) AS r (name, owner, version)"
-      + " ON l.name = r.name AND l.owner = r.owner AND l.version = r.version"
-      // Share locks, taken in name order (see PostgresStore.checkFences).
-      + " ORDER BY l.name FOR SHARE OF l) AS held";
+  private static final int PARAMETERS = 54;
 
-  private static final String INSERTS = "WITH w AS (INSERT INTO executions (namespace, workflow_id, run_id, version,"
-      + " state, workflow_type, task_queue, status, start_time, close_time, execution_time, history_length,"
-      + " first_run_id, memo, search_attributes, pending, run_seq)"
-      + " SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bytea[], ?::text[], ?::text[],"
-      + " ?::int[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::bytea[], ?::int[],"
-      + " ?::bigint[]) ON CONFLICT DO NOTHING RETURNING 1)"
-      + " SELECT perdura_require(count(*) = ?, '" + VERSION_MISMATCH + "', 'an execution already exists') FROM w";
-
-  private static final String UPDATES = "WITH w AS (UPDATE executions e SET version = u.version, state = u.state,"
-      + " workflow_type = u.workflow_type, task_queue = u.task_queue, status = u.status, start_time = u.start_time,"
-      + " close_time = u.close_time, execution_time = u.execution_time, history_length = u.history_length,"
-      + " first_run_id = u.first_run_id, memo = u.memo, search_attributes = u.search_attributes, pending = u.pending"
-      + " FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bytea[], ?::text[], ?::text[],"
-      + " ?::int[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::bytea[], ?::int[])"
-      + " AS u (namespace, workflow_id, run_id, expected, version, state, workflow_type, task_queue, status,"
-      + " start_time, close_time, execution_time, history_length, first_run_id, memo, search_attributes, pending)"
-      + " WHERE e.namespace = u.namespace AND e.workflow_id = u.workflow_id AND e.run_id = u.run_id"
-      + " AND e.version = u.expected RETURNING 1)"
-      + " SELECT perdura_require(count(*) = ?, '" + VERSION_MISMATCH + "', 'an execution moved past its version') FROM w";
-
-  /** Leaves the other columns, and the indexes over them, untouched. */
-  private static final String NARROW_UPDATES = "WITH w AS (UPDATE executions e SET version = u.version,"
-      + " state = u.state, status = u.status, history_length = u.history_length"
-      + " FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bytea[], ?::int[], ?::bigint[])"
-      + " AS u (namespace, workflow_id, run_id, expected, version, state, status, history_length)"
-      + " WHERE e.namespace = u.namespace AND e.workflow_id = u.workflow_id AND e.run_id = u.run_id"
-      + " AND e.version = u.expected RETURNING 1)"
-      + " SELECT perdura_require(count(*) = ?, '" + VERSION_MISMATCH + "', 'an execution moved past its version') FROM w";
-
-  private static final String MAKE_CURRENT = "INSERT INTO current_executions"
-      + " SELECT * FROM unnest(?::text[], ?::text[], ?::text[])"
-      + " ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id";
-
-  private static final String HISTORY = "INSERT INTO history_batches"
-      + " (namespace, workflow_id, run_id, first_event_id, last_event_id, data, run_seq)"
-      + " SELECT u.*, (SELECT e.run_seq FROM executions e"
-      + " WHERE e.namespace = u.namespace AND e.workflow_id = u.workflow_id AND e.run_id = u.run_id)"
-      + " FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bytea[])"
-      + " AS u (namespace, workflow_id, run_id, first_event_id, last_event_id, data)";
-
-  /** The whole commit, one text: the driver prepares it once per connection and sends it with one Sync. */
-  static final String SQL = String.join(";\n", LEASES, INSERTS, UPDATES, NARROW_UPDATES, MAKE_CURRENT, HISTORY);
+  static final String SQL = "SELECT perdura_commit(" + String.join(", ", java.util.Collections.nCopies(PARAMETERS, "?")) + ")";
 
   private PostgresCommit() {}
 
@@ -101,13 +56,14 @@ final class PostgresCommit {
   }
 
   /**
-   * Binds the commit to {@code statement} (prepared from {@link #SQL}); the caller executes it with
-   * autocommit on.
+   * The commit as one statement on {@code connection}, bound and ready to execute with autocommit
+   * on; the caller closes it. The driver keeps the server-side statement per connection, so
+   * preparing it again costs nothing.
    *
    * @throws dev.perdura.server.store.ConcurrentUpdateException two writes of one run disagree on its version
    */
-  static void bind(PreparedStatement statement, List<Lease> leases, List<ExecutionWrite> writes, LongSupplier runSeq)
-      throws SQLException {
+  static PreparedStatement prepare(Connection connection, List<Lease> leases, List<ExecutionWrite> writes,
+      LongSupplier runSeq) throws SQLException {
     List<ExecutionWrite> merged = ExecutionWriter.mergeByRun(writes);
     List<ExecutionWrite> inserts = new ArrayList<>();
     List<ExecutionWrite> updates = new ArrayList<>();
@@ -125,16 +81,27 @@ final class PostgresCommit {
         withEvents.add(w);
       }
     }
-    // Small methods, one per statement: the JIT compiles them early and once.
-    int next = bindLeases(statement, 1, leases);
-    next = bindInserts(statement, next, inserts, runSeq);
-    next = bindUpdates(statement, next, updates);
-    next = bindNarrowUpdates(statement, next, narrowUpdates);
-    next = bindCurrent(statement, next, writes);
-    bindHistory(statement, next, withEvents);
+    PreparedStatement statement = connection.prepareStatement(SQL);
+    try {
+      // Small methods, one per kind: the JIT compiles them early and once.
+      int next = bindLeases(statement, 1, leases);
+      next = bindInserts(statement, next, inserts, runSeq);
+      next = bindUpdates(statement, next, updates);
+      next = bindNarrowUpdates(statement, next, narrowUpdates);
+      next = bindCurrent(statement, next, currentPointers(writes));
+      next = bindHistory(statement, next, withEvents);
+      if (next != PARAMETERS + 1) {
+        throw new IllegalStateException("bound " + (next - 1) + " parameters of " + PARAMETERS);
+      }
+      return statement;
+    } catch (SQLException | RuntimeException e) {
+      statement.close();
+      throw e;
+    }
   }
 
-  private static int bindLeases(PreparedStatement q, int at, List<Lease> leases) throws SQLException {
+  private static int bindLeases(PreparedStatement q, int at, List<Lease> unordered) throws SQLException {
+    List<Lease> leases = unordered.stream().sorted(Comparator.comparing(Lease::name)).toList();
     int n = leases.size();
     String[] names = new String[n];
     String[] owners = new String[n];
@@ -145,11 +112,10 @@ final class PostgresCommit {
       owners[i] = lease.owner();
       versions[i] = lease.version();
     }
-    q.setLong(at, n);
-    q.setObject(at + 1, names);
-    q.setObject(at + 2, owners);
-    q.setObject(at + 3, versions);
-    return at + 4;
+    q.setObject(at, names);
+    q.setObject(at + 1, owners);
+    q.setObject(at + 2, versions);
+    return at + 3;
   }
 
   /** Columns every full row has, new or updated. */
@@ -223,8 +189,7 @@ final class PostgresCommit {
     q.setObject(next + 1, rows.states());
     next = rows.bindVisibility(q, next + 2);
     q.setObject(next, runSeqs);
-    q.setLong(next + 1, inserts.size());
-    return next + 2;
+    return next + 1;
   }
 
   private static int bindUpdates(PreparedStatement q, int at, List<ExecutionWrite> updates) throws SQLException {
@@ -233,9 +198,7 @@ final class PostgresCommit {
     q.setObject(next, rows.expected());
     q.setObject(next + 1, rows.versions());
     q.setObject(next + 2, rows.states());
-    next = rows.bindVisibility(q, next + 3);
-    q.setLong(next, updates.size());
-    return next + 1;
+    return rows.bindVisibility(q, next + 3);
   }
 
   private static int bindNarrowUpdates(PreparedStatement q, int at, List<ExecutionWrite> updates) throws SQLException {
@@ -264,15 +227,14 @@ final class PostgresCommit {
     for (int i = 0; i < columns.length; i++) {
       q.setObject(at + i, columns[i]);
     }
-    q.setLong(at + columns.length, n);
-    return at + columns.length + 1;
+    return at + columns.length;
   }
 
   /**
    * One pointer per workflow id, the last write's: one statement cannot set a row twice, and the
    * later run is where statement-by-statement writing would leave it.
    */
-  private static int bindCurrent(PreparedStatement q, int at, List<ExecutionWrite> writes) throws SQLException {
+  private static List<ExecutionKey> currentPointers(List<ExecutionWrite> writes) {
     Map<String, ExecutionKey> byWorkflow = new LinkedHashMap<>();
     for (ExecutionWrite w : writes) {
       if (w.makeCurrent()) {
@@ -280,16 +242,19 @@ final class PostgresCommit {
         byWorkflow.put(key.namespace() + '\u0000' + key.workflowId(), key);
       }
     }
-    int n = byWorkflow.size();
+    return List.copyOf(byWorkflow.values());
+  }
+
+  private static int bindCurrent(PreparedStatement q, int at, List<ExecutionKey> keys) throws SQLException {
+    int n = keys.size();
     String[] namespaces = new String[n];
     String[] workflowIds = new String[n];
     String[] runIds = new String[n];
-    int i = 0;
-    for (ExecutionKey key : byWorkflow.values()) {
+    for (int i = 0; i < n; i++) {
+      ExecutionKey key = keys.get(i);
       namespaces[i] = key.namespace();
       workflowIds[i] = key.workflowId();
       runIds[i] = key.runId();
-      i++;
     }
     q.setObject(at, namespaces);
     q.setObject(at + 1, workflowIds);
@@ -297,7 +262,7 @@ final class PostgresCommit {
     return at + 3;
   }
 
-  private static void bindHistory(PreparedStatement q, int at, List<ExecutionWrite> withEvents) throws SQLException {
+  private static int bindHistory(PreparedStatement q, int at, List<ExecutionWrite> withEvents) throws SQLException {
     int n = withEvents.size();
     String[] namespaces = new String[n];
     String[] workflowIds = new String[n];
@@ -319,5 +284,6 @@ final class PostgresCommit {
     for (int i = 0; i < columns.length; i++) {
       q.setObject(at + i, columns[i]);
     }
+    return at + columns.length;
   }
 }

@@ -3,6 +3,7 @@ package dev.perdura.server.store.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.perdura.server.Storage;
+import dev.perdura.server.store.ConcurrentUpdateException;
 import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Lease;
 import dev.perdura.server.store.LeaseLostException;
@@ -16,8 +17,7 @@ import java.util.Optional;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.postgresql.util.PSQLException;
 
 /**
  * The store on PostgreSQL, for running several server nodes on one database. Connections come
@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class PostgresStore extends JdbcStore {
-  private static final Logger log = LoggerFactory.getLogger(PostgresStore.class);
   /** Any fixed number: the advisory lock that serializes schema migrations across nodes. */
   private static final long SCHEMA_LOCK = 0x7065726475726131L;
 
@@ -107,9 +106,8 @@ public final class PostgresStore extends JdbcStore {
   }
 
   /**
-   * One round trip: the commit goes as one message ({@link PostgresCommit}), its checks inside.
-   * When a check fails, the commit is written again statement by statement, which fails the same
-   * way and says which lease or which run; purges and legacy rows always go that way.
+   * One round trip: the commit goes as one statement ({@link PostgresCommit}), its checks inside;
+   * purges and legacy rows go statement by statement.
    */
   @Override
   protected void writeCommit(java.util.List<Lease> leases, java.util.List<ExecutionWrite> writes) {
@@ -118,17 +116,18 @@ public final class PostgresStore extends JdbcStore {
       return;
     }
     try (Connection connection = pool.getConnection();
-        PreparedStatement statement = connection.prepareStatement(PostgresCommit.SQL)) {
-      PostgresCommit.bind(statement, leases, writes, this::nextRunSeq);
+        PreparedStatement statement = PostgresCommit.prepare(connection, leases, writes, this::nextRunSeq)) {
       statement.execute();
     } catch (SQLException e) {
-      if (!PostgresCommit.LEASE_LOST.equals(e.getSQLState()) && !PostgresCommit.VERSION_MISMATCH.equals(e.getSQLState())) {
-        throw new StoreException("cannot commit " + writes.size() + " changes: " + e.getMessage(), e);
+      String reason = e instanceof PSQLException p && p.getServerErrorMessage() != null
+          ? p.getServerErrorMessage().getMessage() : e.getMessage();
+      if (PostgresCommit.LEASE_LOST.equals(e.getSQLState())) {
+        throw new LeaseLostException(reason);
       }
-      // Versions and leases only move on, so this fails too, naming the lease or the run.
-      super.writeCommit(leases, writes);
-      log.warn("a commit of {} changes failed a check sent as one message ({}), then passed it written statement"
-          + " by statement; it is written", writes.size(), e.getMessage());
+      if (PostgresCommit.VERSION_MISMATCH.equals(e.getSQLState())) {
+        throw new ConcurrentUpdateException(reason);
+      }
+      throw new StoreException("cannot commit " + writes.size() + " changes: " + e.getMessage(), e);
     }
   }
 

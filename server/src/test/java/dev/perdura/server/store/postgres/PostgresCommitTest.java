@@ -22,9 +22,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The commit sent as one message, run on its own against PostgreSQL: what it writes, and that a
- * failed check inside it lands nothing of the commit (the store's fallback, which names the
- * failing write, is covered by the store contract and lease tests).
+ * The commit sent as one statement, run on its own against PostgreSQL: what it writes, and that a
+ * failed check inside it names the run or lease and lands nothing of the commit.
  */
 class PostgresCommitTest {
   private Storage.Postgres database;
@@ -60,8 +59,7 @@ class PostgresCommitTest {
   }
 
   private void send(List<Lease> leases, List<ExecutionWrite> writes) throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(PostgresCommit.SQL)) {
-      PostgresCommit.bind(statement, leases, writes, runSeq::incrementAndGet);
+    try (PreparedStatement statement = PostgresCommit.prepare(connection, leases, writes, runSeq::incrementAndGet)) {
       statement.execute();
     }
   }
@@ -108,11 +106,13 @@ class PostgresCommitTest {
     ExecutionWrite stale = new ExecutionWrite(row(a, 6, "lost", 1), 5, false, events(3, 3), false, false);
     assertThatThrownBy(() -> send(List.of(), List.of(create(b), stale)))
         .isInstanceOfSatisfying(SQLException.class,
-            e -> assertThat(e.getSQLState()).isEqualTo(PostgresCommit.VERSION_MISMATCH));
+            e -> assertThat(e.getSQLState()).isEqualTo(PostgresCommit.VERSION_MISMATCH))
+        .hasMessageContaining("ns/order-1/run-a is no longer at version 5");
     assertThatThrownBy(() -> send(List.of(), List.of(create(b), create(a))))
         .as("a new run that exists already")
         .isInstanceOfSatisfying(SQLException.class,
-            e -> assertThat(e.getSQLState()).isEqualTo(PostgresCommit.VERSION_MISMATCH));
+            e -> assertThat(e.getSQLState()).isEqualTo(PostgresCommit.VERSION_MISMATCH))
+        .hasMessageContaining("ns/order-1/run-a already exists");
 
     assertThat(store.findExecution(b)).isEmpty();
     assertThat(store.findCurrentRunId("ns", "order-2")).isEmpty();
@@ -128,7 +128,8 @@ class PostgresCommitTest {
     ExecutionKey a = new ExecutionKey("ns", "order-1", "run-a");
 
     assertThatThrownBy(() -> send(List.of(held, lost), List.of(create(a))))
-        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo(PostgresCommit.LEASE_LOST));
+        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo(PostgresCommit.LEASE_LOST))
+        .hasMessageContaining("lease shard-2 (version " + lost.version() + ")");
     assertThat(store.findExecution(a)).isEmpty();
 
     send(List.of(held), List.of(create(a)));
