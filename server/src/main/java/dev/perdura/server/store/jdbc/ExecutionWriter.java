@@ -25,9 +25,8 @@ import java.util.function.LongSupplier;
  * <p>A commit holding a purge (retention) runs its writes one at a time, in their order: a purge
  * deletes rows the other statements of the same run or workflow id would otherwise touch.
  *
- * <p>PostgreSQL sends the same writes as one message instead, checks included
- * ({@code store.postgres.PostgresCommit}); this remains its way for purges and legacy rows, and for
- * telling which write of a failed commit failed.
+ * <p>PostgreSQL sends the same writes as one statement instead, checks included
+ * ({@code store.postgres.PostgresCommit}); this remains its way for purges and legacy rows.
  */
 public final class ExecutionWriter {
   static final String EXECUTION_COLUMNS =
@@ -73,22 +72,15 @@ public final class ExecutionWriter {
   private static void writeBatched(Session c, List<ExecutionWrite> writes, LongSupplier runSeq) throws SQLException {
     // Small methods per statement: a single large one took the JIT compiler seconds to compile,
     // again and again, long after the server had warmed up.
-    List<ExecutionWrite> inserts = new ArrayList<>();
-    List<ExecutionWrite> updates = new ArrayList<>();
-    List<ExecutionWrite> narrowUpdates = new ArrayList<>();
-    List<ExecutionWrite> merged = mergeByRun(writes);
-    for (ExecutionWrite w : merged) {
-      if (w.expectedVersion() == 0) {
-        inserts.add(w);
-      } else if (w.stateOnly()) {
-        narrowUpdates.add(w);
-      } else {
-        updates.add(w);
-      }
+    ByKind byKind = ByKind.of(writes);
+    for (ExecutionWrite w : byKind.merged()) {
       if (w.deleteLegacyRows()) {
         deleteRunRows(c, w.row().key(), List.of("tasks", "timers"));
       }
     }
+    List<ExecutionWrite> inserts = byKind.inserts();
+    List<ExecutionWrite> updates = byKind.updates();
+    List<ExecutionWrite> narrowUpdates = byKind.narrowUpdates();
     if (!inserts.isEmpty()) {
       requireOneRowEach(batch(c, INSERT, inserts, (q, w) -> bindInsert(q, w, runSeq.getAsLong())), inserts);
     }
@@ -103,9 +95,36 @@ public final class ExecutionWriter {
     if (!madeCurrent.isEmpty()) {
       batch(c, MAKE_CURRENT, madeCurrent, (q, w) -> bindKey(q, 1, w.row().key()));
     }
-    List<ExecutionWrite> withEvents = merged.stream().filter(w -> !w.events().isEmpty()).toList();
-    if (!withEvents.isEmpty()) {
-      batch(c, INSERT_EVENTS, withEvents, ExecutionWriter::bindEvents);
+    if (!byKind.withEvents().isEmpty()) {
+      batch(c, INSERT_EVENTS, byKind.withEvents(), ExecutionWriter::bindEvents);
+    }
+  }
+
+  /**
+   * A commit's writes merged per run ({@link #mergeByRun}), then sorted by the statement each
+   * needs: a new row, a full update or a narrow one; and those that append events.
+   */
+  public record ByKind(List<ExecutionWrite> merged, List<ExecutionWrite> inserts, List<ExecutionWrite> updates,
+      List<ExecutionWrite> narrowUpdates, List<ExecutionWrite> withEvents) {
+    /**
+     * @throws ConcurrentUpdateException two writes of one run disagree on its version
+     */
+    public static ByKind of(List<ExecutionWrite> writes) {
+      List<ExecutionWrite> merged = mergeByRun(writes);
+      ByKind byKind = new ByKind(merged, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      for (ExecutionWrite w : merged) {
+        if (w.expectedVersion() == 0) {
+          byKind.inserts.add(w);
+        } else if (w.stateOnly()) {
+          byKind.narrowUpdates.add(w);
+        } else {
+          byKind.updates.add(w);
+        }
+        if (!w.events().isEmpty()) {
+          byKind.withEvents.add(w);
+        }
+      }
+      return byKind;
     }
   }
 
@@ -189,7 +208,7 @@ public final class ExecutionWriter {
    * One write per run: a run written by several changes of the commit gets its last row, checked
    * against the version its first write read, and the events of all of them in order.
    */
-  public static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
+  private static List<ExecutionWrite> mergeByRun(List<ExecutionWrite> writes) {
     Map<ExecutionKey, ExecutionWrite> byRun = new LinkedHashMap<>();
     for (ExecutionWrite w : writes) {
       byRun.merge(w.row().key(), w, ExecutionWriter::merge);

@@ -427,7 +427,7 @@ public abstract class JdbcStore implements Store {
   /**
    * Writes one transaction: the lease check (when {@code leases} is not empty, see {@link
    * #checkFences}), then the writes' statements ({@link ExecutionWriter}). A store that can send
-   * all of it as one message overrides this (PostgreSQL).
+   * all of it as one statement overrides this (PostgreSQL).
    *
    * @throws ConcurrentUpdateException a write's expected version did not match; nothing applied
    * @throws dev.perdura.server.store.LeaseLostException a lease moved on; nothing applied

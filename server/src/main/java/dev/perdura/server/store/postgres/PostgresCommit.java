@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,7 @@ final class PostgresCommit {
 
   private static final int PARAMETERS = 54;
 
-  static final String SQL = "SELECT perdura_commit(" + String.join(", ", java.util.Collections.nCopies(PARAMETERS, "?")) + ")";
+  static final String SQL = "SELECT perdura_commit(" + String.join(", ", Collections.nCopies(PARAMETERS, "?")) + ")";
 
   private PostgresCommit() {}
 
@@ -64,32 +65,16 @@ final class PostgresCommit {
    */
   static PreparedStatement prepare(Connection connection, List<Lease> leases, List<ExecutionWrite> writes,
       LongSupplier runSeq) throws SQLException {
-    List<ExecutionWrite> merged = ExecutionWriter.mergeByRun(writes);
-    List<ExecutionWrite> inserts = new ArrayList<>();
-    List<ExecutionWrite> updates = new ArrayList<>();
-    List<ExecutionWrite> narrowUpdates = new ArrayList<>();
-    List<ExecutionWrite> withEvents = new ArrayList<>();
-    for (ExecutionWrite w : merged) {
-      if (w.expectedVersion() == 0) {
-        inserts.add(w);
-      } else if (w.stateOnly()) {
-        narrowUpdates.add(w);
-      } else {
-        updates.add(w);
-      }
-      if (!w.events().isEmpty()) {
-        withEvents.add(w);
-      }
-    }
+    ExecutionWriter.ByKind byKind = ExecutionWriter.ByKind.of(writes);
     PreparedStatement statement = connection.prepareStatement(SQL);
     try {
       // Small methods, one per kind: the JIT compiles them early and once.
       int next = bindLeases(statement, 1, leases);
-      next = bindInserts(statement, next, inserts, runSeq);
-      next = bindUpdates(statement, next, updates);
-      next = bindNarrowUpdates(statement, next, narrowUpdates);
+      next = bindInserts(statement, next, byKind.inserts(), runSeq);
+      next = bindUpdates(statement, next, byKind.updates());
+      next = bindNarrowUpdates(statement, next, byKind.narrowUpdates());
       next = bindCurrent(statement, next, currentPointers(writes));
-      next = bindHistory(statement, next, withEvents);
+      next = bindHistory(statement, next, byKind.withEvents());
       if (next != PARAMETERS + 1) {
         throw new IllegalStateException("bound " + (next - 1) + " parameters of " + PARAMETERS);
       }
@@ -100,6 +85,10 @@ final class PostgresCommit {
     }
   }
 
+  /**
+   * Sorted by name: the function locks them in the order given, so two commits sharing leases never
+   * wait for each other through a renewal queued between them (see {@code PostgresStore.checkFences}).
+   */
   private static int bindLeases(PreparedStatement q, int at, List<Lease> unordered) throws SQLException {
     List<Lease> leases = unordered.stream().sorted(Comparator.comparing(Lease::name)).toList();
     int n = leases.size();
@@ -230,10 +219,7 @@ final class PostgresCommit {
     return at + columns.length;
   }
 
-  /**
-   * One pointer per workflow id, the last write's: one statement cannot set a row twice, and the
-   * later run is where statement-by-statement writing would leave it.
-   */
+  /** One pointer per workflow id, the last write's: where writing them in order would leave it. */
   private static List<ExecutionKey> currentPointers(List<ExecutionWrite> writes) {
     Map<String, ExecutionKey> byWorkflow = new LinkedHashMap<>();
     for (ExecutionWrite w : writes) {
