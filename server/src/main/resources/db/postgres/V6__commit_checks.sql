@@ -1,6 +1,6 @@
 -- A commit in one statement (PostgresCommit): the lease check and every write of the commit, each
 -- kind's rows given as arrays, one row at a time in the order a transaction of single statements
--- would take. Each statement inside is planned once per connection with scalar parameters, a
+-- would take. Each statement inside is planned once per connection with scalar parameters; a
 -- failed check raises PDLSE (a lease no longer held) or PDVER (a row not at the version read, or a
 -- new one that exists), naming it, and the whole commit rolls back.
 CREATE OR REPLACE FUNCTION perdura_commit(

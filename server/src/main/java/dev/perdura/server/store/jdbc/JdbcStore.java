@@ -181,7 +181,7 @@ public abstract class JdbcStore implements Store {
 
   /**
    * A migration's statements: split at semicolons, except inside a dollar-quoted body (a
-   * PostgreSQL function's), which runs as one statement with its own.
+   * PostgreSQL function's), which runs as one statement with its own, and in {@code --} comments.
    */
   static List<String> statements(String migration) {
     List<String> statements = new ArrayList<>();
@@ -191,6 +191,9 @@ public abstract class JdbcStore implements Store {
       if (migration.startsWith("$$", i)) {
         inBody = !inBody;
         i++;
+      } else if (!inBody && migration.startsWith("--", i)) {
+        int end = migration.indexOf('\n', i);
+        i = end < 0 ? migration.length() : end;
       } else if (migration.charAt(i) == ';' && !inBody) {
         statements.add(migration.substring(start, i));
         start = i + 1;

@@ -6,6 +6,18 @@ import org.junit.jupiter.api.Test;
 
 class MigrationStatementsTest {
   @Test
+  void aSemicolonInACommentDoesNotEndAStatement() {
+    String migration = """
+        -- One table; then its index.
+        CREATE TABLE a (x INTEGER); -- done; next
+        CREATE INDEX a_x ON a (x)
+        """;
+    assertThat(JdbcStore.statements(migration)).extracting(String::strip).containsExactly(
+        "-- One table; then its index.\nCREATE TABLE a (x INTEGER)",
+        "-- done; next\nCREATE INDEX a_x ON a (x)");
+  }
+
+  @Test
   void splitsAtSemicolonsOutsideDollarQuotedBodies() {
     String migration = """
         CREATE TABLE a (x INTEGER);
