@@ -13,9 +13,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -73,7 +71,7 @@ final class PostgresCommit {
       next = bindInserts(statement, next, byKind.inserts(), runSeq);
       next = bindUpdates(statement, next, byKind.updates());
       next = bindNarrowUpdates(statement, next, byKind.narrowUpdates());
-      next = bindCurrent(statement, next, currentPointers(writes));
+      next = bindKeys(statement, next, writes.stream().filter(ExecutionWrite::makeCurrent).toList());
       next = bindHistory(statement, next, byKind.withEvents());
       if (next != PARAMETERS + 1) {
         throw new IllegalStateException("bound " + (next - 1) + " parameters of " + PARAMETERS);
@@ -107,23 +105,19 @@ final class PostgresCommit {
     return at + 3;
   }
 
-  /** Columns every full row has, new or updated. */
-  private record Rows(String[] namespaces, String[] workflowIds, String[] runIds, long[] expected, long[] versions,
-      byte[][] states, String[] types, String[] queues, int[] statuses, long[] starts, long[] closes,
+  /** Columns of the rows written, but their keys. */
+  private record Rows(long[] expected, long[] versions, byte[][] states, String[] types, String[] queues, int[] statuses, long[] starts, long[] closes,
       long[] executionTimes, long[] lengths, String[] firstRunIds, byte[][] memos, byte[][] attributes,
       int[] pending) {
     static Rows of(List<ExecutionWrite> writes) {
       int n = writes.size();
-      Rows rows = new Rows(new String[n], new String[n], new String[n], new long[n], new long[n], new byte[n][],
+      Rows rows = new Rows(new long[n], new long[n], new byte[n][],
           new String[n], new String[n], new int[n], new long[n], new long[n], new long[n], new long[n],
           new String[n], new byte[n][], new byte[n][], new int[n]);
       for (int i = 0; i < n; i++) {
         ExecutionWrite w = writes.get(i);
         ExecutionRow row = w.row();
         VisibilityRow v = row.visibility();
-        rows.namespaces[i] = row.key().namespace();
-        rows.workflowIds[i] = row.key().workflowId();
-        rows.runIds[i] = row.key().runId();
         rows.expected[i] = w.expectedVersion();
         rows.versions[i] = row.version();
         rows.states[i] = row.state();
@@ -159,85 +153,14 @@ final class PostgresCommit {
     }
   }
 
-  private static int bindKeys(PreparedStatement q, int at, Rows rows) throws SQLException {
-    q.setObject(at, rows.namespaces());
-    q.setObject(at + 1, rows.workflowIds());
-    q.setObject(at + 2, rows.runIds());
-    return at + 3;
-  }
-
-  private static int bindInserts(PreparedStatement q, int at, List<ExecutionWrite> inserts, LongSupplier runSeq)
-      throws SQLException {
-    Rows rows = Rows.of(inserts);
-    long[] runSeqs = new long[inserts.size()];
-    for (int i = 0; i < runSeqs.length; i++) {
-      runSeqs[i] = runSeq.getAsLong();
-    }
-    int next = bindKeys(q, at, rows);
-    q.setObject(next, rows.versions());
-    q.setObject(next + 1, rows.states());
-    next = rows.bindVisibility(q, next + 2);
-    q.setObject(next, runSeqs);
-    return next + 1;
-  }
-
-  private static int bindUpdates(PreparedStatement q, int at, List<ExecutionWrite> updates) throws SQLException {
-    Rows rows = Rows.of(updates);
-    int next = bindKeys(q, at, rows);
-    q.setObject(next, rows.expected());
-    q.setObject(next + 1, rows.versions());
-    q.setObject(next + 2, rows.states());
-    return rows.bindVisibility(q, next + 3);
-  }
-
-  private static int bindNarrowUpdates(PreparedStatement q, int at, List<ExecutionWrite> updates) throws SQLException {
-    int n = updates.size();
-    String[] namespaces = new String[n];
-    String[] workflowIds = new String[n];
-    String[] runIds = new String[n];
-    long[] expected = new long[n];
-    long[] versions = new long[n];
-    byte[][] states = new byte[n][];
-    int[] statuses = new int[n];
-    long[] lengths = new long[n];
-    for (int i = 0; i < n; i++) {
-      ExecutionWrite w = updates.get(i);
-      ExecutionRow row = w.row();
-      namespaces[i] = row.key().namespace();
-      workflowIds[i] = row.key().workflowId();
-      runIds[i] = row.key().runId();
-      expected[i] = w.expectedVersion();
-      versions[i] = row.version();
-      states[i] = row.state();
-      statuses[i] = row.visibility().status();
-      lengths[i] = row.visibility().historyLength();
-    }
-    Object[] columns = {namespaces, workflowIds, runIds, expected, versions, states, statuses, lengths};
-    for (int i = 0; i < columns.length; i++) {
-      q.setObject(at + i, columns[i]);
-    }
-    return at + columns.length;
-  }
-
-  /** One pointer per workflow id, the last write's: where writing them in order would leave it. */
-  private static List<ExecutionKey> currentPointers(List<ExecutionWrite> writes) {
-    Map<String, ExecutionKey> byWorkflow = new LinkedHashMap<>();
-    for (ExecutionWrite w : writes) {
-      if (w.makeCurrent()) {
-        ExecutionKey key = w.row().key();
-        byWorkflow.put(key.namespace() + '\u0000' + key.workflowId(), key);
-      }
-    }
-    return List.copyOf(byWorkflow.values());
-  }
-
-  private static int bindCurrent(PreparedStatement q, int at, List<ExecutionKey> keys) throws SQLException {
-    int n = keys.size();
+  /** The runs' keys as three arrays, from {@code at}. */
+  private static int bindKeys(PreparedStatement q, int at, List<ExecutionWrite> writes) throws SQLException {
+    int n = writes.size();
     String[] namespaces = new String[n];
     String[] workflowIds = new String[n];
     String[] runIds = new String[n];
     for (int i = 0; i < n; i++) {
-      ExecutionKey key = keys.get(i);
+      ExecutionKey key = writes.get(i).row().key();
       namespaces[i] = key.namespace();
       workflowIds[i] = key.workflowId();
       runIds[i] = key.runId();
@@ -248,28 +171,57 @@ final class PostgresCommit {
     return at + 3;
   }
 
+  private static int bindInserts(PreparedStatement q, int at, List<ExecutionWrite> inserts, LongSupplier runSeq)
+      throws SQLException {
+    Rows rows = Rows.of(inserts);
+    long[] runSeqs = new long[inserts.size()];
+    for (int i = 0; i < runSeqs.length; i++) {
+      runSeqs[i] = runSeq.getAsLong();
+    }
+    int next = bindKeys(q, at, inserts);
+    q.setObject(next, rows.versions());
+    q.setObject(next + 1, rows.states());
+    next = rows.bindVisibility(q, next + 2);
+    q.setObject(next, runSeqs);
+    return next + 1;
+  }
+
+  private static int bindUpdates(PreparedStatement q, int at, List<ExecutionWrite> updates) throws SQLException {
+    Rows rows = Rows.of(updates);
+    int next = bindKeys(q, at, updates);
+    q.setObject(next, rows.expected());
+    q.setObject(next + 1, rows.versions());
+    q.setObject(next + 2, rows.states());
+    return rows.bindVisibility(q, next + 3);
+  }
+
+  /** Only the columns a narrow update sets. */
+  private static int bindNarrowUpdates(PreparedStatement q, int at, List<ExecutionWrite> updates) throws SQLException {
+    Rows rows = Rows.of(updates);
+    int next = bindKeys(q, at, updates);
+    q.setObject(next, rows.expected());
+    q.setObject(next + 1, rows.versions());
+    q.setObject(next + 2, rows.states());
+    q.setObject(next + 3, rows.statuses());
+    q.setObject(next + 4, rows.lengths());
+    return next + 5;
+  }
+
   private static int bindHistory(PreparedStatement q, int at, List<ExecutionWrite> withEvents) throws SQLException {
     int n = withEvents.size();
-    String[] namespaces = new String[n];
-    String[] workflowIds = new String[n];
-    String[] runIds = new String[n];
     long[] firsts = new long[n];
     long[] lasts = new long[n];
     byte[][] data = new byte[n][];
     for (int i = 0; i < n; i++) {
       ExecutionWrite w = withEvents.get(i);
-      ExecutionKey key = w.row().key();
-      namespaces[i] = key.namespace();
-      workflowIds[i] = key.workflowId();
-      runIds[i] = key.runId();
       firsts[i] = w.events().getFirst().eventId();
       lasts[i] = w.events().getLast().eventId();
       data[i] = EventBatches.encode(w.events());
     }
-    Object[] columns = {namespaces, workflowIds, runIds, firsts, lasts, data};
-    for (int i = 0; i < columns.length; i++) {
-      q.setObject(at + i, columns[i]);
-    }
-    return at + columns.length;
+    int next = bindKeys(q, at, withEvents);
+    q.setObject(next, firsts);
+    q.setObject(next + 1, lasts);
+    q.setObject(next + 2, data);
+    return next + 3;
   }
 }
