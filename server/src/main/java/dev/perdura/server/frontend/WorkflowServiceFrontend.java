@@ -14,6 +14,7 @@ import dev.perdura.server.history.WorkflowStarts;
 import dev.perdura.server.matching.Dispatch;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.matching.PollReservation;
+import dev.perdura.server.matching.TaskQueueDispatcher;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.NamespaceRecord;
@@ -38,6 +39,7 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.namespace.v1.NamespaceConfig;
 import io.temporal.api.namespace.v1.NamespaceInfo;
 import io.temporal.api.query.v1.WorkflowQueryResult;
+import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.enums.v1.QueryResultType;
 import io.temporal.api.enums.v1.QueryRejectCondition;
 import io.temporal.api.query.v1.QueryRejected;
@@ -51,6 +53,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -392,86 +395,178 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   @Override
   public void getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest r,
       StreamObserver<GetWorkflowExecutionHistoryResponse> observer) {
-    unary(observer, () -> {
-      namespaces.require(r.getNamespace());
-      requireExecution("execution", r.hasExecution(), r.getExecution());
-      ExecutionKey key = history.resolve(r.getNamespace(), r.getExecution());
-      long from = 1;
-      // A bounded token (a workflow task's history, in pages) ends at its last event and never waits.
-      long upTo = 0;
-      if (!r.getNextPageToken().isEmpty()) {
-        HistoryPageToken token = HistoryPageToken.decode(r.getNextPageToken().toByteArray(), key.runId());
-        from = token.nextEventId();
-        upTo = token.lastEventId();
+    if (!awaitCloseWithoutThread(r, observer)) {
+      unary(observer, () -> readHistory(r));
+    }
+  }
+
+  /**
+   * A client waiting for a run's outcome (wait_new_event with the close-event filter and no page
+   * token: how the official SDKs wait for a workflow's result) of a run held in memory waits
+   * without a thread: its wait is registered from the network thread, and whichever thread writes
+   * the run's close answers it with the close event, from memory. Everything else, and every case
+   * this does not settle from memory (a run not held, a retried run to follow, a shard that stopped),
+   * goes to {@link #readHistory} on a virtual thread. False when the call is left to the caller to
+   * hand over that way.
+   */
+  private boolean awaitCloseWithoutThread(GetWorkflowExecutionHistoryRequest r,
+      StreamObserver<GetWorkflowExecutionHistoryResponse> observer) {
+    if (!r.getWaitNewEvent() || !r.getNextPageToken().isEmpty()
+        || r.getHistoryEventFilterType() != HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
+        || !r.hasExecution() || r.getExecution().getWorkflowId().isEmpty()
+        || !namespaces.isCached(r.getNamespace())) {
+      return false;
+    }
+    Optional<ExecutionKey> resolved = history.resolveInMemory(r.getNamespace(), r.getExecution());
+    if (resolved.isEmpty()) {
+      return false;
+    }
+    ExecutionKey key = resolved.get();
+    Optional<HistoryService.RunHead> head = history.headInMemory(key);
+    long wait = remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
+    if (head.isEmpty() || !head.get().running() || wait <= 0) {
+      return false;
+    }
+    CompletableFuture<Void> closed = history.nextChange(key, head.get().lastEventId(), true);
+    // Registered, then read again: a close between the first read and the registration is not missed.
+    Optional<HistoryService.RunHead> again = history.headInMemory(key);
+    if (again.isEmpty() || !again.get().running()) {
+      history.stopWaiting(key, closed);
+      return false;
+    }
+    Context call = Context.current();
+    Context.CancellationListener onCancel = ctx -> closed.cancel(false);
+    call.addListener(onCancel, Runnable::run);
+    closed.orTimeout(wait, TimeUnit.MILLISECONDS).whenComplete((ignored, failure) -> {
+      call.removeListener(onCancel);
+      history.stopWaiting(key, closed);
+      if (failure instanceof java.util.concurrent.CancellationException) {
+        return; // the caller left
       }
-      boolean waitNewEvent = r.getWaitNewEvent() && upTo == 0;
-      int pageSize = r.getMaximumPageSize() <= 0 ? 1000 : Math.min(r.getMaximumPageSize(), 1000);
-      if (upTo > 0) {
-        pageSize = (int) Math.max(0, Math.min(pageSize, upTo - from + 1));
-      }
-      long waitUntil = System.currentTimeMillis() + remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
-      boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
-      // Registered only once an answer needs a wait, then the run is read again: a change between
-      // the read and the registration is not missed, and a run found closed costs no registration.
-      CompletableFuture<Void> change = null;
       try {
-        while (true) {
-          HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
-          boolean running = head.running();
-          long last = head.lastEventId();
-          GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
-          if (closeOnly) {
-            if (!running) {
-              List<HistoryEvent> close = history.readEvents(key, last, 1);
-              String retriedAs = close.isEmpty() ? "" : retryRunId(close.get(0));
-              // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
-              if (r.getExecution().getRunId().isEmpty() && !retriedAs.isEmpty() && waitNewEvent) {
-                if (change != null) {
-                  history.stopWaiting(key, change);
-                  change = null;
-                }
-                key = new ExecutionKey(key.namespace(), key.workflowId(), retriedAs);
-                continue;
-              }
-              return response.setHistory(History.newBuilder().addAllEvents(close)).build();
-            }
-          } else {
-            List<HistoryEvent> events = pageSize == 0 ? List.of() : history.readEvents(key, from, pageSize);
-            if (!events.isEmpty() || !waitNewEvent || !running) {
-              long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
-              response.setHistory(History.newBuilder().addAllEvents(events));
-              boolean more = upTo > 0 ? next <= Math.min(upTo, last) : next <= last || (waitNewEvent && running);
-              if (more) {
-                response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), next, upTo).encode()));
-              }
-              return response.build();
-            }
-          }
-          if (!waitNewEvent) {
-            return response.build();
-          }
-          if (change == null) {
-            change = history.nextChange(key, from - 1, closeOnly);
-            continue;
-          }
-          long wait = waitUntil - System.currentTimeMillis();
-          if (wait <= 0 || !await(change, wait)) {
-            if (!closeOnly) {
-              response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), from, 0).encode()));
-            } else {
-              response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), last + 1, 0).encode()));
-            }
-            return response.build();
-          }
-          // Woken, so no longer registered: read again, and register again only if it must wait on.
-          change = null;
+        Optional<GetWorkflowExecutionHistoryResponse> answer = failure instanceof TimeoutException
+            ? Optional.of(noCloseYet(key, history.headInMemory(key).orElse(again.get()).lastEventId()))
+            : closeFromMemory(r, key);
+        if (answer.isPresent()) {
+          observer.onNext(answer.get());
+          observer.onCompleted();
+        } else {
+          call.run(() -> unary(observer, () -> readHistory(r)));
         }
-      } finally {
-        if (change != null) {
-          history.stopWaiting(key, change);
-        }
+      } catch (RuntimeException e) {
+        log.warn("could not answer a wait for a run's close: namespace={} workflowId={} runId={}",
+            key.namespace(), key.workflowId(), key.runId(), e);
       }
     });
+    return true;
+  }
+
+  /** The close event of a run that closed, from memory; empty when memory cannot settle it. */
+  private Optional<GetWorkflowExecutionHistoryResponse> closeFromMemory(GetWorkflowExecutionHistoryRequest r,
+      ExecutionKey key) {
+    Optional<HistoryService.RunHead> head = history.headInMemory(key);
+    if (head.isEmpty() || head.get().running()) {
+      return Optional.empty();
+    }
+    Optional<List<HistoryEvent>> close = history.eventsInMemory(key, head.get().lastEventId(), 1);
+    if (close.isEmpty() || close.get().isEmpty()) {
+      return Optional.empty();
+    }
+    // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
+    if (r.getExecution().getRunId().isEmpty() && !retryRunId(close.get().get(0)).isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(GetWorkflowExecutionHistoryResponse.newBuilder()
+        .setHistory(History.newBuilder().addAllEvents(close.get()))
+        .build());
+  }
+
+  /** The answer to a wait for a run's close that ended first: come back for the events after {@code last}. */
+  private static GetWorkflowExecutionHistoryResponse noCloseYet(ExecutionKey key, long last) {
+    return GetWorkflowExecutionHistoryResponse.newBuilder()
+        .setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), last + 1, 0).encode()))
+        .build();
+  }
+
+  private GetWorkflowExecutionHistoryResponse readHistory(GetWorkflowExecutionHistoryRequest r) {
+    namespaces.require(r.getNamespace());
+    requireExecution("execution", r.hasExecution(), r.getExecution());
+    ExecutionKey key = history.resolve(r.getNamespace(), r.getExecution());
+    long from = 1;
+    // A bounded token (a workflow task's history, in pages) ends at its last event and never waits.
+    long upTo = 0;
+    if (!r.getNextPageToken().isEmpty()) {
+      HistoryPageToken token = HistoryPageToken.decode(r.getNextPageToken().toByteArray(), key.runId());
+      from = token.nextEventId();
+      upTo = token.lastEventId();
+    }
+    boolean waitNewEvent = r.getWaitNewEvent() && upTo == 0;
+    int pageSize = r.getMaximumPageSize() <= 0 ? 1000 : Math.min(r.getMaximumPageSize(), 1000);
+    if (upTo > 0) {
+      pageSize = (int) Math.max(0, Math.min(pageSize, upTo - from + 1));
+    }
+    long waitUntil = System.currentTimeMillis() + remainingMillis(HISTORY_POLL_WAIT_MILLIS, 1000);
+    boolean closeOnly = r.getHistoryEventFilterType() == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
+    // Registered only once an answer needs a wait, then the run is read again: a change between
+    // the read and the registration is not missed, and a run found closed costs no registration.
+    CompletableFuture<Void> change = null;
+    try {
+      while (true) {
+        HistoryService.RunHead head = history.head(key).orElseThrow(() -> Errors.notFound("workflow execution not found"));
+        boolean running = head.running();
+        long last = head.lastEventId();
+        GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
+        if (closeOnly) {
+          if (!running) {
+            List<HistoryEvent> close = history.readEvents(key, last, 1);
+            String retriedAs = close.isEmpty() ? "" : retryRunId(close.get(0));
+            // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
+            if (r.getExecution().getRunId().isEmpty() && !retriedAs.isEmpty() && waitNewEvent) {
+              if (change != null) {
+                history.stopWaiting(key, change);
+                change = null;
+              }
+              key = new ExecutionKey(key.namespace(), key.workflowId(), retriedAs);
+              continue;
+            }
+            return response.setHistory(History.newBuilder().addAllEvents(close)).build();
+          }
+        } else {
+          List<HistoryEvent> events = pageSize == 0 ? List.of() : history.readEvents(key, from, pageSize);
+          if (!events.isEmpty() || !waitNewEvent || !running) {
+            long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
+            response.setHistory(History.newBuilder().addAllEvents(events));
+            boolean more = upTo > 0 ? next <= Math.min(upTo, last) : next <= last || (waitNewEvent && running);
+            if (more) {
+              response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), next, upTo).encode()));
+            }
+            return response.build();
+          }
+        }
+        if (!waitNewEvent) {
+          return response.build();
+        }
+        if (change == null) {
+          change = history.nextChange(key, from - 1, closeOnly);
+          continue;
+        }
+        long wait = waitUntil - System.currentTimeMillis();
+        if (wait <= 0 || !await(change, wait)) {
+          if (!closeOnly) {
+            response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), from, 0).encode()));
+          } else {
+            return noCloseYet(key, last);
+          }
+          return response.build();
+        }
+        // Woken, so no longer registered: read again, and register again only if it must wait on.
+        change = null;
+      }
+    } finally {
+      if (change != null) {
+        history.stopWaiting(key, change);
+      }
+    }
   }
 
   /** The run that retries the run this event closed, or empty. */
@@ -510,7 +605,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * not delivered (the caller left) goes back into the queue.
    */
   private <T> Optional<T> poll(String namespace, String queue, TaskKind kind, String identity, String workerInstanceKey,
-      java.util.function.BiFunction<TaskRow, String, Optional<T>> deliver) {
+      BiFunction<TaskRow, String, Optional<T>> deliver) {
     var queueId = new Pollers.QueueId(namespace, queue, kind);
     pollers.polled(queueId, identity);
     try {
@@ -526,7 +621,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * response builder instead.
    */
   private <T> Optional<T> pollUntilDeadline(String namespace, String queue, TaskKind kind, String identity,
-      String workerInstanceKey, java.util.function.BiFunction<TaskRow, String, Optional<T>> deliver) {
+      String workerInstanceKey, BiFunction<TaskRow, String, Optional<T>> deliver) {
     long until = System.currentTimeMillis() + remainingMillis(MAX_POLL_WAIT_MILLIS, 1000);
     var dispatcher = matching.queue(namespace, queue, kind);
     String worker = Pollers.key(namespace, workerInstanceKey);
@@ -562,16 +657,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             dispatcher.add(queued.task());
             return Optional.empty();
           }
-          Optional<T> delivered;
-          try {
-            delivered = deliver.apply(queued.task(), poller.requestId());
-          } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
-              // Not started (its shard moving, or a commit failed): the task waits for the next poll.
-              dispatcher.add(queued.task());
-            }
-            throw e;
-          }
+          Optional<T> delivered = deliverQueued(dispatcher, queued.task(), poller.requestId(), deliver);
           if (delivered.isPresent()) {
             return delivered;
           }
@@ -586,6 +672,143 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         }
       }
     }
+  }
+
+  /** Starts a task taken from the queue for a poll; one whose shard could not start it goes back to the queue. */
+  private static <T> Optional<T> deliverQueued(TaskQueueDispatcher dispatcher, TaskRow task, String requestId,
+      BiFunction<TaskRow, String, Optional<T>> deliver) {
+    try {
+      return deliver.apply(task, requestId);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+        // Not started (its shard moving, or a commit failed): the task waits for the next poll.
+        dispatcher.add(task);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * How a poll of one kind starts the tasks it takes: {@code deliver} waits for the start and
+   * builds the response; {@code withoutWaiting} queues the start and returns its future, or nothing
+   * when that task must be started by {@code deliver}; {@code none} answers a poll that got no task.
+   */
+  private record TaskStarts<T>(
+      BiFunction<TaskRow, String, Optional<T>> deliver,
+      BiFunction<TaskRow, String, Optional<CompletableFuture<Optional<HistoryService.StartedTask<T>>>>> withoutWaiting,
+      T none) {}
+
+  private <T> void pollTaskQueue(String namespace, boolean hasQueue, TaskQueue queue, TaskKind kind, String identity,
+      String workerInstanceKey, TaskStarts<T> starts, StreamObserver<T> observer) {
+    if (takeQueuedWithoutThread(namespace, hasQueue, queue, kind, identity, workerInstanceKey, starts, observer)) {
+      return;
+    }
+    unary(observer, () -> {
+      namespaces.require(namespace);
+      Validation.requireTaskQueue("task_queue", hasQueue, queue);
+      return poll(namespace, queue.getName(), kind, identity, workerInstanceKey, starts.deliver()).orElse(starts.none());
+    });
+  }
+
+  /**
+   * A poll that finds a task already waiting in its queue (the usual poll under load, when tasks
+   * wait for workers) takes no thread: the network thread that parsed it takes the task and queues
+   * its start as a change of the run, and the thread that computes the change answers the poll
+   * with a response built from memory. What memory cannot answer (a history the cache no longer
+   * holds), a task that went stale (the poll then waits for another), a task this server does not
+   * start itself, and a shard whose changes come one at a time (a handler that leads the change
+   * itself answers sooner) go to a virtual thread as every other poll does. False when the poll
+   * was left whole to the caller, to hand over that way.
+   */
+  private <T> boolean takeQueuedWithoutThread(String namespace, boolean hasQueue, TaskQueue queue, TaskKind kind,
+      String identity, String workerInstanceKey, TaskStarts<T> starts, StreamObserver<T> observer) {
+    if (!namespaces.isCached(namespace) || Context.current().isCancelled()
+        || pollers.isShutDown(Pollers.key(namespace, workerInstanceKey))) {
+      return false;
+    }
+    try {
+      Validation.requireTaskQueue("task_queue", hasQueue, queue);
+    } catch (StatusRuntimeException invalid) {
+      return false; // answered by the handler, as any invalid request
+    }
+    TaskQueueDispatcher dispatcher = matching.queue(namespace, queue.getName(), kind);
+    Optional<TaskRow> taken = dispatcher.takeQueued();
+    if (taken.isEmpty()) {
+      return false;
+    }
+    TaskRow task = taken.get();
+    var queueId = new Pollers.QueueId(namespace, queue.getName(), kind);
+    pollers.polled(queueId, identity);
+    String requestId = UUID.randomUUID().toString();
+    Context call = Context.current();
+    // On a thread of its own: start the task taken, or wait for another should it be stale.
+    Supplier<T> deliverThenPoll = () -> {
+      try {
+        return deliverQueued(dispatcher, task, requestId, starts.deliver())
+            .or(() -> poll(namespace, queue.getName(), kind, identity, workerInstanceKey, starts.deliver()))
+            .orElse(starts.none());
+      } finally {
+        pollers.polled(queueId, identity);
+      }
+    };
+    Optional<CompletableFuture<Optional<HistoryService.StartedTask<T>>>> started;
+    try {
+      started = history.changesComeOneAtATime(task.execution().namespace(), task.execution().workflowId())
+          ? Optional.empty()
+          : starts.withoutWaiting().apply(task, requestId);
+    } catch (RuntimeException e) {
+      dispatcher.add(task); // not started: the task waits for the next poll
+      pollers.polled(queueId, identity);
+      answerFailure(observer, e);
+      return true;
+    }
+    if (started.isEmpty()) {
+      unary(observer, deliverThenPoll);
+      return true;
+    }
+    started.get().whenComplete((start, failure) -> {
+      try {
+        if (failure != null) {
+          StatusRuntimeException status = HistoryService.failure(failure);
+          if (status.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+            dispatcher.add(task); // not started: the task waits for the next poll
+          } else if (status.getStatus().getCode() == Status.Code.INTERNAL) {
+            log.error("task start failed unexpectedly: namespace={} workflowId={} runId={}",
+                task.execution().namespace(), task.execution().workflowId(), task.execution().runId(), failure);
+          }
+          pollers.polled(queueId, identity);
+          observer.onError(status);
+        } else if (start.isEmpty()) {
+          // The task went stale (its run moved on): this poll waits for another, on a thread.
+          call.run(() -> unary(observer, () -> poll(namespace, queue.getName(), kind, identity, workerInstanceKey,
+              starts.deliver()).orElse(starts.none())));
+        } else {
+          Optional<T> response = start.get().fromMemory().get();
+          if (response.isPresent()) {
+            pollers.polled(queueId, identity);
+            observer.onNext(response.get());
+            observer.onCompleted();
+          } else {
+            call.run(() -> unary(observer, () -> {
+              try {
+                return start.get().build().get();
+              } finally {
+                pollers.polled(queueId, identity);
+              }
+            }));
+          }
+        }
+      } catch (RuntimeException e) {
+        log.error("could not answer a poll: namespace={} workflowId={} runId={}",
+            task.execution().namespace(), task.execution().workflowId(), task.execution().runId(), e);
+        try {
+          observer.onError(Errors.internal("internal error: " + e, e));
+        } catch (RuntimeException alreadyAnswered) {
+          log.debug("poll was answered before it failed", alreadyAnswered);
+        }
+      }
+    });
+    return true;
   }
 
   /** Waits for a claimed poll's task, as long as the history shard may take to record its start. */
@@ -604,13 +827,12 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   @Override
   public void pollWorkflowTaskQueue(PollWorkflowTaskQueueRequest r, StreamObserver<PollWorkflowTaskQueueResponse> observer) {
-    unary(observer, () -> {
-      namespaces.require(r.getNamespace());
-      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
-      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.WORKFLOW, r.getIdentity(), r.getWorkerInstanceKey(),
-          (task, requestId) -> history.startWorkflowTask(task, r.getIdentity(), requestId))
-          .orElse(PollWorkflowTaskQueueResponse.getDefaultInstance());
-    });
+    pollTaskQueue(r.getNamespace(), r.hasTaskQueue(), r.getTaskQueue(), TaskKind.WORKFLOW, r.getIdentity(),
+        r.getWorkerInstanceKey(), new TaskStarts<>(
+            (task, requestId) -> history.startWorkflowTask(task, r.getIdentity(), requestId),
+            (task, requestId) -> history.startWorkflowTaskWithoutWaiting(task, r.getIdentity(), requestId),
+            PollWorkflowTaskQueueResponse.getDefaultInstance()),
+        observer);
   }
 
   private static TaskToken token(ByteString bytes, TaskToken.Kind expected) {
@@ -768,13 +990,12 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   @Override
   public void pollActivityTaskQueue(PollActivityTaskQueueRequest r, StreamObserver<PollActivityTaskQueueResponse> observer) {
-    unary(observer, () -> {
-      namespaces.require(r.getNamespace());
-      Validation.requireTaskQueue("task_queue", r.hasTaskQueue(), r.getTaskQueue());
-      return poll(r.getNamespace(), r.getTaskQueue().getName(), TaskKind.ACTIVITY, r.getIdentity(), r.getWorkerInstanceKey(),
-          (task, requestId) -> history.startActivityTask(task, r.getIdentity(), requestId))
-          .orElse(PollActivityTaskQueueResponse.getDefaultInstance());
-    });
+    pollTaskQueue(r.getNamespace(), r.hasTaskQueue(), r.getTaskQueue(), TaskKind.ACTIVITY, r.getIdentity(),
+        r.getWorkerInstanceKey(), new TaskStarts<>(
+            (task, requestId) -> history.startActivityTask(task, r.getIdentity(), requestId),
+            (task, requestId) -> history.startActivityTaskWithoutWaiting(task, r.getIdentity(), requestId),
+            PollActivityTaskQueueResponse.getDefaultInstance()),
+        observer);
   }
 
   private ActivityRef byToken(String namespace, ByteString bytes) {

@@ -449,7 +449,7 @@ public final class HistoryService implements AutoCloseable {
           case WORKFLOW -> {
             WorkflowTasks.Started started = WorkflowTasks.startQueued(e, task, identity, requestId);
             List<QueryRegistry.PendingQuery> pending = queries.takeWaiting(key);
-            yield () -> workflowTaskResponse(key, started, pending);
+            yield () -> workflowTaskResponse(key, started, pending, false).orElseThrow();
           }
           case ACTIVITY -> {
             Activities.Started started = Activities.startQueued(e, task, identity, requestId);
@@ -515,7 +515,7 @@ public final class HistoryService implements AutoCloseable {
     tasksEager.get(TaskKind.WORKFLOW).increment();
     ExecutionKey key = new ExecutionKey(run.namespace(), run.workflowId(), outcome.response().getRunId());
     return outcome.response().toBuilder()
-        .setEagerWorkflowTask(workflowTaskResponse(key, outcome.eagerTask().get(), List.of()))
+        .setEagerWorkflowTask(workflowTaskResponse(key, outcome.eagerTask().get(), List.of(), false).orElseThrow())
         .build();
   }
 
@@ -607,6 +607,15 @@ public final class HistoryService implements AutoCloseable {
 
   // ---- workflow tasks -----------------------------------------------------------------------
 
+  /**
+   * A task started for a poll by a change that the poll did not wait for: its response, built from
+   * memory when memory holds what it carries ({@link #fromMemory}), else by {@link #build}, which
+   * may read the store and so belongs on a thread that may block.
+   */
+  public record StartedTask<T>(Supplier<Optional<T>> fromMemory, Supplier<T> build) {}
+
+  private record WorkflowTaskStart(WorkflowTasks.Started started, List<QueryRegistry.PendingQuery> queries) {}
+
   /** Starts a dispatched workflow task (or serves a query-only task); empty when it went stale. */
   public Optional<PollWorkflowTaskQueueResponse> startWorkflowTask(TaskRow task, String identity, String requestId) {
     if (!ownsRun(task.execution().namespace(), task.execution().workflowId())) {
@@ -616,27 +625,49 @@ public final class HistoryService implements AutoCloseable {
       return queryTask(task);
     }
     ExecutionKey key = task.execution();
-    record Start(WorkflowTasks.Started started, List<QueryRegistry.PendingQuery> queries) {}
-    Optional<Start> start =
-        change(
-            key.namespace(),
-            key.workflowId(),
-            tx -> {
-              // The start is done again should a crash forget it: the run's next write carries it.
-              tx.mayHoldBack();
-              return WorkflowTasks.start(tx, task, identity, requestId)
-                  .map(s -> new Start(s, queries.takeWaiting(key)));
-            });
-    if (start.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(workflowTaskResponse(key, start.get().started(), start.get().queries()));
+    Optional<WorkflowTaskStart> start =
+        change(key.namespace(), key.workflowId(), tx -> startWorkflowTask(tx, task, identity, requestId));
+    return start.map(s -> workflowTaskResponse(key, s.started(), s.queries(), false).orElseThrow());
   }
 
-  /** What the worker gets for a started workflow task: token, the history it lacks, queries. */
-  private PollWorkflowTaskQueueResponse workflowTaskResponse(
-      ExecutionKey key, WorkflowTasks.Started s, List<QueryRegistry.PendingQuery> queries) {
+  /**
+   * {@link #startWorkflowTask} for a caller that must not wait (a network thread): the returned
+   * future completes on the thread that computed the start, with nothing when the task went stale.
+   * Empty when this task is not started that way (a query-only task, or a run another server
+   * owns): the caller then uses {@link #startWorkflowTask} on a thread that may wait.
+   */
+  public Optional<CompletableFuture<Optional<StartedTask<PollWorkflowTaskQueueResponse>>>> startWorkflowTaskWithoutWaiting(
+      TaskRow task, String identity, String requestId) {
+    if (!ownsRun(task.execution().namespace(), task.execution().workflowId()) || task.scheduledEventId() < 0) {
+      return Optional.empty();
+    }
+    ExecutionKey key = task.execution();
+    return Optional.of(changeThen(key.namespace(), key.workflowId(),
+        tx -> startWorkflowTask(tx, task, identity, requestId),
+        start -> start.map(s -> new StartedTask<>(
+            () -> workflowTaskResponse(key, s.started(), s.queries(), true),
+            () -> workflowTaskResponse(key, s.started(), s.queries(), false).orElseThrow()))));
+  }
+
+  private Optional<WorkflowTaskStart> startWorkflowTask(Tx tx, TaskRow task, String identity, String requestId) {
+    // The start is done again should a crash forget it: the run's next write carries it.
+    tx.mayHoldBack();
+    return WorkflowTasks.start(tx, task, identity, requestId)
+        .map(s -> new WorkflowTaskStart(s, queries.takeWaiting(task.execution())));
+  }
+
+  /**
+   * What the worker gets for a started workflow task: token, the history it lacks, queries. Empty
+   * when {@code memoryOnly} and memory does not hold that history.
+   */
+  private Optional<PollWorkflowTaskQueueResponse> workflowTaskResponse(
+      ExecutionKey key, WorkflowTasks.Started s, List<QueryRegistry.PendingQuery> queries, boolean memoryOnly) {
     long from = s.sticky() ? s.previousStartedEventId() + 1 : 1;
+    Optional<History> history =
+        readHistory(key, from, Math.min(s.startedEventId(), from + WORKFLOW_TASK_PAGE_EVENTS - 1), memoryOnly);
+    if (history.isEmpty()) {
+      return Optional.empty();
+    }
     PollWorkflowTaskQueueResponse.Builder response =
         PollWorkflowTaskQueueResponse.newBuilder()
             .setTaskToken(com.google.protobuf.ByteString.copyFrom(s.token().encode()))
@@ -645,7 +676,7 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.previousStartedEventId())
             .setStartedEventId(s.startedEventId())
             .setAttempt(s.attempt())
-            .setHistory(readHistory(key, from, Math.min(s.startedEventId(), from + WORKFLOW_TASK_PAGE_EVENTS - 1)))
+            .setHistory(history.get())
             .setWorkflowExecutionTaskQueue(
                 io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
                     .setName(s.taskQueue())
@@ -660,24 +691,28 @@ public final class HistoryService implements AutoCloseable {
     for (QueryRegistry.PendingQuery query : queries) {
       response.putQueries(query.id(), query.query());
     }
-    return response.build();
+    return Optional.of(response.build());
   }
 
   private static WorkflowExecution execution(ExecutionKey key) {
     return WorkflowExecution.newBuilder().setWorkflowId(key.workflowId()).setRunId(key.runId()).build();
   }
 
-  private History readHistory(ExecutionKey key, long fromEventId, long upToEventId) {
+  /** Events {@code fromEventId..upToEventId}, from memory or else the store; empty when {@code memoryOnly} and memory lacks them. */
+  private Optional<History> readHistory(ExecutionKey key, long fromEventId, long upToEventId, boolean memoryOnly) {
     History.Builder history = History.newBuilder();
     Optional<List<HistoryEvent>> cached = cache.events(key, fromEventId, upToEventId);
     if (cached.isPresent()) {
-      return history.addAllEvents(cached.get()).build();
+      return Optional.of(history.addAllEvents(cached.get()).build());
+    }
+    if (memoryOnly) {
+      return Optional.empty();
     }
     int count = (int) Math.min(Integer.MAX_VALUE, upToEventId - fromEventId + 1);
     for (EventRow row : storedEvents(key, fromEventId, count)) {
       history.addEvents(parseEvent(row));
     }
-    return history.build();
+    return Optional.of(history.build());
   }
 
   private List<EventRow> heldBackEvents(ExecutionKey key, long fromEventId) {
@@ -812,6 +847,26 @@ public final class HistoryService implements AutoCloseable {
       return Optional.empty();
     }
     return Optional.of(activityTaskResponse(key, started.get()));
+  }
+
+  /** {@link #startActivityTask} for a caller that must not wait; see {@link #startWorkflowTaskWithoutWaiting}. */
+  public Optional<CompletableFuture<Optional<StartedTask<PollActivityTaskQueueResponse>>>> startActivityTaskWithoutWaiting(
+      TaskRow task, String identity, String requestId) {
+    if (!ownsRun(task.execution().namespace(), task.execution().workflowId())) {
+      return Optional.empty();
+    }
+    ExecutionKey key = task.execution();
+    return Optional.of(changeThen(key.namespace(), key.workflowId(),
+        tx -> Activities.start(tx, task, identity, requestId),
+        started -> started.map(a -> new StartedTask<>(
+            () -> activityTaskFromMemory(key, a), () -> activityTaskResponse(key, a)))));
+  }
+
+  private Optional<PollActivityTaskQueueResponse> activityTaskFromMemory(ExecutionKey key, Activities.Started started) {
+    long scheduledEventId = started.activity().scheduledEventId;
+    return cache.eventsFrom(key, scheduledEventId, 1)
+        .filter(events -> !events.isEmpty() && events.get(0).getEventId() == scheduledEventId)
+        .map(events -> activityTask(key, started, events.get(0).getActivityTaskScheduledEventAttributes()));
   }
 
   private PollActivityTaskQueueResponse activityTaskResponse(ExecutionKey key, Activities.Started started) {
@@ -1384,6 +1439,29 @@ public final class HistoryService implements AutoCloseable {
   }
 
   /**
+   * The run a request names when that takes no store read: its run id, or the workflow's current
+   * run when this server holds it in memory. Empty otherwise (then {@link #resolve} reads the store).
+   */
+  public Optional<ExecutionKey> resolveInMemory(String namespace, WorkflowExecution execution) {
+    String runId = execution.getRunId();
+    if (!runId.isEmpty()) {
+      return Optional.of(new ExecutionKey(namespace, execution.getWorkflowId(), runId));
+    }
+    return cache.currentRunId(namespace, execution.getWorkflowId())
+        .map(current -> new ExecutionKey(namespace, execution.getWorkflowId(), current));
+  }
+
+  /** The run's status and last event id when its events are held in memory; empty otherwise. */
+  public Optional<RunHead> headInMemory(ExecutionKey key) {
+    return cache.head(key).map(cached -> new RunHead(cached.status(), cached.lastEventId()));
+  }
+
+  /** Up to {@code max} events from {@code fromEventId} when memory holds them; empty otherwise. */
+  public Optional<List<HistoryEvent>> eventsInMemory(ExecutionKey key, long fromEventId, int max) {
+    return cache.eventsFrom(key, fromEventId, max);
+  }
+
+  /**
    * The run's status and last event id; empty when the run does not exist. Served from memory for
    * recently active runs, so long-polling clients do not read the run back at every change.
    */
@@ -1418,6 +1496,11 @@ public final class HistoryService implements AutoCloseable {
    */
   public CompletableFuture<Void> nextChange(ExecutionKey key, long lastSeenEventId, boolean closeOnly) {
     return waiters.next(key, lastSeenEventId, closeOnly);
+  }
+
+  /** Runs some reader waits on with {@link #nextChange}, for tests and diagnostics. */
+  public int runsWaitedOn() {
+    return waiters.runsWaitedOn();
   }
 
   /** Ends a wait begun with {@link #nextChange}, whether it completed or not. */
@@ -1491,7 +1574,7 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.lastCompletedWftStartedId)
             .setStartedEventId(0)
             .setAttempt(1)
-            .setHistory(readHistory(key, 1, Math.min(s.nextEventId - 1, WORKFLOW_TASK_PAGE_EVENTS)))
+            .setHistory(readHistory(key, 1, Math.min(s.nextEventId - 1, WORKFLOW_TASK_PAGE_EVENTS), false).orElseThrow())
             .setNextPageToken(s.nextEventId - 1 > WORKFLOW_TASK_PAGE_EVENTS
                 ? com.google.protobuf.ByteString.copyFrom(new dev.perdura.server.common.HistoryPageToken(
                     key.runId(), WORKFLOW_TASK_PAGE_EVENTS + 1, s.nextEventId - 1).encode())

@@ -4,6 +4,24 @@ import static dev.perdura.server.frontend.FrontendOverStore.startRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.perdura.server.matching.TaskQueueDispatcher;
+import dev.perdura.server.store.TaskKind;
+import io.grpc.Context;
+import io.temporal.api.command.v1.Command;
+import io.temporal.api.command.v1.CompleteWorkflowExecutionCommandAttributes;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.HistoryEventFilterType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse;
+import java.util.concurrent.ScheduledExecutorService;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -29,7 +47,9 @@ import org.junit.jupiter.api.Test;
  * Under load (the history shard's last batch had several changes) a call whose one wait is its
  * change is not given a thread: the thread that received it queues the change and returns, and the
  * answer is sent from the thread that finished the change. While changes come one at a time, the
- * call waits on a virtual thread of its own, which computes its change itself.
+ * call waits on a virtual thread of its own, which computes its change itself. A poll that finds a
+ * task waiting in its queue goes the same way under load, and a wait for a run's close never holds
+ * a thread.
  */
 class CallsWithoutAThreadTest {
   private static final String NAMESPACE = "default";
@@ -127,6 +147,120 @@ class CallsWithoutAThreadTest {
           assertThat(e.getStatus().getDescription()).contains("task_token");
         });
     assertThat(badToken.thread).as("rejected where it arrived").isEqualTo(Thread.currentThread());
+  }
+
+  @Test
+  void underLoadAPollThatFindsATaskWaitingTakesNoThreadAndTheShardAnswersIt() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    makeTheLastBatchHoldSeveralChanges(queue);
+    TaskQueueDispatcher dispatcher = engine.matching.queue(NAMESPACE, queue, TaskKind.WORKFLOW);
+    assertThat(dispatcher.backlogSize()).as("the five workflows' first tasks").isEqualTo(5);
+    int threadsBefore = callThreads.size();
+
+    Answer<PollWorkflowTaskQueueResponse> poll = new Answer<>();
+    frontend.pollWorkflowTaskQueue(pollRequest(queue), poll);
+
+    PollWorkflowTaskQueueResponse task = poll.value.get(30, TimeUnit.SECONDS);
+    assertThat(task.getTaskToken()).isNotEmpty();
+    assertThat(task.getHistory().getEventsList()).extracting(HistoryEvent::getEventType).containsExactly(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    assertThat(task.getHistory().getEvents(2).getWorkflowTaskStartedEventAttributes().getIdentity())
+        .isEqualTo("poller");
+    assertThat(poll.thread.getName()).as("answered by the shard's writer").startsWith("history-shard-");
+    assertThat(callThreads).as("no thread was started for the poll").hasSize(threadsBefore);
+    assertThat(dispatcher.backlogSize()).isEqualTo(4);
+  }
+
+  @Test
+  void aWaitForARunsCloseHoldsNoThreadAndIsAnsweredWithTheCloseEventByWhoeverWroteIt() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    Answer<StartWorkflowExecutionResponse> started = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "awaited"), started);
+    started.value.get(30, TimeUnit.SECONDS);
+    int threadsBefore = callThreads.size();
+
+    Answer<GetWorkflowExecutionHistoryResponse> outcome = new Answer<>();
+    frontend.getWorkflowExecutionHistory(closeWait("awaited"), outcome);
+    assertThat(callThreads).as("the wait holds no thread").hasSize(threadsBefore);
+    assertThat(engine.history.runsWaitedOn()).isEqualTo(1);
+    assertThat(outcome.value).isNotDone();
+
+    Answer<RespondWorkflowTaskCompletedResponse> completed = completeWorkflow(queue);
+
+    GetWorkflowExecutionHistoryResponse answer = outcome.value.get(30, TimeUnit.SECONDS);
+    assertThat(answer.getHistory().getEventsList()).singleElement().extracting(HistoryEvent::getEventType)
+        .isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    assertThat(outcome.thread).as("answered by the thread that wrote the close").isSameAs(completed.thread);
+    assertThat(engine.history.runsWaitedOn()).isZero();
+  }
+
+  @Test
+  void aWaitForARunsCloseEndsAtItsDeadlineWithATokenAndOneWhoseCallerLeftIsForgotten() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    Answer<StartWorkflowExecutionResponse> started = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "waited-out"), started);
+    started.value.get(30, TimeUnit.SECONDS);
+    ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor();
+    try {
+      // The wait ends a second before the call's deadline, with a token to come back with.
+      Answer<GetWorkflowExecutionHistoryResponse> shortWait = new Answer<>();
+      Context.current().withDeadlineAfter(1500, TimeUnit.MILLISECONDS, deadlines)
+          .run(() -> frontend.getWorkflowExecutionHistory(closeWait("waited-out"), shortWait));
+      GetWorkflowExecutionHistoryResponse noClose = shortWait.value.get(30, TimeUnit.SECONDS);
+      assertThat(noClose.getHistory().getEventsCount()).isZero();
+      assertThat(noClose.getNextPageToken()).isNotEmpty();
+
+      Answer<GetWorkflowExecutionHistoryResponse> left = new Answer<>();
+      Context.CancellableContext leaving = Context.current().withCancellation();
+      leaving.run(() -> frontend.getWorkflowExecutionHistory(closeWait("waited-out"), left));
+      assertThat(engine.history.runsWaitedOn()).isEqualTo(1);
+      leaving.cancel(null);
+      assertThat(engine.history.runsWaitedOn()).as("unregistered when its caller left").isZero();
+
+      completeWorkflow(queue).value.get(30, TimeUnit.SECONDS);
+      Answer<GetWorkflowExecutionHistoryResponse> after = new Answer<>();
+      frontend.getWorkflowExecutionHistory(closeWait("waited-out"), after);
+      assertThat(after.value.get(30, TimeUnit.SECONDS).getHistory().getEventsList()).singleElement()
+          .extracting(HistoryEvent::getEventType).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+      assertThat(left.value).as("a caller that left is not answered").isNotDone();
+    } finally {
+      deadlines.shutdownNow();
+    }
+  }
+
+  /** Polls the queue's workflow task and completes it with the workflow; the completion's answer. */
+  private Answer<RespondWorkflowTaskCompletedResponse> completeWorkflow(String queue) throws Exception {
+    Answer<PollWorkflowTaskQueueResponse> poll = new Answer<>();
+    frontend.pollWorkflowTaskQueue(pollRequest(queue), poll);
+    Answer<RespondWorkflowTaskCompletedResponse> completed = new Answer<>();
+    frontend.respondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskToken(poll.value.get(30, TimeUnit.SECONDS).getTaskToken())
+        .addCommands(Command.newBuilder()
+            .setCommandType(CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION)
+            .setCompleteWorkflowExecutionCommandAttributes(CompleteWorkflowExecutionCommandAttributes.getDefaultInstance()))
+        .build(), completed);
+    completed.value.get(30, TimeUnit.SECONDS);
+    return completed;
+  }
+
+  private static PollWorkflowTaskQueueRequest pollRequest(String queue) {
+    return PollWorkflowTaskQueueRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setTaskQueue(TaskQueue.newBuilder().setName(queue))
+        .setIdentity("poller")
+        .build();
+  }
+
+  /** How the official SDKs wait for a workflow's result: its close event, waiting, no run id. */
+  private static GetWorkflowExecutionHistoryRequest closeWait(String workflowId) {
+    return GetWorkflowExecutionHistoryRequest.newBuilder()
+        .setNamespace(NAMESPACE)
+        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+        .setWaitNewEvent(true)
+        .setHistoryEventFilterType(HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+        .build();
   }
 
   /**
