@@ -75,6 +75,7 @@ final class ServerCore implements AutoCloseable {
   public void close() {
     gauges.forEach(metrics::remove);
     matching.close();
+    frontend.close();
     retention.close();
     history.close();
   }

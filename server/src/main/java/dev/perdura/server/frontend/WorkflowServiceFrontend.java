@@ -51,6 +51,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
@@ -76,6 +79,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   private final Matching matching;
   private final Pollers pollers = new Pollers(java.time.Clock.systemUTC());
   private final Executor calls;
+  /** Withdraws long polls that wait without a thread at their deadlines; one platform thread. */
+  private final ScheduledThreadPoolExecutor pollDeadlines;
   private final Store store;
 
   /**
@@ -85,10 +90,21 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   public WorkflowServiceFrontend(Namespaces namespaces, HistoryService history, Matching matching, Store store,
       Executor calls) {
     this.calls = calls;
+    this.pollDeadlines = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("poll-deadlines").daemon().factory());
+    // A poll answered before its deadline takes its deadline out of the queue at once.
+    pollDeadlines.setRemoveOnCancelPolicy(true);
     this.namespaces = namespaces;
     this.history = history;
     this.matching = matching;
     this.store = store;
+  }
+
+  /**
+   * Stops the thread that ends waiting polls at their deadlines; close matching first, which ends
+   * the polls still waiting.
+   */
+  public void close() {
+    pollDeadlines.shutdownNow();
   }
 
   private <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
@@ -700,7 +716,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   private <T> void pollTaskQueue(String namespace, boolean hasQueue, TaskQueue queue, TaskKind kind, String identity,
       String workerInstanceKey, TaskStarts<T> starts, StreamObserver<T> observer) {
-    if (takeQueuedWithoutThread(namespace, hasQueue, queue, kind, identity, workerInstanceKey, starts, observer)) {
+    if (namespaces.isCached(namespace) && !Context.current().isCancelled() && isValid(hasQueue, queue)) {
+      new PollWithoutThread<>(namespace, queue.getName(), kind, identity, workerInstanceKey, starts, observer).start();
       return;
     }
     unary(observer, () -> {
@@ -710,105 +727,204 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     });
   }
 
-  /**
-   * A poll that finds a task already waiting in its queue (the usual poll under load, when tasks
-   * wait for workers) takes no thread: the network thread that parsed it takes the task and queues
-   * its start as a change of the run, and the thread that computes the change answers the poll
-   * with a response built from memory. What memory cannot answer (a history the cache no longer
-   * holds), a task that went stale (the poll then waits for another), a task this server does not
-   * start itself, and a shard whose changes come one at a time (a handler that leads the change
-   * itself answers sooner) go to a virtual thread as every other poll does. False when the poll
-   * was left whole to the caller, to hand over that way.
-   */
-  private <T> boolean takeQueuedWithoutThread(String namespace, boolean hasQueue, TaskQueue queue, TaskKind kind,
-      String identity, String workerInstanceKey, TaskStarts<T> starts, StreamObserver<T> observer) {
-    if (!namespaces.isCached(namespace) || Context.current().isCancelled()
-        || pollers.isShutDown(Pollers.key(namespace, workerInstanceKey))) {
-      return false;
-    }
+  private static boolean isValid(boolean hasQueue, TaskQueue queue) {
     try {
       Validation.requireTaskQueue("task_queue", hasQueue, queue);
+      return true;
     } catch (StatusRuntimeException invalid) {
       return false; // answered by the handler, as any invalid request
     }
-    TaskQueueDispatcher dispatcher = matching.queue(namespace, queue.getName(), kind);
-    Optional<TaskRow> taken = dispatcher.takeQueued();
-    if (taken.isEmpty()) {
-      return false;
+  }
+
+  /**
+   * A long poll of a task queue that holds no thread (the request's namespace cached, so nothing
+   * needs the store to begin with). It asks its queue for a task from the network thread that
+   * parsed it; while none is there it waits as a callback on its queue's future, withdrawn at its
+   * deadline ({@link #pollDeadlines}), when its caller leaves or when its worker shuts down. The
+   * thread that hands it a task (a network thread, or the history shard's after a commit) queues
+   * the task's start as a change of the run, and the thread that computes that change answers with
+   * a response built from memory; a task started for it in the write that created the task is
+   * answered the same way by the thread that wrote it. What memory cannot answer (a history the
+   * cache no longer holds), a task this server does not start itself (a query-only task, a run
+   * another server owns) and a shard whose changes come one at a time (a handler that leads the
+   * change itself answers sooner) go on on a virtual thread, as polls went before.
+   */
+  private final class PollWithoutThread<T> {
+    private final Context call = Context.current();
+    private final String namespace;
+    private final String queue;
+    private final TaskKind kind;
+    private final String identity;
+    private final String workerInstanceKey;
+    private final String worker;
+    private final TaskStarts<T> starts;
+    private final StreamObserver<T> observer;
+    private final TaskQueueDispatcher dispatcher;
+    private final Pollers.QueueId queueId;
+    private final PollReservation.Poller poller;
+    private final long until;
+
+    PollWithoutThread(String namespace, String queue, TaskKind kind, String identity, String workerInstanceKey,
+        TaskStarts<T> starts, StreamObserver<T> observer) {
+      this.namespace = namespace;
+      this.queue = queue;
+      this.kind = kind;
+      this.identity = identity;
+      this.workerInstanceKey = workerInstanceKey;
+      this.worker = Pollers.key(namespace, workerInstanceKey);
+      this.starts = starts;
+      this.observer = observer;
+      this.dispatcher = matching.queue(namespace, queue, kind);
+      this.queueId = new Pollers.QueueId(namespace, queue, kind);
+      this.poller = new PollReservation.Poller(identity, UUID.randomUUID().toString());
+      this.until = System.currentTimeMillis() + remainingMillis(MAX_POLL_WAIT_MILLIS, 1000);
     }
-    TaskRow task = taken.get();
-    var queueId = new Pollers.QueueId(namespace, queue.getName(), kind);
-    pollers.polled(queueId, identity);
-    String requestId = UUID.randomUUID().toString();
-    Context call = Context.current();
-    // On a thread of its own: start the task taken, or wait for another should it be stale.
-    Supplier<T> deliverThenPoll = () -> {
-      try {
-        return deliverQueued(dispatcher, task, requestId, starts.deliver())
-            .or(() -> poll(namespace, queue.getName(), kind, identity, workerInstanceKey, starts.deliver()))
-            .orElse(starts.none());
-      } finally {
-        pollers.polled(queueId, identity);
-      }
-    };
-    Optional<CompletableFuture<Optional<HistoryService.StartedTask<T>>>> started;
-    try {
-      started = history.changesComeOneAtATime(task.execution().namespace(), task.execution().workflowId())
-          ? Optional.empty()
-          : starts.withoutWaiting().apply(task, requestId);
-    } catch (RuntimeException e) {
-      dispatcher.add(task); // not started: the task waits for the next poll
+
+    void start() {
       pollers.polled(queueId, identity);
-      answerFailure(observer, e);
-      return true;
+      next();
     }
-    if (started.isEmpty()) {
-      unary(observer, deliverThenPoll);
-      return true;
-    }
-    started.get().whenComplete((start, failure) -> {
+
+    /** Asks the queue for a task, or ends the poll empty once it is over. */
+    private void next() {
+      long wait = until - System.currentTimeMillis();
+      if (wait <= 0 || call.isCancelled() || pollers.isShutDown(worker)) {
+        answer(starts.none());
+        return;
+      }
+      CompletableFuture<Dispatch> next = dispatcher.poll(poller);
+      if (next.isDone()) {
+        dispatched(next);
+        return;
+      }
+      pollers.waiting(worker, next);
+      ScheduledFuture<?> deadline;
       try {
-        if (failure != null) {
-          StatusRuntimeException status = HistoryService.failure(failure);
-          if (status.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-            dispatcher.add(task); // not started: the task waits for the next poll
-          } else if (status.getStatus().getCode() == Status.Code.INTERNAL) {
-            log.error("task start failed unexpectedly: namespace={} workflowId={} runId={}",
-                task.execution().namespace(), task.execution().workflowId(), task.execution().runId(), failure);
+        // Withdrawn unless a task has claimed it already; then the task's start answers.
+        deadline = pollDeadlines.schedule(() -> next.cancel(false), wait, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException stopping) {
+        next.cancel(false);
+        deadline = null;
+      }
+      ScheduledFuture<?> armed = deadline;
+      Context.CancellationListener onCancel = ctx -> next.cancel(false);
+      call.addListener(onCancel, Runnable::run);
+      next.whenComplete((dispatch, failure) -> {
+        if (armed != null) {
+          armed.cancel(false);
+        }
+        call.removeListener(onCancel);
+        pollers.done(worker, next);
+        dispatched(next);
+      });
+    }
+
+    private void dispatched(CompletableFuture<Dispatch> next) {
+      if (next.isCompletedExceptionally()) {
+        answer(starts.none()); // withdrawn: its time was up, its caller left or its worker shut down
+        return;
+      }
+      try {
+        switch (next.join()) {
+          case Dispatch.Queued queued -> start(queued.task());
+          case Dispatch.Started started -> {
+            @SuppressWarnings("unchecked") // the history service's response for this queue's kind of task
+            Supplier<T> response = (Supplier<T>) started.response();
+            Optional<T> fromMemory = response instanceof HistoryService.StartedTask<T> task
+                ? task.fromMemory().get()
+                : Optional.empty();
+            if (fromMemory.isPresent()) {
+              answer(fromMemory.get());
+            } else {
+              onThread(response);
+            }
           }
-          pollers.polled(queueId, identity);
-          observer.onError(status);
-        } else if (start.isEmpty()) {
-          // The task went stale (its run moved on): this poll waits for another, on a thread.
-          call.run(() -> unary(observer, () -> poll(namespace, queue.getName(), kind, identity, workerInstanceKey,
-              starts.deliver()).orElse(starts.none())));
-        } else {
-          Optional<T> response = start.get().fromMemory().get();
-          if (response.isPresent()) {
-            pollers.polled(queueId, identity);
-            observer.onNext(response.get());
-            observer.onCompleted();
-          } else {
-            call.run(() -> unary(observer, () -> {
-              try {
-                return start.get().build().get();
-              } finally {
-                pollers.polled(queueId, identity);
-              }
-            }));
-          }
+          case Dispatch.NotStarted notStarted -> next(); // the change that reserved it was not written
         }
       } catch (RuntimeException e) {
-        log.error("could not answer a poll: namespace={} workflowId={} runId={}",
-            task.execution().namespace(), task.execution().workflowId(), task.execution().runId(), e);
-        try {
-          observer.onError(Errors.internal("internal error: " + e, e));
-        } catch (RuntimeException alreadyAnswered) {
-          log.debug("poll was answered before it failed", alreadyAnswered);
-        }
+        fail(e);
       }
-    });
-    return true;
+    }
+
+    /** Starts a task handed to this poll, as a change it does not wait for. */
+    private void start(TaskRow task) {
+      if (call.isCancelled()) {
+        dispatcher.add(task);
+        answer(starts.none());
+        return;
+      }
+      Optional<CompletableFuture<Optional<HistoryService.StartedTask<T>>>> started;
+      try {
+        started = history.changesComeOneAtATime(task.execution().namespace(), task.execution().workflowId())
+            ? Optional.empty()
+            : starts.withoutWaiting().apply(task, poller.requestId());
+      } catch (RuntimeException e) {
+        dispatcher.add(task); // not started: the task waits for the next poll
+        fail(e);
+        return;
+      }
+      if (started.isEmpty()) {
+        onThread(() -> deliverQueued(dispatcher, task, poller.requestId(), starts.deliver())
+            .or(() -> poll(namespace, queue, kind, identity, workerInstanceKey, starts.deliver()))
+            .orElse(starts.none()));
+        return;
+      }
+      started.get().whenComplete((start, failure) -> {
+        try {
+          if (failure != null) {
+            if (HistoryService.failure(failure).getStatus().getCode() == Status.Code.UNAVAILABLE) {
+              dispatcher.add(task); // not started: the task waits for the next poll
+            }
+            fail(failure);
+          } else if (start.isEmpty()) {
+            next(); // the task went stale (its run moved on): wait for another
+          } else {
+            Optional<T> response = start.get().fromMemory().get();
+            if (response.isPresent()) {
+              answer(response.get());
+            } else {
+              onThread(start.get());
+            }
+          }
+        } catch (RuntimeException e) {
+          fail(e);
+        }
+      });
+    }
+
+    /** Goes on on a virtual thread in the call's context: for what may read the store or wait. */
+    private void onThread(Supplier<T> body) {
+      call.run(() -> unary(observer, () -> {
+        try {
+          return body.get();
+        } finally {
+          pollers.polled(queueId, identity);
+        }
+      }));
+    }
+
+    private void answer(T response) {
+      pollers.polled(queueId, identity);
+      try {
+        observer.onNext(response);
+        observer.onCompleted();
+      } catch (RuntimeException e) {
+        log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
+      }
+    }
+
+    private void fail(Throwable failure) {
+      pollers.polled(queueId, identity);
+      StatusRuntimeException status = HistoryService.failure(failure);
+      if (status.getStatus().getCode() == Status.Code.INTERNAL) {
+        log.error("poll of {}/{} failed unexpectedly", namespace, queue, failure);
+      }
+      try {
+        observer.onError(status);
+      } catch (RuntimeException e) {
+        log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
+      }
+    }
   }
 
   /** Waits for a claimed poll's task, as long as the history shard may take to record its start. */

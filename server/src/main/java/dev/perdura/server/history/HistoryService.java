@@ -449,11 +449,12 @@ public final class HistoryService implements AutoCloseable {
           case WORKFLOW -> {
             WorkflowTasks.Started started = WorkflowTasks.startQueued(e, task, identity, requestId);
             List<QueryRegistry.PendingQuery> pending = queries.takeWaiting(key);
-            yield () -> workflowTaskResponse(key, started, pending, false).orElseThrow();
+            yield new StartedTask<>(() -> workflowTaskResponse(key, started, pending, true),
+                () -> workflowTaskResponse(key, started, pending, false).orElseThrow());
           }
           case ACTIVITY -> {
             Activities.Started started = Activities.startQueued(e, task, identity, requestId);
-            yield () -> activityTaskResponse(key, started);
+            yield new StartedTask<>(() -> activityTaskFromMemory(key, started), () -> activityTaskResponse(key, started));
           }
         };
         tx.afterCommit(() -> {
@@ -612,7 +613,13 @@ public final class HistoryService implements AutoCloseable {
    * memory when memory holds what it carries ({@link #fromMemory}), else by {@link #build}, which
    * may read the store and so belongs on a thread that may block.
    */
-  public record StartedTask<T>(Supplier<Optional<T>> fromMemory, Supplier<T> build) {}
+  public record StartedTask<T>(Supplier<Optional<T>> fromMemory, Supplier<T> build) implements Supplier<T> {
+    /** The response, from memory or else the store. */
+    @Override
+    public T get() {
+      return build.get();
+    }
+  }
 
   private record WorkflowTaskStart(WorkflowTasks.Started started, List<QueryRegistry.PendingQuery> queries) {}
 

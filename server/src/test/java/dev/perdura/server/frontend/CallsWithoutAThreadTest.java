@@ -173,6 +173,46 @@ class CallsWithoutAThreadTest {
   }
 
   @Test
+  void aPollThatWaitsHoldsNoThreadEndsAtItsDeadlineAndOneWhoseCallerLeftTakesNoTask() throws Exception {
+    String queue = "q-" + UUID.randomUUID();
+    TaskQueueDispatcher dispatcher = engine.matching.queue(NAMESPACE, queue, TaskKind.WORKFLOW);
+    ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor();
+    try {
+      // Nothing to take: it waits a second less than its call's deadline, then answers empty.
+      Answer<PollWorkflowTaskQueueResponse> shortPoll = new Answer<>();
+      Context.current().withDeadlineAfter(1500, TimeUnit.MILLISECONDS, deadlines)
+          .run(() -> frontend.pollWorkflowTaskQueue(pollRequest(queue), shortPoll));
+      assertThat(shortPoll.value.get(30, TimeUnit.SECONDS).getTaskToken()).isEmpty();
+
+      // A caller that leaves withdraws its poll: the next task goes to the backlog, not to it.
+      Answer<PollWorkflowTaskQueueResponse> left = new Answer<>();
+      Context.CancellableContext leaving = Context.current().withCancellation();
+      leaving.run(() -> frontend.pollWorkflowTaskQueue(pollRequest(queue), left));
+      // The short poll leaves the waiting set just after its answer.
+      await().atMost(30, TimeUnit.SECONDS).until(() -> dispatcher.waitingPollers() == 1);
+      leaving.cancel(null);
+      assertThat(dispatcher.waitingPollers()).isZero();
+
+      int threadsBefore = callThreads.size();
+      Answer<PollWorkflowTaskQueueResponse> waiting = new Answer<>();
+      frontend.pollWorkflowTaskQueue(pollRequest(queue), waiting);
+      assertThat(dispatcher.waitingPollers()).isEqualTo(1);
+      assertThat(callThreads).as("the waiting poll holds no thread").hasSize(threadsBefore);
+      Answer<StartWorkflowExecutionResponse> started = new Answer<>();
+      frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "polled"), started);
+      PollWorkflowTaskQueueResponse task = waiting.value.get(30, TimeUnit.SECONDS);
+      assertThat(task.getWorkflowExecution().getRunId()).isEqualTo(started.value.get(30, TimeUnit.SECONDS).getRunId());
+      assertThat(task.getHistory().getEventsList()).extracting(HistoryEvent::getEventType).containsExactly(
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+          EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+      assertThat(left.value.get(30, TimeUnit.SECONDS).getTaskToken()).as("a caller that left got no task").isEmpty();
+      assertThat(dispatcher.backlogSize()).isZero();
+    } finally {
+      deadlines.shutdownNow();
+    }
+  }
+
+  @Test
   void aWaitForARunsCloseHoldsNoThreadAndIsAnsweredWithTheCloseEventByWhoeverWroteIt() throws Exception {
     String queue = "q-" + UUID.randomUUID();
     Answer<StartWorkflowExecutionResponse> started = new Answer<>();

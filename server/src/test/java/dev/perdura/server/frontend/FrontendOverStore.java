@@ -69,6 +69,7 @@ final class FrontendOverStore implements AutoCloseable {
   @Override
   public void close() {
     matching.close();
+    frontend.close();
     history.close();
     real.close();
   }

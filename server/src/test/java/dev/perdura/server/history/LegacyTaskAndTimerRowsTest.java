@@ -60,6 +60,7 @@ class LegacyTaskAndTimerRowsTest {
 
   private void stopServer() {
     matching.close();
+    frontend.close();
     history.close();
   }
 
