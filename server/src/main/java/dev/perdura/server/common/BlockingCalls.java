@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * instead of one per callback, and a step of a workflow has fewer hand-offs on its way to the
  * history shard and back (up to 0.25 ms less per sequential activity step, docs/performance.md).
  * Every service whose handlers block hands them over through here; calls whose one wait is a change
- * of a run do not need to under load (see {@code WorkflowServiceFrontend.onShard}).
+ * of a run (under load), a task of a queue or a run's close do not need to: they wait as callbacks
+ * (see {@code WorkflowServiceFrontend}).
  */
 public final class BlockingCalls {
   private static final Logger log = LoggerFactory.getLogger(BlockingCalls.class);

@@ -64,7 +64,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Temporal WorkflowService over gRPC: validates each request (nothing changes on bad input),
- * then hands it to history or matching. Calls run on virtual threads, so long polls simply block.
+ * then hands it to history or matching. Calls that may block (store reads) run on virtual threads;
+ * calls that wait only for a change, a task or a run's close wait as callbacks and are answered by
+ * the thread that finishes what they wait for (see {@link #onShard}, {@code PollWithoutThread},
+ * {@link #awaitCloseWithoutThread}).
  */
 public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkflowServiceFrontend.class);
@@ -79,7 +82,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   private final Matching matching;
   private final Pollers pollers = new Pollers(java.time.Clock.systemUTC());
   private final Executor calls;
-  /** Withdraws long polls that wait without a thread at their deadlines; one platform thread. */
+  /** Ends long polls and result waits that wait without a thread at their deadlines; one platform thread. */
   private final ScheduledThreadPoolExecutor pollDeadlines;
   private final Store store;
 
@@ -453,7 +456,17 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     Context call = Context.current();
     Context.CancellationListener onCancel = ctx -> closed.cancel(false);
     call.addListener(onCancel, Runnable::run);
-    closed.orTimeout(wait, TimeUnit.MILLISECONDS).whenComplete((ignored, failure) -> {
+    ScheduledFuture<?> deadline;
+    try {
+      deadline = pollDeadlines.schedule(() -> closed.completeExceptionally(new TimeoutException()), wait,
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopping) {
+      call.removeListener(onCancel);
+      history.stopWaiting(key, closed);
+      return false;
+    }
+    closed.whenComplete((ignored, failure) -> {
+      deadline.cancel(false);
       call.removeListener(onCancel);
       history.stopWaiting(key, closed);
       if (failure instanceof java.util.concurrent.CancellationException) {

@@ -215,9 +215,7 @@ class CallsWithoutAThreadTest {
   @Test
   void aWaitForARunsCloseHoldsNoThreadAndIsAnsweredWithTheCloseEventByWhoeverWroteIt() throws Exception {
     String queue = "q-" + UUID.randomUUID();
-    Answer<StartWorkflowExecutionResponse> started = new Answer<>();
-    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "awaited"), started);
-    started.value.get(30, TimeUnit.SECONDS);
+    startWorkflow(queue, "awaited");
     int threadsBefore = callThreads.size();
 
     Answer<GetWorkflowExecutionHistoryResponse> outcome = new Answer<>();
@@ -238,9 +236,7 @@ class CallsWithoutAThreadTest {
   @Test
   void aWaitForARunsCloseEndsAtItsDeadlineWithATokenAndOneWhoseCallerLeftIsForgotten() throws Exception {
     String queue = "q-" + UUID.randomUUID();
-    Answer<StartWorkflowExecutionResponse> started = new Answer<>();
-    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, "waited-out"), started);
-    started.value.get(30, TimeUnit.SECONDS);
+    startWorkflow(queue, "waited-out");
     ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor();
     try {
       // The wait ends a second before the call's deadline, with a token to come back with.
@@ -267,6 +263,12 @@ class CallsWithoutAThreadTest {
     } finally {
       deadlines.shutdownNow();
     }
+  }
+
+  private StartWorkflowExecutionResponse startWorkflow(String queue, String workflowId) throws Exception {
+    Answer<StartWorkflowExecutionResponse> started = new Answer<>();
+    frontend.startWorkflowExecution(startRequest(NAMESPACE, queue, workflowId), started);
+    return started.value.get(30, TimeUnit.SECONDS);
   }
 
   /** Polls the queue's workflow task and completes it with the workflow; the completion's answer. */
