@@ -186,24 +186,6 @@ public final class TaskQueueDispatcher implements AutoCloseable {
     return poll;
   }
 
-  /**
-   * Takes the next backlog task, in dispatch order, for a poll that takes only a task already
-   * waiting; empty when the backlog is empty or the queue is closed (then the poll {@linkplain
-   * #poll waits}).
-   */
-  public Optional<TaskRow> takeQueued() {
-    lock.lock();
-    try {
-      if (closed) {
-        return Optional.empty();
-      }
-      Backlogged next = dispatchNext();
-      return next == null ? Optional.empty() : Optional.of(next.task());
-    } finally {
-      lock.unlock();
-    }
-  }
-
   /** Drops a backlog task; false if it is not in the backlog (already dispatched or unknown). */
   public boolean remove(ExecutionKey execution, long scheduledEventId) {
     lock.lock();
