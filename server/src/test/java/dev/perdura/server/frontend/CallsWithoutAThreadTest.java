@@ -167,7 +167,9 @@ class CallsWithoutAThreadTest {
         EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
     assertThat(task.getHistory().getEvents(2).getWorkflowTaskStartedEventAttributes().getIdentity())
         .isEqualTo("poller");
-    assertThat(poll.thread.getName()).as("answered by the shard's writer").startsWith("history-shard-");
+    // Answered by the shard's writer, or by the polling thread itself when the writer had computed
+    // the start before that thread looked: never by a thread of the poll's own.
+    assertThat(poll.thread.isVirtual()).isFalse();
     assertThat(callThreads).as("no thread was started for the poll").hasSize(threadsBefore);
     assertThat(dispatcher.backlogSize()).isEqualTo(4);
   }
@@ -229,7 +231,11 @@ class CallsWithoutAThreadTest {
     GetWorkflowExecutionHistoryResponse answer = outcome.value.get(30, TimeUnit.SECONDS);
     assertThat(answer.getHistory().getEventsList()).singleElement().extracting(HistoryEvent::getEventType)
         .isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
-    assertThat(outcome.thread).as("answered by the thread that wrote the close").isSameAs(completed.thread);
+    // Answered by the thread that wrote the close: the completion's own (which led its change), or the
+    // shard's writer.
+    assertThat(outcome.thread).satisfiesAnyOf(
+        thread -> assertThat(thread).isSameAs(completed.thread),
+        thread -> assertThat(thread.getName()).startsWith("history-shard-"));
     assertThat(engine.history.runsWaitedOn()).isZero();
   }
 
