@@ -72,8 +72,6 @@ import org.slf4j.LoggerFactory;
 public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkflowServiceFrontend.class);
   static final long MAX_POLL_WAIT_MILLIS = 60_000;
-  /** How long a poll waits for the write that started a task for it; as long as any change may take. */
-  private static final long STARTED_TASK_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(HistoryService.CHANGE_TIMEOUT_SECONDS);
   static final long HISTORY_POLL_WAIT_MILLIS = 20_000;
   static final String SERVER_VERSION = "1.0.0-perdura";
 
@@ -629,80 +627,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   // ---- workflow tasks -----------------------------------------------------------------------
 
-  /**
-   * Waits for a task of the queue until the long-poll deadline. A task taken from the queue but
-   * not delivered (the caller left) goes back into the queue.
-   */
-  private <T> Optional<T> poll(String namespace, String queue, TaskKind kind, String identity, String workerInstanceKey,
-      BiFunction<TaskRow, String, Optional<T>> deliver) {
-    var queueId = new Pollers.QueueId(namespace, queue, kind);
-    pollers.polled(queueId, identity);
-    try {
-      return pollUntilDeadline(namespace, queue, kind, identity, workerInstanceKey, deliver);
-    } finally {
-      pollers.polled(queueId, identity);
-    }
-  }
-
-  /**
-   * {@code deliver} records the start of a queued task (given the task and the poll's request id)
-   * and builds the response; a task that a history change started for this poll comes with its
-   * response builder instead.
-   */
-  private <T> Optional<T> pollUntilDeadline(String namespace, String queue, TaskKind kind, String identity,
-      String workerInstanceKey, BiFunction<TaskRow, String, Optional<T>> deliver) {
-    long until = System.currentTimeMillis() + remainingMillis(MAX_POLL_WAIT_MILLIS, 1000);
-    var dispatcher = matching.queue(namespace, queue, kind);
-    String worker = Pollers.key(namespace, workerInstanceKey);
-    var poller = new PollReservation.Poller(identity, UUID.randomUUID().toString());
-    while (true) {
-      long wait = until - System.currentTimeMillis();
-      if (wait <= 0 || Context.current().isCancelled() || pollers.isShutDown(worker)) {
-        return Optional.empty();
-      }
-      CompletableFuture<Dispatch> next = dispatcher.poll(poller);
-      pollers.waiting(worker, next);
-      boolean got;
-      try {
-        got = await(next, wait);
-      } finally {
-        pollers.done(worker, next);
-      }
-      if (!got) {
-        if (next.cancel(false) || next.isCancelled()) {
-          return Optional.empty();
-        }
-        // Claimed by a task before it could be withdrawn: a task handed over or being started for
-        // this poll. Answer even if the caller is leaving, or a started task waits out its
-        // start-to-close timeout with nobody working on it.
-        awaitClaimed(next);
-      }
-      if (next.isCompletedExceptionally()) {
-        return Optional.empty();
-      }
-      switch (next.join()) {
-        case Dispatch.Queued queued -> {
-          if (!got || Context.current().isCancelled()) {
-            dispatcher.add(queued.task());
-            return Optional.empty();
-          }
-          Optional<T> delivered = deliverQueued(dispatcher, queued.task(), poller.requestId(), deliver);
-          if (delivered.isPresent()) {
-            return delivered;
-          }
-        }
-        case Dispatch.Started started -> {
-          @SuppressWarnings("unchecked") // the history service's builder for this queue's kind of task
-          T response = (T) started.response().get();
-          return Optional.of(response);
-        }
-        case Dispatch.NotStarted notStarted -> {
-          // The change that reserved this poll was not written; wait for another task.
-        }
-      }
-    }
-  }
-
   /** Starts a task taken from the queue for a poll; one whose shard could not start it goes back to the queue. */
   private static <T> Optional<T> deliverQueued(TaskQueueDispatcher dispatcher, TaskRow task, String requestId,
       BiFunction<TaskRow, String, Optional<T>> deliver) {
@@ -729,14 +653,20 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
   private <T> void pollTaskQueue(String namespace, boolean hasQueue, TaskQueue queue, TaskKind kind, String identity,
       String workerInstanceKey, TaskStarts<T> starts, StreamObserver<T> observer) {
-    if (namespaces.isCached(namespace) && !Context.current().isCancelled() && isValid(hasQueue, queue)) {
+    if (namespaces.isCached(namespace) && isValid(hasQueue, queue)) {
       new PollWithoutThread<>(namespace, queue.getName(), kind, identity, workerInstanceKey, starts, observer).start();
       return;
     }
-    unary(observer, () -> {
-      namespaces.require(namespace);
-      Validation.requireTaskQueue("task_queue", hasQueue, queue);
-      return poll(namespace, queue.getName(), kind, identity, workerInstanceKey, starts.deliver()).orElse(starts.none());
+    // The namespace is read from the store first (or the request is refused), on a thread that may block.
+    BlockingCalls.offload(calls, "WorkflowService poll", observer, () -> {
+      try {
+        namespaces.require(namespace);
+        Validation.requireTaskQueue("task_queue", hasQueue, queue);
+      } catch (RuntimeException e) {
+        answerFailure(observer, e);
+        return;
+      }
+      new PollWithoutThread<>(namespace, queue.getName(), kind, identity, workerInstanceKey, starts, observer).start();
     });
   }
 
@@ -760,7 +690,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * answered the same way by the thread that wrote it. What memory cannot answer (a history the
    * cache no longer holds), a task this server does not start itself (a query-only task, a run
    * another server owns) and a shard whose changes come one at a time (a handler that leads the
-   * change itself answers sooner) go on on a virtual thread, as polls went before.
+   * change itself answers sooner) go on on a virtual thread, and so does a poll whose namespace
+   * must first be read from the store; the poll itself never waits on a thread.
    */
   private final class PollWithoutThread<T> {
     private final Context call = Context.current();
@@ -849,7 +780,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             if (fromMemory.isPresent()) {
               answer(fromMemory.get());
             } else {
-              onThread(response);
+              onThread(() -> Optional.of(response.get()));
             }
           }
           case Dispatch.NotStarted notStarted -> next(); // the change that reserved it was not written
@@ -877,9 +808,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         return;
       }
       if (started.isEmpty()) {
-        onThread(() -> deliverQueued(dispatcher, task, poller.requestId(), starts.deliver())
-            .or(() -> poll(namespace, queue, kind, identity, workerInstanceKey, starts.deliver()))
-            .orElse(starts.none()));
+        onThread(() -> deliverQueued(dispatcher, task, poller.requestId(), starts.deliver()));
         return;
       }
       started.get().whenComplete((start, failure) -> {
@@ -896,7 +825,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             if (response.isPresent()) {
               answer(response.get());
             } else {
-              onThread(start.get());
+              onThread(() -> Optional.of(start.get().build().get()));
             }
           }
         } catch (RuntimeException e) {
@@ -905,13 +834,23 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       });
     }
 
-    /** Goes on on a virtual thread in the call's context: for what may read the store or wait. */
-    private void onThread(Supplier<T> body) {
-      call.run(() -> unary(observer, () -> {
+    /**
+     * Runs what may read the store or wait on a virtual thread, in the call's context; its response
+     * answers the poll, and nothing (a task gone stale) sends the poll back to its queue.
+     */
+    private void onThread(Supplier<Optional<T>> body) {
+      call.run(() -> BlockingCalls.offload(calls, "WorkflowService poll", observer, () -> {
+        Optional<T> response;
         try {
-          return body.get();
-        } finally {
-          pollers.polled(queueId, identity);
+          response = body.get();
+        } catch (RuntimeException e) {
+          fail(e);
+          return;
+        }
+        if (response.isPresent()) {
+          answer(response.get());
+        } else {
+          next();
         }
       }));
     }
@@ -937,20 +876,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       } catch (RuntimeException e) {
         log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
       }
-    }
-  }
-
-  /** Waits for a claimed poll's task, as long as the history shard may take to record its start. */
-  private static void awaitClaimed(CompletableFuture<Dispatch> poll) {
-    try {
-      poll.get(STARTED_TASK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw Errors.unavailable("the history shard did not record the task's start in time, try again", e);
-    } catch (ExecutionException e) {
-      throw Errors.internal("poll failed", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Errors.unavailable("interrupted", e);
     }
   }
 
