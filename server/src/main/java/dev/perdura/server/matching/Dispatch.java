@@ -12,7 +12,8 @@ public sealed interface Dispatch {
   /**
    * A task that a history change started for this poll in the same write that created it (see
    * {@link TaskQueueDispatcher#reserveWaitingPoll()}), delivered once that write is durable.
-   * {@code response} builds the poll's answer; it runs in the poller's thread.
+   * {@code response} builds the poll's answer (the history service's may read the store; it says
+   * when memory alone can answer, which the thread that wrote the task may then do).
    */
   record Started(Supplier<?> response) implements Dispatch {}
 

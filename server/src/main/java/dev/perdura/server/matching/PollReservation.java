@@ -36,8 +36,8 @@ public final class PollReservation {
   }
 
   /**
-   * The task's start is durable. {@code response} builds the poll's answer; it runs in the
-   * poller's thread, not in the caller's.
+   * The task's start is durable. {@code response} builds the poll's answer; the poll decides on
+   * which thread (it may read the store).
    */
   public void fulfil(Supplier<?> response) {
     poll.complete(new Dispatch.Started(response));
