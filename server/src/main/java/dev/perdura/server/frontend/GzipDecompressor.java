@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.zip.CRC32;
@@ -21,12 +22,17 @@ import java.util.zip.ZipException;
  * inflates a message whose gzip header has no optional fields (what gzip writers send) into one
  * array, in one call, with an inflater kept for the next message, and checks the trailer's length
  * and CRC-32; anything else (optional header fields, several members, an announced length past the
- * message size limit) goes to gRPC's decompressor, which reads it as a stream.
+ * message size limit) goes to gRPC's decompressor, which reads it as a stream. On a platform thread
+ * (an event loop) the compressed bytes are read into an array the thread keeps for its next message.
  */
 public final class GzipDecompressor implements Decompressor {
   private static final int HEADER = 10;
   private static final int TRAILER = 8;
   private static final int POOLED_INFLATERS = 16;
+  /** Compressed messages this large and larger are read into an array of their own. */
+  static final int LARGEST_KEPT = 256 * 1024;
+
+  private static final ThreadLocal<byte[]> COMPRESSED = ThreadLocal.withInitial(() -> new byte[8 * 1024]);
 
   private final int maxMessageBytes;
   private final BlockingQueue<Inflater> inflaters = new ArrayBlockingQueue<>(POOLED_INFLATERS);
@@ -43,30 +49,51 @@ public final class GzipDecompressor implements Decompressor {
 
   @Override
   public InputStream decompress(InputStream compressed) throws IOException {
-    byte[] gz = readAll(compressed);
-    if (gz.length < HEADER + TRAILER
+    if (Thread.currentThread().isVirtual()) {
+      byte[] gz = readAll(compressed);
+      return decompress(gz, gz.length);
+    }
+    // An event loop's own array: nothing returned points into it (the message is inflated into an
+    // array of its own, and what goes to the stream reader is copied).
+    byte[] gz = COMPRESSED.get();
+    int length = 0;
+    int read;
+    while ((read = compressed.read(gz, length, gz.length - length)) >= 0) {
+      length += read;
+      if (length == gz.length) {
+        gz = Arrays.copyOf(gz, gz.length * 2);
+      }
+    }
+    if (gz.length <= LARGEST_KEPT) {
+      COMPRESSED.set(gz);
+    }
+    return decompress(gz, length);
+  }
+
+  private InputStream decompress(byte[] gz, int length) throws IOException {
+    if (length < HEADER + TRAILER
         || (gz[0] & 0xff) != 0x1f
         || (gz[1] & 0xff) != 0x8b
         || gz[2] != 8
         || gz[3] != 0) {
-      return streamed(gz);
+      return streamed(gz, length);
     }
-    long length = littleEndianInt(gz, gz.length - 4);
-    if (length > maxMessageBytes) {
-      return streamed(gz);
+    long inflatedLength = littleEndianInt(gz, length - 4);
+    if (inflatedLength > maxMessageBytes) {
+      return streamed(gz, length);
     }
-    byte[] message = new byte[(int) length];
+    byte[] message = new byte[(int) inflatedLength];
     Inflater inflater = inflaters.poll();
     if (inflater == null) {
       inflater = new Inflater(true);
     }
     try {
-      inflater.setInput(gz, HEADER, gz.length - HEADER - TRAILER);
+      inflater.setInput(gz, HEADER, length - HEADER - TRAILER);
       int inflated = inflater.inflate(message);
       // A length that does not match, or data left over, is a stream this path does not read
       // (several members) or a broken one: the stream reader tells which.
       if (!inflater.finished() || inflater.getRemaining() != 0 || inflated != message.length) {
-        return streamed(gz);
+        return streamed(gz, length);
       }
     } catch (DataFormatException e) {
       throw new ZipException("invalid gzip message: " + e.getMessage());
@@ -78,7 +105,7 @@ public final class GzipDecompressor implements Decompressor {
     }
     CRC32 crc = new CRC32();
     crc.update(message);
-    if (crc.getValue() != littleEndianInt(gz, gz.length - TRAILER)) {
+    if (crc.getValue() != littleEndianInt(gz, length - TRAILER)) {
       throw new ZipException("gzip message fails its CRC-32 check");
     }
     return new ByteArrayInputStream(message);
@@ -104,8 +131,8 @@ public final class GzipDecompressor implements Decompressor {
     return all.toByteArray();
   }
 
-  private static InputStream streamed(byte[] gz) throws IOException {
-    return new Codec.Gzip().decompress(new ByteArrayInputStream(gz));
+  private static InputStream streamed(byte[] gz, int length) throws IOException {
+    return new Codec.Gzip().decompress(new ByteArrayInputStream(Arrays.copyOf(gz, length)));
   }
 
   private static long littleEndianInt(byte[] bytes, int at) {

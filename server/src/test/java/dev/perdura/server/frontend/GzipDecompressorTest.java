@@ -18,10 +18,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
 import org.junit.jupiter.api.Test;
@@ -58,7 +60,7 @@ class GzipDecompressorTest {
   }
 
   @ParameterizedTest(name = "{0} bytes")
-  @ValueSource(ints = {0, 1, 300, 70_000})
+  @ValueSource(ints = {0, 1, 300, 70_000, 600_000})
   void inflatesWhatAGzipWriterWrote(int size) throws IOException {
     byte[] data = message(size);
 
@@ -125,6 +127,42 @@ class GzipDecompressorTest {
     System.arraycopy(data, 0, both, 0, data.length);
     System.arraycopy(data, 0, both, data.length, data.length);
     assertThat(inflate(twice.toByteArray())).isEqualTo(both);
+  }
+
+  @Test
+  void aMessageLeftToTheStreamReaderIsReadWholeAfterTheNextMessage() throws IOException {
+    byte[] data = message(500);
+    byte[] gz = gzip(data);
+    ByteArrayOutputStream twice = new ByteArrayOutputStream();
+    twice.write(gz);
+    twice.write(gz);
+
+    try (InputStream first = decompressor.decompress(new ByteArrayInputStream(twice.toByteArray()))) {
+      // The next message is read into the same per-thread array the first one was read into.
+      assertThat(inflate(gzip(message(900)))).isEqualTo(message(900));
+      byte[] both = first.readAllBytes();
+      assertThat(both).hasSize(data.length * 2);
+      assertThat(Arrays.copyOfRange(both, 0, data.length)).isEqualTo(data);
+      assertThat(Arrays.copyOfRange(both, data.length, both.length)).isEqualTo(data);
+    }
+  }
+
+  @Test
+  void onAVirtualThreadAMessageComesOutWholeToo() throws Exception {
+    byte[] data = message(3000);
+    AtomicReference<byte[]> inflated = new AtomicReference<>();
+    AtomicReference<IOException> failure = new AtomicReference<>();
+
+    Thread.ofVirtual().start(() -> {
+      try {
+        inflated.set(inflate(gzip(data)));
+      } catch (IOException e) {
+        failure.set(e);
+      }
+    }).join(TimeUnit.SECONDS.toMillis(30));
+
+    assertThat(failure.get()).isNull();
+    assertThat(inflated.get()).isEqualTo(data);
   }
 
   @Test
