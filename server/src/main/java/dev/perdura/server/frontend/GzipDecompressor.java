@@ -29,10 +29,6 @@ public final class GzipDecompressor implements Decompressor {
   private static final int HEADER = 10;
   private static final int TRAILER = 8;
   private static final int POOLED_INFLATERS = 16;
-  /** Compressed messages this large and larger are read into an array of their own. */
-  static final int LARGEST_KEPT = 256 * 1024;
-
-  private static final ThreadLocal<byte[]> COMPRESSED = ThreadLocal.withInitial(() -> new byte[8 * 1024]);
 
   private final int maxMessageBytes;
   private final BlockingQueue<Inflater> inflaters = new ArrayBlockingQueue<>(POOLED_INFLATERS);
@@ -55,19 +51,8 @@ public final class GzipDecompressor implements Decompressor {
     }
     // An event loop's own array: nothing returned points into it (the message is inflated into an
     // array of its own, and what goes to the stream reader is copied).
-    byte[] gz = COMPRESSED.get();
-    int length = 0;
-    int read;
-    while ((read = compressed.read(gz, length, gz.length - length)) >= 0) {
-      length += read;
-      if (length == gz.length) {
-        gz = Arrays.copyOf(gz, gz.length * 2);
-      }
-    }
-    if (gz.length <= LARGEST_KEPT) {
-      COMPRESSED.set(gz);
-    }
-    return decompress(gz, length);
+    MessageBytes gz = MessageBytes.readWhole(compressed);
+    return decompress(gz.bytes(), gz.length());
   }
 
   private InputStream decompress(byte[] gz, int length) throws IOException {

@@ -15,7 +15,6 @@ import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -35,12 +34,6 @@ import java.util.List;
  * of an array unless the array is declared immutable and aliasing is enabled, and neither is.
  */
 public final class RequestParsing {
-  /** Arrays this large and larger serve one message and are not kept. */
-  static final int LARGEST_KEPT = 256 * 1024;
-  private static final int FIRST_SIZE = 8 * 1024;
-
-  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[FIRST_SIZE]);
-
   private RequestParsing() {}
 
   /**
@@ -102,28 +95,18 @@ public final class RequestParsing {
       if (stream instanceof KnownLength || Thread.currentThread().isVirtual()) {
         return protobuf.parse(stream);
       }
-      byte[] buffer = SCRATCH.get();
-      int length = 0;
+      MessageBytes message;
       try {
-        int read;
-        while ((read = stream.read(buffer, length, buffer.length - length)) >= 0) {
-          length += read;
-          if (length == buffer.length) {
-            buffer = Arrays.copyOf(buffer, buffer.length * 2);
-          }
-        }
+        message = MessageBytes.readWhole(stream);
       } catch (IOException e) {
         throw Status.INTERNAL.withDescription("cannot read the request: " + e.getMessage())
             .withCause(e).asRuntimeException();
       }
-      if (buffer.length <= LARGEST_KEPT) {
-        SCRATCH.set(buffer);
-      }
       try {
-        CodedInputStream in = CodedInputStream.newInstance(buffer, 0, length);
-        Object message = parser.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
+        CodedInputStream in = CodedInputStream.newInstance(message.bytes(), 0, message.length());
+        Object parsed = parser.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
         in.checkLastTagWas(0);
-        return protobuf.getMessageClass().cast(message);
+        return protobuf.getMessageClass().cast(parsed);
       } catch (InvalidProtocolBufferException e) {
         throw Status.INTERNAL.withDescription("Invalid protobuf byte sequence").withCause(e).asRuntimeException();
       }

@@ -89,7 +89,7 @@ class RequestParsingTest {
   }
 
   @ParameterizedTest(name = "{0} bytes of input")
-  @ValueSource(ints = {0, 100, 20_000, RequestParsing.LARGEST_KEPT + 1000})
+  @ValueSource(ints = {0, 100, 20_000, MessageBytes.LARGEST_KEPT + 1000})
   void aMessageOfUnknownLengthComesOutEqual(int inputBytes) throws Exception {
     StartWorkflowExecutionRequest sent = request(inputBytes);
 
@@ -107,7 +107,7 @@ class RequestParsingTest {
     List<StartWorkflowExecutionRequest> parsed = onPlatformThread(() -> List.of(
         parsing.parse(ofUnknownLength(first.toByteArray())),
         parsing.parse(ofUnknownLength(second.toByteArray())),
-        parsing.parse(ofUnknownLength(request(RequestParsing.LARGEST_KEPT * 2).toByteArray()))));
+        parsing.parse(ofUnknownLength(request(MessageBytes.LARGEST_KEPT * 2).toByteArray()))));
 
     assertThat(parsed.get(0)).isEqualTo(first);
     assertThat(parsed.get(1)).isEqualTo(second);
@@ -183,7 +183,7 @@ class RequestParsingTest {
   }
 
   @ParameterizedTest(name = "{0} bytes of input")
-  @ValueSource(ints = {20_000, RequestParsing.LARGEST_KEPT + 1000})
+  @ValueSource(ints = {20_000, MessageBytes.LARGEST_KEPT + 1000})
   void theServerKeepsTheBytesOfACompressedRequest(int inputBytes, @TempDir Path dir) throws Exception {
     try (PerduraServer server = PerduraServer.start(
         new ServerConfig("127.0.0.1", 0, dir.resolve("perdura.db"), List.of()))) {
