@@ -3,7 +3,6 @@ package dev.perdura.server.frontend;
 import io.grpc.Codec;
 import io.grpc.Decompressor;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -22,8 +21,8 @@ import java.util.zip.ZipException;
  * inflates a message whose gzip header has no optional fields (what gzip writers send) into one
  * array, in one call, with an inflater kept for the next message, and checks the trailer's length
  * and CRC-32; anything else (optional header fields, several members, an announced length past the
- * message size limit) goes to gRPC's decompressor, which reads it as a stream. On a platform thread
- * (an event loop) the compressed bytes are read into an array the thread keeps for its next message.
+ * message size limit) goes to gRPC's decompressor, which reads it as a stream. The compressed
+ * bytes are read into an array the network thread keeps for its next message ({@link MessageBytes}).
  */
 public final class GzipDecompressor implements Decompressor {
   private static final int HEADER = 10;
@@ -45,12 +44,8 @@ public final class GzipDecompressor implements Decompressor {
 
   @Override
   public InputStream decompress(InputStream compressed) throws IOException {
-    if (Thread.currentThread().isVirtual()) {
-      byte[] gz = readAll(compressed);
-      return decompress(gz, gz.length);
-    }
-    // An event loop's own array: nothing returned points into it (the message is inflated into an
-    // array of its own, and what goes to the stream reader is copied).
+    // Nothing returned points into these bytes (the message is inflated into an array of its own,
+    // and what goes to the stream reader is copied), so the network thread's kept array serves.
     MessageBytes gz = MessageBytes.readWhole(compressed);
     return decompress(gz.bytes(), gz.length());
   }
@@ -94,26 +89,6 @@ public final class GzipDecompressor implements Decompressor {
       throw new ZipException("gzip message fails its CRC-32 check");
     }
     return new ByteArrayInputStream(message);
-  }
-
-  /**
-   * The whole compressed message. gRPC's stream knows its length ({@code available}): reading into
-   * an array of that size spares {@code readAllBytes}' 16 KB buffer per message.
-   */
-  private static byte[] readAll(InputStream in) throws IOException {
-    byte[] known = new byte[Math.max(0, in.available())];
-    int read = in.readNBytes(known, 0, known.length);
-    int next = in.read();
-    if (read == known.length && next == -1) {
-      return known;
-    }
-    ByteArrayOutputStream all = new ByteArrayOutputStream(read + 1024);
-    all.write(known, 0, read);
-    if (next != -1) {
-      all.write(next);
-      in.transferTo(all);
-    }
-    return all.toByteArray();
   }
 
   private static InputStream streamed(byte[] gz, int length) throws IOException {

@@ -26,9 +26,8 @@ import java.util.List;
  * every request) comes wrapped in a stream of unknown length, and protobuf then parses it through a
  * stream decoder that allocates a 4 KB buffer per message, whatever its size: the largest single
  * source of the server's allocations (docs/performance.md). This marshaller reads such a message
- * whole into the event loop's own array and parses it from there, as gRPC does with a known length;
- * messages of known length, and any message parsed on a virtual thread (which would each keep an
- * array of their own), go to gRPC's marshaller.
+ * whole into the event loop's own array ({@link MessageBytes}) and parses it from there, as gRPC
+ * does with a known length; messages of known length go to gRPC's marshaller.
  *
  * <p>The array is reused, so nothing parsed may point into it: protobuf copies bytes and strings out
  * of an array unless the array is declared immutable and aliasing is enabled, and neither is.
@@ -65,7 +64,7 @@ public final class RequestParsing {
         method.getServerCallHandler());
   }
 
-  /** gRPC's marshaller, save for messages of unknown length parsed on a platform thread. */
+  /** gRPC's marshaller, save for messages of unknown length. */
   static final class ArrayParsing<T> implements PrototypeMarshaller<T> {
     private final PrototypeMarshaller<T> protobuf;
     private final Parser<?> parser;
@@ -92,7 +91,7 @@ public final class RequestParsing {
 
     @Override
     public T parse(InputStream stream) {
-      if (stream instanceof KnownLength || Thread.currentThread().isVirtual()) {
+      if (stream instanceof KnownLength) {
         return protobuf.parse(stream);
       }
       MessageBytes message;

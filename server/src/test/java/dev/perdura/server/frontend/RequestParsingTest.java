@@ -147,7 +147,7 @@ class RequestParsingTest {
   }
 
   @Test
-  void messagesOfKnownLengthAndOnVirtualThreadsAreLeftToGrpc() throws Exception {
+  void messagesOfKnownLengthAreLeftToGrpcAndVirtualThreadsParseTheirOwnArray() throws Exception {
     StartWorkflowExecutionRequest sent = request(100);
     class Known extends ByteArrayInputStream implements KnownLength {
       Known(byte[] bytes) {
