@@ -118,12 +118,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
   /**
    * A call whose one wait is a change of a run on its history shard. {@code check} validates the
    * request and names the change; it must not read the store, so it runs on the network thread only
-   * when the request's namespace is cached. While the shard's changes come one at a time (a
-   * workflow's sequential steps), the call then waits on a virtual thread of its own, which computes
-   * the change itself ({@link HistoryService#changesComeOneAtATime}). Otherwise the network thread
-   * that parsed the request queues the change and goes on, and the thread that wrote the change's
-   * batch builds and sends the answer once it is durable: under load a call costs no thread of its
-   * own, and nothing waits. (Answering on the call's network thread instead was slower with the
+   * when the request's namespace is cached. The network thread that parsed the request then queues
+   * the change and goes on, and the thread that wrote the change's batch builds and sends the answer
+   * once it is durable: a call costs no thread of its own, and nothing waits. (Answering on the call's network thread instead was slower with the
    * official SDK, whose one connection puts every call on one network thread.)
    */
   private <T> void onShard(StreamObserver<T> observer, String namespace, Supplier<ShardCall<T>> check) {
@@ -135,10 +132,6 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     CompletableFuture<T> answer;
     try {
       call = check.get();
-      if (history.changesComeOneAtATime(call.namespace(), call.workflowId())) {
-        unary(observer, () -> waitFor(call));
-        return;
-      }
       answer = call.change().get();
     } catch (RuntimeException e) {
       answerFailure(observer, e);
@@ -689,9 +682,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * a response built from memory; a task started for it in the write that created the task is
    * answered the same way by the thread that wrote it. What memory cannot answer (a history the
    * cache no longer holds), a task this server does not start itself (a query-only task, a run
-   * another server owns) and a shard whose changes come one at a time (a handler that leads the
-   * change itself answers sooner) go on on a virtual thread, and so does a poll whose namespace
-   * must first be read from the store; the poll itself never waits on a thread.
+   * another server owns) go on on a virtual thread, and so does a poll whose namespace must first
+   * be read from the store; the poll itself never waits on a thread.
    */
   private final class PollWithoutThread<T> {
     private final Context call = Context.current();
@@ -799,9 +791,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       }
       Optional<CompletableFuture<Optional<HistoryService.StartedTask<T>>>> started;
       try {
-        started = history.changesComeOneAtATime(task.execution().namespace(), task.execution().workflowId())
-            ? Optional.empty()
-            : starts.withoutWaiting().apply(task, poller.requestId());
+        started = starts.withoutWaiting().apply(task, poller.requestId());
       } catch (RuntimeException e) {
         dispatcher.add(task); // not started: the task waits for the next poll
         fail(e);

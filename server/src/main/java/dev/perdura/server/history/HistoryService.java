@@ -410,16 +410,6 @@ public final class HistoryService implements AutoCloseable {
   }
 
   /**
-   * Whether the run's shard had one change in its last batch: then a caller on a virtual thread that
-   * finds the shard idle computes its change itself (see {@link HistoryShard}), and waiting on such a
-   * thread is the faster way; otherwise a caller that does not wait saves the thread.
-   */
-  public boolean changesComeOneAtATime(String namespace, String workflowId) {
-    HistoryShard shard = shards.get(runShard(namespace, workflowId, shards.length()));
-    return shard != null && shard.changesComeOneAtATime();
-  }
-
-  /**
    * Matches at the source: a workflow or activity task that a change queues, on a queue where a
    * poll is waiting, is started for that poll in the same write. The task never enters the store or
    * the queue, and the poll is answered without a write of its own: one commit and one shard

@@ -36,12 +36,11 @@ import org.slf4j.LoggerFactory;
  * writes the successful ones in one store transaction, then runs their effects and answers their
  * callers. A caller is answered only after its change is durable.
  *
- * <p>While changes come one at a time (the last batch had one), a caller on a virtual thread (a
- * gRPC call) that finds the shard idle computes the batch itself, with its own change in it: the
- * hand-over to the shard's writer thread and the wake-up back cost about as much as the commit (a
- * workflow's sequential steps). Otherwise, or for what is left queued, the shard's writer thread
- * takes the batch; under load a batch gathers what every caller queued while the previous one was
- * written and while the writer woke up.
+ * <p>The shard's writer thread computes and writes every batch; under load a batch gathers what
+ * every caller queued while the previous one was written and while the writer woke up. (Callers
+ * once computed a batch themselves while changes came one at a time; under load that sent calls to
+ * virtual threads that mostly found the shard busy, and a sequential workflow's step was no faster
+ * for it: docs/performance.md, "One writer per shard again".)
  *
  * <p><b>Writes held back.</b> A change that only starts a workflow task for a poll ({@link
  * Tx#mayHoldBack}) is not written: the poller is answered at once, and the run's newest row, with
@@ -72,17 +71,12 @@ final class HistoryShard implements AutoCloseable {
   private final CommitListener listener;
   private final LinkedBlockingQueue<Change<?>> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
-  /** Held by whoever computes and writes a batch: the writer thread or a caller leading one. */
-  private final ReentrantLock processing = new ReentrantLock();
-  /** The shard a thread is leading a batch of: it must not lead another from inside that one. */
-  private static final ThreadLocal<HistoryShard> LEADING = new ThreadLocal<>();
-  private volatile boolean running = true;
   /**
-   * Changes in the last batch. Callers lead a batch only while changes come one at a time: under
-   * load the writer's wake-up lets more changes join each batch, and callers leading batches of one
-   * or two had tripled the commits per workflow.
+   * Held by whoever computes and writes a batch or reads what a batch owns: the writer thread, the
+   * start's scan of workflow ids, and the close that writes what is held back.
    */
-  private volatile int lastBatchSize;
+  private final ReentrantLock processing = new ReentrantLock();
+  private volatile boolean running = true;
   private final Timer commitTime;
   private final DistributionSummary batchChanges;
   private final Counter commitFailures;
@@ -257,9 +251,8 @@ final class HistoryShard implements AutoCloseable {
   }
 
   /**
-   * Queues a change; the future completes once it is durable (or failed, with nothing written). On
-   * a virtual thread, with the shard idle and its last batch a single change, the change is computed
-   * and written before this returns.
+   * Queues a change for the writer thread; the future completes once it is durable (or failed,
+   * with nothing written).
    */
   <R> CompletableFuture<R> submit(Function<Tx, R> body) {
     CompletableFuture<R> result = new CompletableFuture<>();
@@ -268,26 +261,8 @@ final class HistoryShard implements AutoCloseable {
       return result;
     }
     queue.add(new Change<>(body, result));
-    if (changesComeOneAtATime() && Thread.currentThread().isVirtual() && LEADING.get() == null && processing.tryLock()) {
-      LEADING.set(this);
-      try {
-        processQueued();
-      } finally {
-        LEADING.remove();
-        processing.unlock();
-      }
-      if (!queue.isEmpty()) {
-        LockSupport.unpark(writer);
-      }
-    } else {
-      LockSupport.unpark(writer);
-    }
+    LockSupport.unpark(writer);
     return result;
-  }
-
-  /** Whether the last batch had one change: a caller on a virtual thread would now lead the next. */
-  boolean changesComeOneAtATime() {
-    return lastBatchSize <= 1;
   }
 
   static String currentKey(String namespace, String workflowId) {
@@ -503,7 +478,6 @@ final class HistoryShard implements AutoCloseable {
       }
     }
     batchChanges.record(batch.size());
-    lastBatchSize = batch.size();
     if (!writes.isEmpty()) {
       long commitStart = System.nanoTime();
       try {
@@ -638,7 +612,7 @@ final class HistoryShard implements AutoCloseable {
         scan.interrupt();
         scan.join(TimeUnit.SECONDS.toMillis(10));
       }
-      // A caller may still be leading a batch: the shard is closed once that write is done.
+      // The writer may still be writing a batch: the shard is closed once that write is done.
       if (processing.tryLock(10, TimeUnit.SECONDS)) {
         try {
           writeHeldBack();
