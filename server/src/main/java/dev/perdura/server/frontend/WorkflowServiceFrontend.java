@@ -120,8 +120,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    * request and names the change; it must not read the store, so it runs on the network thread only
    * when the request's namespace is cached. The network thread that parsed the request then queues
    * the change and goes on, and the thread that wrote the change's batch builds and sends the answer
-   * once it is durable: a call costs no thread of its own, and nothing waits. (Answering on the call's network thread instead was slower with the
-   * official SDK, whose one connection puts every call on one network thread.)
+   * once it is durable: a call costs no thread of its own, and nothing waits. (Answering on the
+   * call's network thread instead was slower with the official SDK, whose one connection puts every
+   * call on one network thread.)
    */
   private <T> void onShard(StreamObserver<T> observer, String namespace, Supplier<ShardCall<T>> check) {
     if (!namespaces.isCached(namespace)) {
