@@ -121,7 +121,7 @@ public abstract class JdbcStore implements Store {
   /** This dialect's migrations under {@code db/<dialect>/}, in order; each runs once, in its own transaction. */
   protected List<String> migrations() {
     return List.of("V1__init.sql", "V2__history_batches.sql", "V3__tasks_and_timers_in_state.sql",
-        "V4__history_by_run_seq.sql");
+        "V4__history_by_run_seq.sql", "V5__current_runs_keyed.sql");
   }
 
   @Override

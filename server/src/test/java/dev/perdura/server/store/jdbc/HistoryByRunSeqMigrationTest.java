@@ -68,7 +68,7 @@ class HistoryByRunSeqMigrationTest {
     Path file = dir.resolve("perdura.db");
     Dialect sqlite = new Dialect("SQLite", "sqlite",
         List.of("V1__init.sql", "V2__history_batches.sql", "V3__tasks_and_timers_in_state.sql"),
-        "V4__history_by_run_seq.sql", 0, () -> connect("jdbc:sqlite:" + file, null), () -> SqliteStore.open(file));
+        "V4__history_by_run_seq.sql", 1, () -> connect("jdbc:sqlite:" + file, null), () -> SqliteStore.open(file));
     Storage.Postgres database = TestPostgres.get().newDatabase("runseqmigration");
     Dialect postgres = new Dialect("PostgreSQL", "postgres",
         List.of("V1__init.sql", "V2__cluster_leases.sql", "V3__history_batches.sql", "V4__tasks_and_timers_in_state.sql"),
