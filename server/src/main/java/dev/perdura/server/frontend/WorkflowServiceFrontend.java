@@ -590,12 +590,13 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     }
   }
 
-  /** The run that retries the run this event closed, or empty. */
+  /** {@code response} with {@code events} as its history, sent as the bytes they were stored as. */
   private static GetWorkflowExecutionHistoryResponse.Builder withHistory(
       GetWorkflowExecutionHistoryResponse.Builder response, List<EventRow> events) {
     return HistoryBytes.set(response, GetWorkflowExecutionHistoryResponse.HISTORY_FIELD_NUMBER, events);
   }
 
+  /** The run that retries the run this event closed, or empty. */
   private static String retryRunId(HistoryEvent close) {
     return switch (close.getEventType()) {
       case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> close.getWorkflowExecutionFailedEventAttributes().getNewExecutionRunId();
