@@ -590,13 +590,12 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     }
   }
 
-  /** {@code response} with {@code events} as its history, sent as the bytes they were stored as. */
+  /** The run that retries the run this event closed, or empty. */
   private static GetWorkflowExecutionHistoryResponse.Builder withHistory(
       GetWorkflowExecutionHistoryResponse.Builder response, List<EventRow> events) {
     return HistoryBytes.set(response, GetWorkflowExecutionHistoryResponse.HISTORY_FIELD_NUMBER, events);
   }
 
-  /** The run that retries the run this event closed, or empty. */
   private static String retryRunId(HistoryEvent close) {
     return switch (close.getEventType()) {
       case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> close.getWorkflowExecutionFailedEventAttributes().getNewExecutionRunId();
