@@ -337,7 +337,7 @@ class CallsWithoutAThreadTest {
     @Override
     public void onNext(T response) {
       thread = Thread.currentThread();
-      value.complete(DirectCalls.asReceived(response));
+      value.complete(response);
     }
 
     @Override
