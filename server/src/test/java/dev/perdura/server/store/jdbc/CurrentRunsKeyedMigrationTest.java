@@ -8,9 +8,6 @@ import dev.perdura.server.store.ExecutionWrite;
 import dev.perdura.server.store.Store;
 import dev.perdura.server.store.VisibilityRow;
 import dev.perdura.server.store.sqlite.SqliteStore;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -37,7 +34,7 @@ class CurrentRunsKeyedMigrationTest {
   void pointersWrittenBeforeAreFoundMovedAndPurged() throws Exception {
     Path file = dir.resolve("perdura.db");
     try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-      applyOldSchema(raw);
+      OldSchema.apply(raw, "sqlite", BEFORE);
       insertOldRun(raw, new ExecutionKey("ns", "order-2", "run-b"));
       insertOldRun(raw, new ExecutionKey("ns", "order-1", "run-a"));
       insertOldRun(raw, new ExecutionKey("other", "order-1", "run-c"));
@@ -69,20 +66,6 @@ class CurrentRunsKeyedMigrationTest {
     }
   }
 
-  private static void applyOldSchema(Connection raw) throws Exception {
-    try (Statement s = raw.createStatement()) {
-      s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-      for (int i = 0; i < BEFORE.size(); i++) {
-        for (String statement : JdbcStore.statements(resource("/db/sqlite/" + BEFORE.get(i)))) {
-          if (!statement.isBlank()) {
-            s.execute(statement);
-          }
-        }
-        s.execute("INSERT INTO schema_version VALUES (" + (i + 1) + ", '" + BEFORE.get(i) + "', 0)");
-      }
-    }
-  }
-
   /** A run as the previous layout stored it, current for its workflow id. */
   private static void insertOldRun(Connection raw, ExecutionKey key) throws SQLException {
     try (PreparedStatement run = raw.prepareStatement("INSERT INTO executions (namespace, workflow_id, run_id,"
@@ -97,15 +80,6 @@ class CurrentRunsKeyedMigrationTest {
       run.setString(4, key.runId());
       run.executeUpdate();
       current.executeUpdate();
-    }
-  }
-
-  private static String resource(String path) throws IOException {
-    try (InputStream in = CurrentRunsKeyedMigrationTest.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IOException(path + " is not on the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 }

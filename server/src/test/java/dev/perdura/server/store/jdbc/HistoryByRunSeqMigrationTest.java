@@ -15,8 +15,6 @@ import dev.perdura.server.store.TestPostgres;
 import dev.perdura.server.store.VisibilityRow;
 import dev.perdura.server.store.postgres.PostgresStore;
 import dev.perdura.server.store.sqlite.SqliteStore;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -80,7 +78,7 @@ class HistoryByRunSeqMigrationTest {
   @MethodSource("dialects")
   void batchesWrittenBeforeReadWithThoseAfterAndArePurgedWithTheirRun(Dialect dialect) throws Exception {
     try (Connection raw = dialect.raw().get()) {
-      applyOldSchema(raw, dialect);
+      OldSchema.apply(raw, dialect.folder(), dialect.before());
       insertOldRun(raw, FIRST, List.of(events(FIRST, 1, 3), events(FIRST, 4, 5)));
       insertOldRun(raw, SECOND, List.of(events(SECOND, 1, 2)));
     }
@@ -123,21 +121,6 @@ class HistoryByRunSeqMigrationTest {
           .as("batches of the purged run").isZero();
       assertThat(count(raw, "SELECT COUNT(DISTINCT run_seq) FROM executions"))
           .as("each run its own number").isEqualTo(2);
-    }
-  }
-
-  private static void applyOldSchema(Connection raw, Dialect dialect) throws Exception {
-    try (Statement s = raw.createStatement()) {
-      s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-      for (int i = 0; i < dialect.before().size(); i++) {
-        String name = dialect.before().get(i);
-        for (String statement : resource("/db/" + dialect.folder() + "/" + name).split(";")) {
-          if (!statement.isBlank()) {
-            s.execute(statement);
-          }
-        }
-        s.execute("INSERT INTO schema_version VALUES (" + (i + 1) + ", '" + name + "', 0)");
-      }
     }
   }
 
@@ -190,15 +173,6 @@ class HistoryByRunSeqMigrationTest {
       return DriverManager.getConnection(url, user, null);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot connect to " + url, e);
-    }
-  }
-
-  private static String resource(String path) throws IOException {
-    try (InputStream in = HistoryByRunSeqMigrationTest.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IOException(path + " is not on the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 }
