@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.perdura.server.common.BlockingCalls;
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.HistoryBytes;
 import dev.perdura.server.common.HistoryPageToken;
 import dev.perdura.server.common.TaskToken;
 import dev.perdura.server.history.Describe;
@@ -15,6 +16,7 @@ import dev.perdura.server.matching.Dispatch;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.matching.PollReservation;
 import dev.perdura.server.matching.TaskQueueDispatcher;
+import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
 import dev.perdura.server.store.NamespaceRecord;
@@ -34,7 +36,6 @@ import io.temporal.api.enums.v1.HistoryEventFilterType;
 import io.temporal.api.enums.v1.NamespaceState;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
-import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.namespace.v1.NamespaceConfig;
 import io.temporal.api.namespace.v1.NamespaceInfo;
@@ -489,17 +490,16 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     if (head.isEmpty() || head.get().running()) {
       return Optional.empty();
     }
-    Optional<List<HistoryEvent>> close = history.eventsInMemory(key, head.get().lastEventId(), 1);
+    Optional<List<EventRow>> close = history.eventsInMemory(key, head.get().lastEventId(), 1);
     if (close.isEmpty() || close.get().isEmpty()) {
       return Optional.empty();
     }
     // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
-    if (r.getExecution().getRunId().isEmpty() && !retryRunId(close.get().get(0)).isEmpty()) {
+    if (r.getExecution().getRunId().isEmpty()
+        && !retryRunId(HistoryService.parseEvent(close.get().get(0))).isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(GetWorkflowExecutionHistoryResponse.newBuilder()
-        .setHistory(History.newBuilder().addAllEvents(close.get()))
-        .build());
+    return Optional.of(withHistory(GetWorkflowExecutionHistoryResponse.newBuilder(), close.get()).build());
   }
 
   /** The answer to a wait for a run's close that ended first: come back for the events after {@code last}. */
@@ -539,8 +539,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         GetWorkflowExecutionHistoryResponse.Builder response = GetWorkflowExecutionHistoryResponse.newBuilder();
         if (closeOnly) {
           if (!running) {
-            List<HistoryEvent> close = history.readEvents(key, last, 1);
-            String retriedAs = close.isEmpty() ? "" : retryRunId(close.get(0));
+            List<EventRow> close = history.readEventRows(key, last, 1);
+            String retriedAs = close.isEmpty() ? "" : retryRunId(HistoryService.parseEvent(close.get(0)));
             // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
             if (r.getExecution().getRunId().isEmpty() && !retriedAs.isEmpty() && waitNewEvent) {
               if (change != null) {
@@ -550,13 +550,13 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
               key = new ExecutionKey(key.namespace(), key.workflowId(), retriedAs);
               continue;
             }
-            return response.setHistory(History.newBuilder().addAllEvents(close)).build();
+            return withHistory(response, close).build();
           }
         } else {
-          List<HistoryEvent> events = pageSize == 0 ? List.of() : history.readEvents(key, from, pageSize);
+          List<EventRow> events = pageSize == 0 ? List.of() : history.readEventRows(key, from, pageSize);
           if (!events.isEmpty() || !waitNewEvent || !running) {
-            long next = events.isEmpty() ? from : events.get(events.size() - 1).getEventId() + 1;
-            response.setHistory(History.newBuilder().addAllEvents(events));
+            long next = events.isEmpty() ? from : events.getLast().eventId() + 1;
+            withHistory(response, events);
             boolean more = upTo > 0 ? next <= Math.min(upTo, last) : next <= last || (waitNewEvent && running);
             if (more) {
               response.setNextPageToken(ByteString.copyFrom(new HistoryPageToken(key.runId(), next, upTo).encode()));
@@ -588,6 +588,12 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         history.stopWaiting(key, change);
       }
     }
+  }
+
+  /** {@code response} with {@code events} as its history, sent as the bytes they were stored as. */
+  private static GetWorkflowExecutionHistoryResponse.Builder withHistory(
+      GetWorkflowExecutionHistoryResponse.Builder response, List<EventRow> events) {
+    return HistoryBytes.set(response, GetWorkflowExecutionHistoryResponse.HISTORY_FIELD_NUMBER, events);
   }
 
   /** The run that retries the run this event closed, or empty. */

@@ -28,8 +28,6 @@ final class Execution {
   VisibilityRow readVisibility;
   final long now;
   final List<EventRow> newEvents = new ArrayList<>();
-  /** The same events as {@link #newEvents}, parsed, for the history cache. */
-  final List<HistoryEvent> appendedEvents = new ArrayList<>();
   // What the change does to the run's queued tasks and armed timers (the state holds them all),
   // for the in-memory task queues and timer queue once the change is written.
   final List<TaskRow> putTasks = new ArrayList<>();
@@ -98,7 +96,6 @@ final class Execution {
     byte[] data = built.toByteArray();
     state.historySizeBytes += data.length;
     newEvents.add(new EventRow(id, data));
-    appendedEvents.add(built);
     return id;
   }
 

@@ -1,7 +1,7 @@
 package dev.perdura.server.history;
 
+import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
-import io.temporal.api.history.v1.HistoryEvent;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The latest events of recently active runs, as parsed events, so that workflow-task polls,
- * activity-task polls and clients waiting for a result do not read events back from the store and
- * parse them again.
+ * The latest events of recently active runs, serialized as they were written to the store, so that
+ * workflow-task polls, activity-task polls and clients waiting for a result are answered without
+ * reading the store, and responses carry the events' bytes as they are ({@link HistoryBytes})
+ * instead of serializing each event again.
  *
  * <p>Only runs whose every event passed through this process are held: an entry starts when a run
  * is created and grows with each committed change; a run that was evicted, or that this process
@@ -57,7 +58,7 @@ final class HistoryCache {
 
   private static final class Entry {
     /** Events {@code first..last}, contiguous. */
-    final List<HistoryEvent> events = new ArrayList<>();
+    final List<EventRow> events = new ArrayList<>();
     long first = 1;
     int status;
     long bytes;
@@ -83,28 +84,28 @@ final class HistoryCache {
    * after it. A new run ({@code created}) starts an entry; a change to a run that is not held, or
    * whose events do not follow on from what is held, leaves it unheld.
    */
-  synchronized void committed(ExecutionKey key, boolean created, int status, List<HistoryEvent> appended) {
+  synchronized void committed(ExecutionKey key, boolean created, int status, List<EventRow> appended) {
     Entry entry = find(key);
     if (created) {
       if (entry != null) {
         remove(key);
       }
-      if (appended.isEmpty() || appended.get(0).getEventId() != 1) {
+      if (appended.isEmpty() || appended.get(0).eventId() != 1) {
         return;
       }
       entry = new Entry();
       entries.put(key, entry);
     } else if (entry == null) {
       return;
-    } else if (!appended.isEmpty() && appended.get(0).getEventId() != entry.last() + 1) {
+    } else if (!appended.isEmpty() && appended.get(0).eventId() != entry.last() + 1) {
       remove(key);
       return;
     }
     entry.status = status;
     long added = 0;
-    for (HistoryEvent event : appended) {
+    for (EventRow event : appended) {
       entry.events.add(event);
-      added += event.getSerializedSize();
+      added += event.data().length;
     }
     if (entry.events.size() > maxEventsPerRun) {
       added -= dropOldest(entry, entry.events.size() - maxEventsPerRun / 2);
@@ -128,10 +129,10 @@ final class HistoryCache {
    * at a time, so a long run copies its window once per that many events); returns their size.
    */
   private static long dropOldest(Entry entry, int count) {
-    List<HistoryEvent> oldest = entry.events.subList(0, count);
+    List<EventRow> oldest = entry.events.subList(0, count);
     long dropped = 0;
-    for (HistoryEvent event : oldest) {
-      dropped += event.getSerializedSize();
+    for (EventRow event : oldest) {
+      dropped += event.data().length;
     }
     oldest.clear();
     entry.first += count;
@@ -174,7 +175,7 @@ final class HistoryCache {
   }
 
   /** Events {@code from..to} (inclusive ids), when all of them are held. */
-  synchronized Optional<List<HistoryEvent>> events(ExecutionKey key, long from, long to) {
+  synchronized Optional<List<EventRow>> events(ExecutionKey key, long from, long to) {
     Entry entry = find(key);
     if (entry == null || from < entry.first || to > entry.last() || from > to + 1) {
       return Optional.empty();
@@ -186,7 +187,7 @@ final class HistoryCache {
    * Up to {@code max} events from {@code from}, when the run is held from there on; fewer at its
    * end, none past it.
    */
-  synchronized Optional<List<HistoryEvent>> eventsFrom(ExecutionKey key, long from, int max) {
+  synchronized Optional<List<EventRow>> eventsFrom(ExecutionKey key, long from, int max) {
     Entry entry = find(key);
     if (entry == null || from < entry.first) {
       return Optional.empty();

@@ -2,6 +2,7 @@ package dev.perdura.server.history;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.HistoryBytes;
 import dev.perdura.server.common.TaskToken;
 import dev.perdura.server.matching.Matching;
 import dev.perdura.server.matching.PollReservation;
@@ -23,7 +24,6 @@ import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.history.v1.ActivityTaskScheduledEventAttributes;
-import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.history.v1.WorkflowExecutionCancelRequestedEventAttributes;
 import io.temporal.api.history.v1.WorkflowExecutionSignaledEventAttributes;
@@ -463,7 +463,7 @@ public final class HistoryService implements AutoCloseable {
       return;
     }
     // First, so that whoever is told about this change below finds its events in the cache.
-    cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), e.appendedEvents);
+    cache.committed(key, write.expectedVersion() == 0, write.row().visibility().status(), e.newEvents);
     if (write.makeCurrent()) {
       cache.madeCurrent(key);
     }
@@ -660,7 +660,7 @@ public final class HistoryService implements AutoCloseable {
   private Optional<PollWorkflowTaskQueueResponse> workflowTaskResponse(
       ExecutionKey key, WorkflowTasks.Started s, List<QueryRegistry.PendingQuery> queries, boolean memoryOnly) {
     long from = s.sticky() ? s.previousStartedEventId() + 1 : 1;
-    Optional<History> history =
+    Optional<List<EventRow>> history =
         readHistory(key, from, Math.min(s.startedEventId(), from + WORKFLOW_TASK_PAGE_EVENTS - 1), memoryOnly);
     if (history.isEmpty()) {
       return Optional.empty();
@@ -673,7 +673,6 @@ public final class HistoryService implements AutoCloseable {
             .setPreviousStartedEventId(s.previousStartedEventId())
             .setStartedEventId(s.startedEventId())
             .setAttempt(s.attempt())
-            .setHistory(history.get())
             .setWorkflowExecutionTaskQueue(
                 io.temporal.api.taskqueue.v1.TaskQueue.newBuilder()
                     .setName(s.taskQueue())
@@ -688,6 +687,7 @@ public final class HistoryService implements AutoCloseable {
     for (QueryRegistry.PendingQuery query : queries) {
       response.putQueries(query.id(), query.query());
     }
+    HistoryBytes.set(response, PollWorkflowTaskQueueResponse.HISTORY_FIELD_NUMBER, history.get());
     return Optional.of(response.build());
   }
 
@@ -696,20 +696,13 @@ public final class HistoryService implements AutoCloseable {
   }
 
   /** Events {@code fromEventId..upToEventId}, from memory or else the store; empty when {@code memoryOnly} and memory lacks them. */
-  private Optional<History> readHistory(ExecutionKey key, long fromEventId, long upToEventId, boolean memoryOnly) {
-    History.Builder history = History.newBuilder();
-    Optional<List<HistoryEvent>> cached = cache.events(key, fromEventId, upToEventId);
-    if (cached.isPresent()) {
-      return Optional.of(history.addAllEvents(cached.get()).build());
-    }
-    if (memoryOnly) {
-      return Optional.empty();
+  private Optional<List<EventRow>> readHistory(ExecutionKey key, long fromEventId, long upToEventId, boolean memoryOnly) {
+    Optional<List<EventRow>> cached = cache.events(key, fromEventId, upToEventId);
+    if (cached.isPresent() || memoryOnly) {
+      return cached;
     }
     int count = (int) Math.min(Integer.MAX_VALUE, upToEventId - fromEventId + 1);
-    for (EventRow row : storedEvents(key, fromEventId, count)) {
-      history.addEvents(parseEvent(row));
-    }
-    return Optional.of(history.build());
+    return Optional.of(storedEvents(key, fromEventId, count));
   }
 
   private List<EventRow> heldBackEvents(ExecutionKey key, long fromEventId) {
@@ -739,7 +732,8 @@ public final class HistoryService implements AutoCloseable {
     return events;
   }
 
-  private static HistoryEvent parseEvent(EventRow row) {
+  /** The event {@code row} holds. */
+  public static HistoryEvent parseEvent(EventRow row) {
     try {
       return HistoryEvent.parseFrom(row.data());
     } catch (InvalidProtocolBufferException e) {
@@ -862,8 +856,8 @@ public final class HistoryService implements AutoCloseable {
   private Optional<PollActivityTaskQueueResponse> activityTaskFromMemory(ExecutionKey key, Activities.Started started) {
     long scheduledEventId = started.activity().scheduledEventId;
     return cache.eventsFrom(key, scheduledEventId, 1)
-        .filter(events -> !events.isEmpty() && events.get(0).getEventId() == scheduledEventId)
-        .map(events -> activityTask(key, started, events.get(0).getActivityTaskScheduledEventAttributes()));
+        .filter(events -> !events.isEmpty() && events.get(0).eventId() == scheduledEventId)
+        .map(events -> activityTask(key, started, parseEvent(events.get(0)).getActivityTaskScheduledEventAttributes()));
   }
 
   private PollActivityTaskQueueResponse activityTaskResponse(ExecutionKey key, Activities.Started started) {
@@ -1453,8 +1447,8 @@ public final class HistoryService implements AutoCloseable {
     return cache.head(key).map(cached -> new RunHead(cached.status(), cached.lastEventId()));
   }
 
-  /** Up to {@code max} events from {@code fromEventId} when memory holds them; empty otherwise. */
-  public Optional<List<HistoryEvent>> eventsInMemory(ExecutionKey key, long fromEventId, int max) {
+  /** Up to {@code max} events from {@code fromEventId}, serialized, when memory holds them; empty otherwise. */
+  public Optional<List<EventRow>> eventsInMemory(ExecutionKey key, long fromEventId, int max) {
     return cache.eventsFrom(key, fromEventId, max);
   }
 
@@ -1476,15 +1470,16 @@ public final class HistoryService implements AutoCloseable {
 
   /** Up to {@code max} events from {@code fromEventId}, ascending. */
   public List<HistoryEvent> readEvents(ExecutionKey key, long fromEventId, int max) {
-    Optional<List<HistoryEvent>> cached = cache.eventsFrom(key, fromEventId, max);
-    if (cached.isPresent()) {
-      return cached.get();
-    }
     List<HistoryEvent> events = new ArrayList<>();
-    for (EventRow row : storedEvents(key, fromEventId, max)) {
+    for (EventRow row : readEventRows(key, fromEventId, max)) {
       events.add(parseEvent(row));
     }
     return events;
+  }
+
+  /** Up to {@code max} events from {@code fromEventId}, ascending, serialized: for responses ({@link HistoryBytes}). */
+  public List<EventRow> readEventRows(ExecutionKey key, long fromEventId, int max) {
+    return cache.eventsFrom(key, fromEventId, max).orElseGet(() -> storedEvents(key, fromEventId, max));
   }
 
   /**
@@ -1563,15 +1558,17 @@ public final class HistoryService implements AutoCloseable {
     }
     ExecutionState s = StateCodec.decode(row.get().state());
     TaskToken token = new TaskToken(TaskToken.Kind.QUERY_TASK, key.namespace(), key.workflowId(), key.runId(), 0, 0, 1, pending.id());
+    PollWorkflowTaskQueueResponse.Builder response = HistoryBytes.set(PollWorkflowTaskQueueResponse.newBuilder(),
+        PollWorkflowTaskQueueResponse.HISTORY_FIELD_NUMBER,
+        readHistory(key, 1, Math.min(s.nextEventId - 1, WORKFLOW_TASK_PAGE_EVENTS), false).orElseThrow());
     return Optional.of(
-        PollWorkflowTaskQueueResponse.newBuilder()
+        response
             .setTaskToken(com.google.protobuf.ByteString.copyFrom(token.encode()))
             .setWorkflowExecution(execution(key))
             .setWorkflowType(io.temporal.api.common.v1.WorkflowType.newBuilder().setName(s.workflowType))
             .setPreviousStartedEventId(s.lastCompletedWftStartedId)
             .setStartedEventId(0)
             .setAttempt(1)
-            .setHistory(readHistory(key, 1, Math.min(s.nextEventId - 1, WORKFLOW_TASK_PAGE_EVENTS), false).orElseThrow())
             .setNextPageToken(s.nextEventId - 1 > WORKFLOW_TASK_PAGE_EVENTS
                 ? com.google.protobuf.ByteString.copyFrom(new dev.perdura.server.common.HistoryPageToken(
                     key.runId(), WORKFLOW_TASK_PAGE_EVENTS + 1, s.nextEventId - 1).encode())

@@ -337,7 +337,7 @@ class CallsWithoutAThreadTest {
     @Override
     public void onNext(T response) {
       thread = Thread.currentThread();
-      value.complete(response);
+      value.complete(DirectCalls.asReceived(response));
     }
 
     @Override

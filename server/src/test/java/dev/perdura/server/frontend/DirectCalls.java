@@ -1,5 +1,7 @@
 package dev.perdura.server.frontend;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -19,7 +21,7 @@ public final class DirectCalls {
     method.accept(request, new StreamObserver<>() {
       @Override
       public void onNext(R value) {
-        answer.complete(value);
+        answer.complete(asReceived(value));
       }
 
       @Override
@@ -34,6 +36,22 @@ public final class DirectCalls {
       return answer.get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  /**
+   * A response as a client receives it: serialized and parsed again. Some responses carry a field
+   * as its bytes (a history: {@code HistoryBytes}), which only the wire form shows as the field.
+   */
+  @SuppressWarnings("unchecked")
+  public static <R> R asReceived(R response) {
+    if (!(response instanceof Message message)) {
+      return response;
+    }
+    try {
+      return (R) message.getParserForType().parseFrom(message.toByteString());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a response that does not parse: " + message.getClass().getSimpleName(), e);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.perdura.server.history;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -13,16 +14,17 @@ class HistoryCacheTest {
   private static final ExecutionKey RUN = new ExecutionKey("ns", "wf", "run-1");
   private static final ExecutionKey OTHER = new ExecutionKey("ns", "wf-2", "run-2");
 
-  private static List<HistoryEvent> events(long from, long to) {
-    List<HistoryEvent> events = new ArrayList<>();
+  private static List<EventRow> events(long from, long to) {
+    List<EventRow> events = new ArrayList<>();
     for (long id = from; id <= to; id++) {
-      events.add(HistoryEvent.newBuilder().setEventId(id).setEventType(EventType.EVENT_TYPE_TIMER_FIRED).build());
+      events.add(new EventRow(id,
+          HistoryEvent.newBuilder().setEventId(id).setEventType(EventType.EVENT_TYPE_TIMER_FIRED).build().toByteArray()));
     }
     return events;
   }
 
-  private static List<Long> ids(List<HistoryEvent> events) {
-    return events.stream().map(HistoryEvent::getEventId).toList();
+  private static List<Long> ids(List<EventRow> events) {
+    return events.stream().map(EventRow::eventId).toList();
   }
 
   @Test
@@ -90,7 +92,7 @@ class HistoryCacheTest {
 
   @Test
   void theLeastRecentlyUsedRunGoesFirstWhenTheByteBoundIsReached() {
-    long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    long oneRun = events(1, 10).stream().mapToLong(e -> e.data().length).sum();
     HistoryCache cache = new HistoryCache(oneRun * 2, 1 << 20, 100);
     ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
@@ -107,7 +109,7 @@ class HistoryCacheTest {
 
   @Test
   void closedRunsHaveABoundOfTheirOwnAndTheFirstClosedGoesFirst() {
-    long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    long oneRun = events(1, 10).stream().mapToLong(e -> e.data().length).sum();
     HistoryCache cache = new HistoryCache(oneRun * 3, oneRun, 100);
     ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 9));
@@ -127,7 +129,7 @@ class HistoryCacheTest {
     assertThat(cache.currentRunId("ns", "wf")).as("its workflow id is left to the store").isEmpty();
     assertThat(cache.head(OTHER)).contains(new HistoryCache.Head(Statuses.FAILED, 10));
     assertThat(cache.head(third)).as("open runs are not evicted for closed ones").isPresent();
-    assertThat(cache.bytes()).isEqualTo(oneRun + events(1, 9).stream().mapToLong(HistoryEvent::getSerializedSize).sum());
+    assertThat(cache.bytes()).isEqualTo(oneRun + events(1, 9).stream().mapToLong(e -> e.data().length).sum());
 
     cache.forgetAll(key -> true);
     assertThat(cache.head(OTHER)).isEmpty();
@@ -136,7 +138,7 @@ class HistoryCacheTest {
 
   @Test
   void theCurrentRunOfAWorkflowIdIsKnownWhileThatRunIsHeld() {
-    long oneRun = events(1, 10).stream().mapToLong(HistoryEvent::getSerializedSize).sum();
+    long oneRun = events(1, 10).stream().mapToLong(e -> e.data().length).sum();
     HistoryCache cache = new HistoryCache(oneRun * 2, 1 << 20, 100);
     ExecutionKey next = new ExecutionKey("ns", "wf", "run-next");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
