@@ -1,6 +1,7 @@
 package dev.perdura.server.history;
 
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.WakeAfterRead;
 import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
 import dev.perdura.server.store.ExecutionRow;
@@ -252,7 +253,8 @@ final class HistoryShard implements AutoCloseable {
 
   /**
    * Queues a change for the writer thread; the future completes once it is durable (or failed,
-   * with nothing written).
+   * with nothing written). Called from a network thread, the writer is woken once that thread has
+   * handled all it read ({@link WakeAfterRead}), so the changes of one read share a commit.
    */
   <R> CompletableFuture<R> submit(Function<Tx, R> body) {
     CompletableFuture<R> result = new CompletableFuture<>();
@@ -261,7 +263,7 @@ final class HistoryShard implements AutoCloseable {
       return result;
     }
     queue.add(new Change<>(body, result));
-    LockSupport.unpark(writer);
+    WakeAfterRead.unpark(writer);
     return result;
   }
 
