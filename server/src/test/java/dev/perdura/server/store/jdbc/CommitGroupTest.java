@@ -134,6 +134,8 @@ class CommitGroupTest {
     hold("x");
     hold("y");
     Future<Void> x = commit(group, "x");
+    // One at a time: queued together, x's writer would take both in one group.
+    await().atMost(Duration.ofSeconds(10)).until(() -> inWriter.contains("x"));
     Future<Void> y = commit(group, "y");
 
     await().atMost(Duration.ofSeconds(10)).until(() -> inWriter.containsAll(List.of("x", "y")));
@@ -151,6 +153,8 @@ class CommitGroupTest {
     hold("y");
     hold("a");
     Future<Void> x = commit(group, "x");
+    // One at a time, so that x and y hold both writers: queued together, x's writer would take both.
+    await().atMost(Duration.ofSeconds(10)).until(() -> inWriter.contains("x"));
     Future<Void> y = commit(group, "y");
     await().atMost(Duration.ofSeconds(10)).until(() -> inWriter.containsAll(List.of("x", "y")));
     List<Future<Void>> followers = List.of(commit(group, "a"), commit(group, "b"), commit(group, "c"));
