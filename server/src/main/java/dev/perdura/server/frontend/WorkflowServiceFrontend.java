@@ -495,8 +495,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       return Optional.empty();
     }
     // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
-    if (r.getExecution().getRunId().isEmpty()
-        && !retryRunId(HistoryService.parseEvent(close.get().get(0))).isEmpty()) {
+    if (r.getExecution().getRunId().isEmpty() && !retryRunId(close.get().get(0)).isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(withHistory(GetWorkflowExecutionHistoryResponse.newBuilder(), close.get()).build());
@@ -540,9 +539,10 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         if (closeOnly) {
           if (!running) {
             List<EventRow> close = history.readEventRows(key, last, 1);
-            String retriedAs = close.isEmpty() ? "" : retryRunId(HistoryService.parseEvent(close.get(0)));
             // Asked for the workflow's outcome (no run id): a run retried by its policy is not it.
-            if (r.getExecution().getRunId().isEmpty() && !retriedAs.isEmpty() && waitNewEvent) {
+            boolean followsRetries = r.getExecution().getRunId().isEmpty() && waitNewEvent;
+            String retriedAs = followsRetries && !close.isEmpty() ? retryRunId(close.get(0)) : "";
+            if (!retriedAs.isEmpty()) {
               if (change != null) {
                 history.stopWaiting(key, change);
                 change = null;
@@ -596,8 +596,9 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
     return HistoryBytes.set(response, GetWorkflowExecutionHistoryResponse.HISTORY_FIELD_NUMBER, events);
   }
 
-  /** The run that retries the run this event closed, or empty. */
-  private static String retryRunId(HistoryEvent close) {
+  /** The run that retries the run this stored event closed, or empty. */
+  private static String retryRunId(EventRow stored) {
+    HistoryEvent close = HistoryService.parseEvent(stored);
     return switch (close.getEventType()) {
       case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> close.getWorkflowExecutionFailedEventAttributes().getNewExecutionRunId();
       case EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT ->

@@ -23,6 +23,10 @@ class HistoryCacheTest {
     return events;
   }
 
+  private static long bytes(List<EventRow> events) {
+    return events.stream().mapToLong(e -> e.data().length).sum();
+  }
+
   private static List<Long> ids(List<EventRow> events) {
     return events.stream().map(EventRow::eventId).toList();
   }
@@ -92,7 +96,7 @@ class HistoryCacheTest {
 
   @Test
   void theLeastRecentlyUsedRunGoesFirstWhenTheByteBoundIsReached() {
-    long oneRun = events(1, 10).stream().mapToLong(e -> e.data().length).sum();
+    long oneRun = bytes(events(1, 10));
     HistoryCache cache = new HistoryCache(oneRun * 2, 1 << 20, 100);
     ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
@@ -109,7 +113,7 @@ class HistoryCacheTest {
 
   @Test
   void closedRunsHaveABoundOfTheirOwnAndTheFirstClosedGoesFirst() {
-    long oneRun = events(1, 10).stream().mapToLong(e -> e.data().length).sum();
+    long oneRun = bytes(events(1, 10));
     HistoryCache cache = new HistoryCache(oneRun * 3, oneRun, 100);
     ExecutionKey third = new ExecutionKey("ns", "wf-3", "run-3");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 9));
@@ -129,7 +133,7 @@ class HistoryCacheTest {
     assertThat(cache.currentRunId("ns", "wf")).as("its workflow id is left to the store").isEmpty();
     assertThat(cache.head(OTHER)).contains(new HistoryCache.Head(Statuses.FAILED, 10));
     assertThat(cache.head(third)).as("open runs are not evicted for closed ones").isPresent();
-    assertThat(cache.bytes()).isEqualTo(oneRun + events(1, 9).stream().mapToLong(e -> e.data().length).sum());
+    assertThat(cache.bytes()).isEqualTo(oneRun + bytes(events(1, 9)));
 
     cache.forgetAll(key -> true);
     assertThat(cache.head(OTHER)).isEmpty();
@@ -138,7 +142,7 @@ class HistoryCacheTest {
 
   @Test
   void theCurrentRunOfAWorkflowIdIsKnownWhileThatRunIsHeld() {
-    long oneRun = events(1, 10).stream().mapToLong(e -> e.data().length).sum();
+    long oneRun = bytes(events(1, 10));
     HistoryCache cache = new HistoryCache(oneRun * 2, 1 << 20, 100);
     ExecutionKey next = new ExecutionKey("ns", "wf", "run-next");
     cache.committed(RUN, true, Statuses.RUNNING, events(1, 10));
