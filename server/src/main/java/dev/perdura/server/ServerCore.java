@@ -1,7 +1,7 @@
 package dev.perdura.server;
 
 import dev.perdura.server.frontend.Namespaces;
-import dev.perdura.server.frontend.RequestParsing;
+import dev.perdura.server.frontend.ArrayMarshalling;
 import dev.perdura.server.frontend.WorkflowServiceFrontend;
 import dev.perdura.server.history.HistoryService;
 import dev.perdura.server.history.Peers;
@@ -59,7 +59,7 @@ final class ServerCore implements AutoCloseable {
   }
 
   ServerServiceDefinition service() {
-    return RequestParsing.fromArrays(frontend.bindService());
+    return ArrayMarshalling.throughArrays(frontend.bindService());
   }
 
   HistoryService history() {

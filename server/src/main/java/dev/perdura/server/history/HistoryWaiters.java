@@ -31,10 +31,12 @@ final class HistoryWaiters {
     waiting.compute(
         key,
         (k, list) -> {
-          List<Waiter> updated = list == null ? new ArrayList<>() : list;
-          updated.removeIf(w -> w.future().isDone());
+          List<Waiter> updated = new ArrayList<>();
+          if (list != null) {
+            list.stream().filter(w -> !w.future().isDone()).forEach(updated::add);
+          }
           updated.add(waiter);
-          return updated;
+          return List.copyOf(updated);
         });
     return waiter.future();
   }
@@ -45,8 +47,8 @@ final class HistoryWaiters {
    */
   void forget(ExecutionKey key, CompletableFuture<Void> future) {
     waiting.computeIfPresent(key, (k, list) -> {
-      list.removeIf(w -> w.future() == future);
-      return list.isEmpty() ? null : list;
+      List<Waiter> rest = list.stream().filter(w -> w.future() != future).toList();
+      return rest.isEmpty() ? null : rest;
     });
   }
 
@@ -57,25 +59,35 @@ final class HistoryWaiters {
 
   /** The run committed a change; it now has this status and last event id. */
   void changed(ExecutionKey key, int status, long lastEventId) {
+    List<Waiter> seen = waiting.get(key);
+    if (seen == null || !anyToWakeOrSweep(seen, status, lastEventId)) {
+      return;
+    }
     List<CompletableFuture<Void>> woken = new ArrayList<>();
     waiting.computeIfPresent(
         key,
         (k, list) -> {
-          list.removeIf(
-              w -> {
-                if (w.future().isDone()) {
-                  return true;
-                }
-                if (w.wantedBy(status, lastEventId)) {
-                  woken.add(w.future());
-                  return true;
-                }
-                return false;
-              });
-          return list.isEmpty() ? null : list;
+          List<Waiter> rest = new ArrayList<>();
+          for (Waiter w : list) {
+            if (w.wantedBy(status, lastEventId) && !w.future().isDone()) {
+              woken.add(w.future());
+            } else if (!w.future().isDone()) {
+              rest.add(w);
+            }
+          }
+          return rest.isEmpty() ? null : List.copyOf(rest);
         });
     // Outside the map's lock: completing runs whatever waits on the future.
     woken.forEach(f -> f.complete(null));
+  }
+
+  private static boolean anyToWakeOrSweep(List<Waiter> waiters, int status, long lastEventId) {
+    for (Waiter w : waiters) {
+      if (w.future().isDone() || w.wantedBy(status, lastEventId)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void wakeAll() {

@@ -62,4 +62,19 @@ class HistoryWaitersTest {
     waiters.forget(RUN, third);
     assertThat(waiters.runsWaitedOn()).isZero();
   }
+
+  @Test
+  void aReaderDoneElsewhereIsSweptByTheRunsNextChangeAndTheOthersStay() {
+    CompletableFuture<Void> timedOut = waiters.next(RUN, 0, true);
+    CompletableFuture<Void> closeReader = waiters.next(RUN, 0, true);
+    timedOut.complete(null);
+
+    waiters.changed(RUN, Statuses.RUNNING, 7);
+    assertThat(closeReader).isNotDone();
+    assertThat(waiters.runsWaitedOn()).isEqualTo(1);
+
+    closeReader.complete(null);
+    waiters.changed(RUN, Statuses.RUNNING, 8);
+    assertThat(waiters.runsWaitedOn()).as("the run's last reader was done: nobody waits on it").isZero();
+  }
 }

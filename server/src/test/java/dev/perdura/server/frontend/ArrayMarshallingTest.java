@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.util.Durations;
 import dev.perdura.server.PerduraServer;
 import dev.perdura.server.ServerConfig;
+import io.grpc.Drainable;
 import io.grpc.KnownLength;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -25,9 +26,11 @@ import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -40,8 +43,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Requests of unknown length are parsed from an array kept per thread, and come out whole and unshared. */
-class RequestParsingTest {
+/**
+ * Requests of unknown length are parsed from an array kept per thread, and come out whole and unshared;
+ * responses serialized through an array kept per thread come out whole.
+ */
+class ArrayMarshallingTest {
   private static final MethodDescriptor<StartWorkflowExecutionRequest, ?> START =
       WorkflowServiceGrpc.getStartWorkflowExecutionMethod();
 
@@ -49,8 +55,8 @@ class RequestParsingTest {
   private static final PrototypeMarshaller<StartWorkflowExecutionRequest> GRPC =
       (PrototypeMarshaller<StartWorkflowExecutionRequest>) START.getRequestMarshaller();
 
-  private final RequestParsing.ArrayParsing<StartWorkflowExecutionRequest> parsing =
-      new RequestParsing.ArrayParsing<>(GRPC);
+  private final ArrayMarshalling.ArrayParsing<StartWorkflowExecutionRequest> parsing =
+      new ArrayMarshalling.ArrayParsing<>(GRPC);
 
   private static StartWorkflowExecutionRequest request(int inputBytes) {
     byte[] data = new byte[inputBytes];
@@ -163,10 +169,10 @@ class RequestParsingTest {
   }
 
   @Test
-  void theServiceKeepsEveryMethodAndHandlerWithOnlyItsRequestMarshallerReplaced() {
+  void theServiceKeepsEveryMethodAndHandlerWithOnlyItsMarshallersReplaced() {
     ServerServiceDefinition service = new WorkflowServiceGrpc.WorkflowServiceImplBase() {}.bindService();
 
-    ServerServiceDefinition rebuilt = RequestParsing.fromArrays(service);
+    ServerServiceDefinition rebuilt = ArrayMarshalling.throughArrays(service);
 
     assertThat(rebuilt.getServiceDescriptor().getName()).isEqualTo(service.getServiceDescriptor().getName());
     assertThat(rebuilt.getMethods()).hasSameSizeAs(service.getMethods());
@@ -175,11 +181,71 @@ class RequestParsingTest {
       ServerMethodDefinition<?, ?> replaced = rebuilt.getMethod(name);
       assertThat(replaced.getServerCallHandler()).isSameAs(method.getServerCallHandler());
       assertThat(replaced.getMethodDescriptor().getRequestMarshaller())
-          .isInstanceOf(RequestParsing.ArrayParsing.class);
+          .isInstanceOf(ArrayMarshalling.ArrayParsing.class);
       assertThat(replaced.getMethodDescriptor().getResponseMarshaller())
-          .isSameAs(method.getMethodDescriptor().getResponseMarshaller());
+          .isInstanceOf(ArrayMarshalling.ArrayWriting.class);
       assertThat(replaced.getMethodDescriptor().getType()).isEqualTo(method.getMethodDescriptor().getType());
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  private final ArrayMarshalling.ArrayWriting<StartWorkflowExecutionRequest> writing =
+      new ArrayMarshalling.ArrayWriting<>(GRPC);
+
+  private static byte[] drained(InputStream serialized) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int told = ((Drainable) serialized).drainTo(out);
+    assertThat(told).isEqualTo(out.size());
+    return out.toByteArray();
+  }
+
+  @ParameterizedTest(name = "{0} bytes of input")
+  @ValueSource(ints = {0, 100, 20_000, ArrayMarshalling.LARGEST_KEPT + 1000})
+  void aResponseDrainedThroughTheKeptArrayComesOutEqual(int inputBytes) throws Exception {
+    StartWorkflowExecutionRequest sent = request(inputBytes);
+
+    byte[] onPlatform = onPlatformThread(() -> drained(writing.stream(sent)));
+    AtomicReference<byte[]> onVirtual = new AtomicReference<>();
+    Thread.ofVirtual().start(() -> {
+      try {
+        onVirtual.set(drained(writing.stream(sent)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }).join(TimeUnit.SECONDS.toMillis(30));
+
+    assertThat(onPlatform).isEqualTo(sent.toByteArray());
+    assertThat(onVirtual.get()).isEqualTo(sent.toByteArray());
+  }
+
+  @Test
+  void responsesDrainedOneAfterAnotherEachComeOutWhole() throws Exception {
+    StartWorkflowExecutionRequest large = request(30_000);
+    StartWorkflowExecutionRequest small = request(10);
+
+    List<byte[]> out = onPlatformThread(() -> List.of(drained(writing.stream(large)), drained(writing.stream(small)),
+        drained(writing.stream(large))));
+
+    assertThat(out.get(0)).isEqualTo(large.toByteArray());
+    assertThat(out.get(1)).isEqualTo(small.toByteArray());
+    assertThat(out.get(2)).isEqualTo(large.toByteArray());
+  }
+
+  @Test
+  void aResponseAlsoReadsAsAStreamOfKnownLength() throws Exception {
+    StartWorkflowExecutionRequest sent = request(5000);
+    InputStream serialized = writing.stream(sent);
+
+    assertThat(serialized).isInstanceOf(KnownLength.class);
+    assertThat(serialized.available()).isEqualTo(sent.getSerializedSize());
+    int first = serialized.read();
+    byte[] rest = serialized.readAllBytes();
+
+    byte[] whole = sent.toByteArray();
+    assertThat(first).isEqualTo(whole[0] & 0xff);
+    assertThat(rest).isEqualTo(Arrays.copyOfRange(whole, 1, whole.length));
+    assertThat(serialized.available()).isZero();
+    assertThat(drained(serialized)).isEmpty();
   }
 
   @ParameterizedTest(name = "{0} bytes of input")
