@@ -41,10 +41,17 @@ public final class RpcMetrics implements ServerInterceptor {
   }
 
   private Timer timer(String method, Status.Code status) {
-    return timers.computeIfAbsent(new Key(method, status), key -> Timer.builder("perdura.rpc.requests")
+    Key key = new Key(method, status);
+    // Looked up before computeIfAbsent, whose function would be a new object on every call.
+    Timer timer = timers.get(key);
+    return timer != null ? timer : timers.computeIfAbsent(key, this::register);
+  }
+
+  private Timer register(Key key) {
+    return Timer.builder("perdura.rpc.requests")
         .description("Calls answered, by method and status code")
         .tag("method", key.method() == null ? "unknown" : key.method())
         .tag("status", key.status().name())
-        .register(registry));
+        .register(registry);
   }
 }
