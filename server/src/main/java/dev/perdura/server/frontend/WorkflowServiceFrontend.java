@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.perdura.server.common.BlockingCalls;
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.LoopHandoff;
 import dev.perdura.server.common.HistoryBytes;
 import dev.perdura.server.common.HistoryPageToken;
 import dev.perdura.server.common.TaskToken;
@@ -30,6 +31,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import io.grpc.stub.StreamObserver;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.HistoryEventFilterType;
@@ -139,7 +141,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       answerFailure(observer, e);
       return;
     }
-    answer.whenComplete((response, failure) -> {
+    EventExecutor loop = LoopHandoff.currentLoop();
+    answer.whenComplete((response, failure) -> LoopHandoff.run(loop, () -> {
       try {
         if (failure != null) {
           StatusRuntimeException status = HistoryService.failure(failure);
@@ -156,7 +159,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
         // The change is durable (or failed) either way; only its answer could not be sent.
         log.warn("could not answer a call: namespace={} workflowId={}", call.namespace(), call.workflowId(), e);
       }
-    });
+    }));
   }
 
   private static <T> T waitFor(ShardCall<T> call) {
@@ -447,6 +450,7 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       return false;
     }
     Context call = Context.current();
+    EventExecutor loop = LoopHandoff.currentLoop();
     Context.CancellationListener onCancel = ctx -> closed.cancel(false);
     call.addListener(onCancel, Runnable::run);
     ScheduledFuture<?> deadline;
@@ -470,8 +474,15 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
             ? Optional.of(noCloseYet(key, history.headInMemory(key).orElse(again.get()).lastEventId()))
             : closeFromMemory(r, key);
         if (answer.isPresent()) {
-          observer.onNext(answer.get());
-          observer.onCompleted();
+          LoopHandoff.run(loop, () -> {
+            try {
+              observer.onNext(answer.get());
+              observer.onCompleted();
+            } catch (RuntimeException e) {
+              log.warn("could not answer a wait for a run's close: namespace={} workflowId={} runId={}",
+                  key.namespace(), key.workflowId(), key.runId(), e);
+            }
+          });
         } else {
           call.run(() -> unary(observer, () -> readHistory(r)));
         }
@@ -695,6 +706,8 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
    */
   private final class PollWithoutThread<T> {
     private final Context call = Context.current();
+    /** The network thread the poll came on, which sends its answer when the shard's writer has it. */
+    private final EventExecutor loop = LoopHandoff.currentLoop();
     private final String namespace;
     private final String queue;
     private final TaskKind kind;
@@ -855,12 +868,14 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
 
     private void answer(T response) {
       pollers.polled(queueId, identity);
-      try {
-        observer.onNext(response);
-        observer.onCompleted();
-      } catch (RuntimeException e) {
-        log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
-      }
+      LoopHandoff.run(loop, () -> {
+        try {
+          observer.onNext(response);
+          observer.onCompleted();
+        } catch (RuntimeException e) {
+          log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
+        }
+      });
     }
 
     private void fail(Throwable failure) {
@@ -869,11 +884,13 @@ public final class WorkflowServiceFrontend extends WorkflowServiceGrpc.WorkflowS
       if (status.getStatus().getCode() == Status.Code.INTERNAL) {
         log.error("poll of {}/{} failed unexpectedly", namespace, queue, failure);
       }
-      try {
-        observer.onError(status);
-      } catch (RuntimeException e) {
-        log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
-      }
+      LoopHandoff.run(loop, () -> {
+        try {
+          observer.onError(status);
+        } catch (RuntimeException e) {
+          log.debug("poll of {}/{} not answered: its caller left", namespace, queue, e);
+        }
+      });
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.perdura.server.history;
 
 import dev.perdura.server.common.Errors;
+import dev.perdura.server.common.LoopHandoff;
 import dev.perdura.server.common.WakeAfterRead;
 import dev.perdura.server.store.EventRow;
 import dev.perdura.server.store.ExecutionKey;
@@ -527,6 +528,14 @@ final class HistoryShard implements AutoCloseable {
     batchPurged.clear();
     batchHeldBack.clear();
     batchReleased.clear();
+    // The answers go to the calls' network threads together, one task each, once all are built.
+    LoopHandoff.gathering(() -> handOut(computed, computedFrom, effects, outcomes));
+  }
+
+  /** Tells the listener what became durable, runs the effects, and answers the batch's callers. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void handOut(List<ExecutionWrite> computed, List<Execution> computedFrom, List<Runnable> effects,
+      List<Outcome> outcomes) {
     for (int i = 0; i < computed.size(); i++) {
       ExecutionWrite write = computed.get(i);
       try {
