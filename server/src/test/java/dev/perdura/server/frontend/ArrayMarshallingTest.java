@@ -55,8 +55,8 @@ class ArrayMarshallingTest {
   private static final PrototypeMarshaller<StartWorkflowExecutionRequest> GRPC =
       (PrototypeMarshaller<StartWorkflowExecutionRequest>) START.getRequestMarshaller();
 
-  private final ArrayMarshalling.ArrayParsing<StartWorkflowExecutionRequest> parsing =
-      new ArrayMarshalling.ArrayParsing<>(GRPC);
+  private final ArrayMarshalling.ThroughArrays<StartWorkflowExecutionRequest> parsing =
+      new ArrayMarshalling.ThroughArrays<>(GRPC);
 
   private static StartWorkflowExecutionRequest request(int inputBytes) {
     byte[] data = new byte[inputBytes];
@@ -181,16 +181,16 @@ class ArrayMarshallingTest {
       ServerMethodDefinition<?, ?> replaced = rebuilt.getMethod(name);
       assertThat(replaced.getServerCallHandler()).isSameAs(method.getServerCallHandler());
       assertThat(replaced.getMethodDescriptor().getRequestMarshaller())
-          .isInstanceOf(ArrayMarshalling.ArrayParsing.class);
+          .isInstanceOf(ArrayMarshalling.ThroughArrays.class);
       assertThat(replaced.getMethodDescriptor().getResponseMarshaller())
-          .isInstanceOf(ArrayMarshalling.ArrayWriting.class);
+          .isInstanceOf(ArrayMarshalling.ThroughArrays.class);
       assertThat(replaced.getMethodDescriptor().getType()).isEqualTo(method.getMethodDescriptor().getType());
     }
   }
 
   @SuppressWarnings("unchecked")
-  private final ArrayMarshalling.ArrayWriting<StartWorkflowExecutionRequest> writing =
-      new ArrayMarshalling.ArrayWriting<>(GRPC);
+  private final ArrayMarshalling.ThroughArrays<StartWorkflowExecutionRequest> writing =
+      new ArrayMarshalling.ThroughArrays<>(GRPC);
 
   private static byte[] drained(InputStream serialized) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
