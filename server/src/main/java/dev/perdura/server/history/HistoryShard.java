@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * Serializes every change to the runs of one shard and commits them in batches (group commit): one
  * batch at a time, whoever computes it drains all queued changes, computes each on working copies,
  * writes the successful ones in one store transaction, then runs their effects and answers their
- * callers. A caller is answered only after its change is durable.
+ * callers. A caller is answered only after its change is durable; the answers of calls that came
+ * on network threads go to those threads together, one task per thread ({@link LoopHandoff}).
  *
  * <p>The shard's writer thread computes and writes every batch; under load a batch gathers what
  * every caller queued while the previous one was written and while the writer woke up. (Callers
@@ -528,7 +529,7 @@ final class HistoryShard implements AutoCloseable {
     batchPurged.clear();
     batchHeldBack.clear();
     batchReleased.clear();
-    // The answers go to the calls' network threads together, one task each, once all are built.
+    // Answers for calls made on network threads go to them once all are built, one task per thread.
     LoopHandoff.gathering(() -> handOut(computed, computedFrom, effects, outcomes));
   }
 
