@@ -1,7 +1,6 @@
 package dev.perdura.server.common;
 
 import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
-import io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,8 +28,8 @@ public final class WakeAfterRead {
 
   /** Unparks {@code thread}: after the calling network thread's current read, or now from any other thread. */
   public static void unpark(Thread thread) {
-    EventExecutor loop = ThreadExecutorMap.currentExecutor();
-    if (loop == null || !loop.inEventLoop()) {
+    EventExecutor loop = LoopHandoff.currentLoop();
+    if (loop == null) {
       LockSupport.unpark(thread);
       return;
     }

@@ -31,10 +31,8 @@ final class HistoryWaiters {
     waiting.compute(
         key,
         (k, list) -> {
-          List<Waiter> updated = new ArrayList<>();
-          if (list != null) {
-            list.stream().filter(w -> !w.future().isDone()).forEach(updated::add);
-          }
+          List<Waiter> updated = new ArrayList<>(list == null ? List.of() : list);
+          updated.removeIf(w -> w.future().isDone());
           updated.add(waiter);
           return List.copyOf(updated);
         });
@@ -69,9 +67,12 @@ final class HistoryWaiters {
         (k, list) -> {
           List<Waiter> rest = new ArrayList<>();
           for (Waiter w : list) {
-            if (w.wantedBy(status, lastEventId) && !w.future().isDone()) {
+            if (w.future().isDone()) {
+              continue;
+            }
+            if (w.wantedBy(status, lastEventId)) {
               woken.add(w.future());
-            } else if (!w.future().isDone()) {
+            } else {
               rest.add(w);
             }
           }

@@ -55,7 +55,7 @@ class ArrayMarshallingTest {
   private static final PrototypeMarshaller<StartWorkflowExecutionRequest> GRPC =
       (PrototypeMarshaller<StartWorkflowExecutionRequest>) START.getRequestMarshaller();
 
-  private final ArrayMarshalling.ThroughArrays<StartWorkflowExecutionRequest> parsing =
+  private final ArrayMarshalling.ThroughArrays<StartWorkflowExecutionRequest> marshaller =
       new ArrayMarshalling.ThroughArrays<>(GRPC);
 
   private static StartWorkflowExecutionRequest request(int inputBytes) {
@@ -100,7 +100,7 @@ class ArrayMarshallingTest {
     StartWorkflowExecutionRequest sent = request(inputBytes);
 
     StartWorkflowExecutionRequest parsed =
-        onPlatformThread(() -> parsing.parse(ofUnknownLength(sent.toByteArray())));
+        onPlatformThread(() -> marshaller.parse(ofUnknownLength(sent.toByteArray())));
 
     assertThat(parsed).isEqualTo(sent);
   }
@@ -111,9 +111,9 @@ class ArrayMarshallingTest {
     StartWorkflowExecutionRequest second = request(5000);
 
     List<StartWorkflowExecutionRequest> parsed = onPlatformThread(() -> List.of(
-        parsing.parse(ofUnknownLength(first.toByteArray())),
-        parsing.parse(ofUnknownLength(second.toByteArray())),
-        parsing.parse(ofUnknownLength(request(MessageBytes.LARGEST_KEPT * 2).toByteArray()))));
+        marshaller.parse(ofUnknownLength(first.toByteArray())),
+        marshaller.parse(ofUnknownLength(second.toByteArray())),
+        marshaller.parse(ofUnknownLength(request(MessageBytes.LARGEST_KEPT * 2).toByteArray()))));
 
     assertThat(parsed.get(0)).isEqualTo(first);
     assertThat(parsed.get(1)).isEqualTo(second);
@@ -125,7 +125,7 @@ class ArrayMarshallingTest {
 
     StatusRuntimeException refused = onPlatformThread(() -> {
       try {
-        parsing.parse(ofUnknownLength(Arrays.copyOf(whole, whole.length - 150)));
+        marshaller.parse(ofUnknownLength(Arrays.copyOf(whole, whole.length - 150)));
         return null;
       } catch (StatusRuntimeException e) {
         return e;
@@ -145,7 +145,7 @@ class ArrayMarshallingTest {
       }
     };
 
-    assertThatThrownBy(() -> onPlatformThread(() -> parsing.parse(failing)))
+    assertThatThrownBy(() -> onPlatformThread(() -> marshaller.parse(failing)))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
           assertThat(e.getStatus().getDescription()).contains("connection reset");
@@ -161,9 +161,9 @@ class ArrayMarshallingTest {
       }
     }
 
-    assertThat(onPlatformThread(() -> parsing.parse(new Known(sent.toByteArray())))).isEqualTo(sent);
+    assertThat(onPlatformThread(() -> marshaller.parse(new Known(sent.toByteArray())))).isEqualTo(sent);
     AtomicReference<StartWorkflowExecutionRequest> onVirtual = new AtomicReference<>();
-    Thread.ofVirtual().start(() -> onVirtual.set(parsing.parse(ofUnknownLength(sent.toByteArray()))))
+    Thread.ofVirtual().start(() -> onVirtual.set(marshaller.parse(ofUnknownLength(sent.toByteArray()))))
         .join(TimeUnit.SECONDS.toMillis(30));
     assertThat(onVirtual.get()).isEqualTo(sent);
   }
@@ -188,10 +188,6 @@ class ArrayMarshallingTest {
     }
   }
 
-  @SuppressWarnings("unchecked")
-  private final ArrayMarshalling.ThroughArrays<StartWorkflowExecutionRequest> writing =
-      new ArrayMarshalling.ThroughArrays<>(GRPC);
-
   private static byte[] drained(InputStream serialized) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int told = ((Drainable) serialized).drainTo(out);
@@ -204,11 +200,11 @@ class ArrayMarshallingTest {
   void aResponseDrainedThroughTheKeptArrayComesOutEqual(int inputBytes) throws Exception {
     StartWorkflowExecutionRequest sent = request(inputBytes);
 
-    byte[] onPlatform = onPlatformThread(() -> drained(writing.stream(sent)));
+    byte[] onPlatform = onPlatformThread(() -> drained(marshaller.stream(sent)));
     AtomicReference<byte[]> onVirtual = new AtomicReference<>();
     Thread.ofVirtual().start(() -> {
       try {
-        onVirtual.set(drained(writing.stream(sent)));
+        onVirtual.set(drained(marshaller.stream(sent)));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -223,8 +219,8 @@ class ArrayMarshallingTest {
     StartWorkflowExecutionRequest large = request(30_000);
     StartWorkflowExecutionRequest small = request(10);
 
-    List<byte[]> out = onPlatformThread(() -> List.of(drained(writing.stream(large)), drained(writing.stream(small)),
-        drained(writing.stream(large))));
+    List<byte[]> out = onPlatformThread(() -> List.of(drained(marshaller.stream(large)), drained(marshaller.stream(small)),
+        drained(marshaller.stream(large))));
 
     assertThat(out.get(0)).isEqualTo(large.toByteArray());
     assertThat(out.get(1)).isEqualTo(small.toByteArray());
@@ -234,7 +230,7 @@ class ArrayMarshallingTest {
   @Test
   void aResponseAlsoReadsAsAStreamOfKnownLength() throws Exception {
     StartWorkflowExecutionRequest sent = request(5000);
-    InputStream serialized = writing.stream(sent);
+    InputStream serialized = marshaller.stream(sent);
 
     assertThat(serialized).isInstanceOf(KnownLength.class);
     assertThat(serialized.available()).isEqualTo(sent.getSerializedSize());
