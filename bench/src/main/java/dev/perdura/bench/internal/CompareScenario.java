@@ -34,22 +34,26 @@ public final class CompareScenario {
    * @param command the command line that started it
    * @param runs each measured round
    * @param cpuMsPerWorkflow for each round, the server's CPU time during the round divided by the workflows
+   * @param cpuMsPerWorkflowWithoutCompiler the same without its JIT compiler threads' time: what a warm server spends
    * @param benchCpuMsPerWorkflow the same for this process (the client and the worker), for context
    * @param peakRssMb the process's peak resident set (VmHWM) at the end, warm-up and all rounds included
    * @param medianP50Ms the median over the rounds of each round's latency p50 (p99 likewise)
    */
   public record ServerFigures(String server, List<String> command, List<ThroughputScenario.Result> runs,
-      List<Double> cpuMsPerWorkflow, List<Double> benchCpuMsPerWorkflow, double peakRssMb,
-      double medianWorkflowsPerSecond, double medianP50Ms, double medianP99Ms, double medianCpuMsPerWorkflow,
-      double medianBenchCpuMsPerWorkflow) {
+      List<Double> cpuMsPerWorkflow, List<Double> cpuMsPerWorkflowWithoutCompiler, List<Double> benchCpuMsPerWorkflow,
+      double peakRssMb, double medianWorkflowsPerSecond, double medianP50Ms, double medianP99Ms,
+      double medianCpuMsPerWorkflow, double medianCpuMsPerWorkflowWithoutCompiler, double medianBenchCpuMsPerWorkflow) {
     /** The figures with their medians over the rounds (of each round's p50 and p99 for the latencies). */
     static ServerFigures of(String server, List<String> command, List<ThroughputScenario.Result> runs,
-        List<Double> cpuMsPerWorkflow, List<Double> benchCpuMsPerWorkflow, double peakRssMb) {
-      return new ServerFigures(server, List.copyOf(command), List.copyOf(runs), List.copyOf(cpuMsPerWorkflow),
-          List.copyOf(benchCpuMsPerWorkflow), peakRssMb, Stats.median(runs.stream().map(ThroughputScenario.Result::workflowsPerSecond).toList()),
+        List<Double> benchCpuMsPerWorkflow, double peakRssMb) {
+      List<Double> cpu = runs.stream().map(r -> r.server().cpuMsPerUnit()).toList();
+      List<Double> cpuWithoutCompiler = runs.stream().map(r -> r.server().cpuMsPerUnitWithoutCompiler()).toList();
+      return new ServerFigures(server, List.copyOf(command), List.copyOf(runs), cpu, cpuWithoutCompiler,
+          List.copyOf(benchCpuMsPerWorkflow), peakRssMb,
+          Stats.median(runs.stream().map(ThroughputScenario.Result::workflowsPerSecond).toList()),
           Stats.median(runs.stream().map(r -> r.latency().p50Ms()).toList()),
-          Stats.median(runs.stream().map(r -> r.latency().p99Ms()).toList()), Stats.median(cpuMsPerWorkflow),
-          Stats.median(benchCpuMsPerWorkflow));
+          Stats.median(runs.stream().map(r -> r.latency().p99Ms()).toList()), Stats.median(cpu),
+          Stats.median(cpuWithoutCompiler), Stats.median(benchCpuMsPerWorkflow));
     }
   }
 
@@ -67,20 +71,21 @@ public final class CompareScenario {
           options.warmupUntilQuiet().maxBusyPercent() > 0
               ? String.format(" then until the JIT compilers were below %.0f %%", options.warmupUntilQuiet().maxBusyPercent())
               : "", jdk, processors);
-      out.printf("%-12s %12s %10s %10s %12s %13s %18s%n", "server", "workflows/s", "p50 ms", "p99 ms", "CPU ms/wf",
-          "peak RSS MB", "bench CPU ms/wf");
+      out.printf("%-12s %12s %10s %10s %12s %10s %13s %18s%n", "server", "workflows/s", "p50 ms", "p99 ms",
+          "CPU ms/wf", "w/o JIT", "peak RSS MB", "bench CPU ms/wf");
       for (ServerFigures s : servers) {
-        out.printf("%-12s %12.1f %10.1f %10.1f %12.3f %13.0f %18.3f%n", s.server(), s.medianWorkflowsPerSecond(),
-            s.medianP50Ms(), s.medianP99Ms(), s.medianCpuMsPerWorkflow(), s.peakRssMb(),
-            s.medianBenchCpuMsPerWorkflow());
+        out.printf("%-12s %12.1f %10.1f %10.1f %12.3f %10.3f %13.0f %18.3f%n", s.server(),
+            s.medianWorkflowsPerSecond(), s.medianP50Ms(), s.medianP99Ms(), s.medianCpuMsPerWorkflow(),
+            s.medianCpuMsPerWorkflowWithoutCompiler(), s.peakRssMb(), s.medianBenchCpuMsPerWorkflow());
       }
       out.println("(medians over rounds; per round:)");
       for (ServerFigures s : servers) {
         StringBuilder line = new StringBuilder(String.format("  %-12s", s.server()));
         for (int i = 0; i < s.runs().size(); i++) {
           ThroughputScenario.Result run = s.runs().get(i);
-          line.append(String.format("  [%.1f wf/s, %.3f CPU ms/wf, JIT %.0f %%]", run.workflowsPerSecond(),
-              s.cpuMsPerWorkflow().get(i), run.server() == null ? Double.NaN : run.server().compilerBusyPercent()));
+          line.append(String.format("  [%.1f wf/s, %.3f CPU ms/wf, %.3f w/o JIT, JIT %.0f %%]",
+              run.workflowsPerSecond(), s.cpuMsPerWorkflow().get(i), s.cpuMsPerWorkflowWithoutCompiler().get(i),
+              run.server().compilerBusyPercent()));
         }
         out.println(line);
       }
@@ -140,7 +145,6 @@ public final class CompareScenario {
           warmUp(server, clients, options, progress);
         }
         List<List<ThroughputScenario.Result>> runs = List.of(new ArrayList<>(), new ArrayList<>());
-        List<List<Double>> cpu = List.of(new ArrayList<>(), new ArrayList<>());
         List<List<Double>> benchCpu = List.of(new ArrayList<>(), new ArrayList<>());
         List<Double> ratios = new ArrayList<>();
         for (int round = 1; round <= options.rounds(); round++) {
@@ -153,18 +157,18 @@ public final class CompareScenario {
                   Optional.of(server.watched()), progress);
             }
             runs.get(s).add(result);
-            cpu.get(s).add(result.server().cpuMsPerUnit());
             benchCpu.get(s).add(result.clientCpuMsPerWorkflow());
-            progress.printf("round %d %s: %.1f workflows/s, p50 %.1f ms, p99 %.1f ms, %.3f CPU ms/workflow%n", round,
-                server.kind().label(), result.workflowsPerSecond(), result.latency().p50Ms(), result.latency().p99Ms(),
-                result.server().cpuMsPerUnit());
+            progress.printf("round %d %s: %.1f workflows/s, p50 %.1f ms, p99 %.1f ms, %.3f CPU ms/workflow "
+                + "(%.3f without the JIT compilers)%n", round, server.kind().label(), result.workflowsPerSecond(),
+                result.latency().p50Ms(), result.latency().p99Ms(), result.server().cpuMsPerUnit(),
+                result.server().cpuMsPerUnitWithoutCompiler());
           }
           ratios.add(runs.get(0).getLast().workflowsPerSecond() / runs.get(1).getLast().workflowsPerSecond());
         }
         List<ServerFigures> figures = new ArrayList<>();
         for (int s = 0; s < servers.size(); s++) {
           ServerProcess server = servers.get(s);
-          figures.add(ServerFigures.of(server.kind().label(), server.command(), runs.get(s), cpu.get(s), benchCpu.get(s),
+          figures.add(ServerFigures.of(server.kind().label(), server.command(), runs.get(s), benchCpu.get(s),
               server.peakRssBytes() / (1024.0 * 1024.0)));
         }
         return new Result(options, System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),

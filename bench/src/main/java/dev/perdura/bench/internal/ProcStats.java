@@ -17,9 +17,15 @@ final class ProcStats {
 
   private ProcStats() {}
 
-  /** CPU time used so far (user + system, all threads), in milliseconds, from {@code /proc/PID/stat}. */
-  static long cpuMillis(long pid) {
-    return ticksToMillis(Stat.parse(read(Path.of("/proc", Long.toString(pid), "stat"))).ticks());
+  /** The system's process table. */
+  static final Path PROC = Path.of("/proc");
+
+  /**
+   * CPU time used so far (user + system, all threads), in milliseconds, from {@code PID/stat} under
+   * {@code proc} ({@link #PROC}, or a stand-in in tests).
+   */
+  static long cpuMillis(Path proc, long pid) {
+    return ticksToMillis(Stat.parse(read(proc.resolve(Long.toString(pid)).resolve("stat"))).ticks());
   }
 
   /**
@@ -36,7 +42,12 @@ final class ProcStats {
 
   /** The peak resident set size so far ({@code VmHWM} in {@code /proc/PID/status}), in bytes. */
   static long peakRssBytes(long pid) {
-    for (String line : read(Path.of("/proc", Long.toString(pid), "status")).split("\n")) {
+    return peakRssBytes(PROC, pid);
+  }
+
+  /** The same, reading {@code proc} in place of {@code /proc}. */
+  static long peakRssBytes(Path proc, long pid) {
+    for (String line : read(proc.resolve(Long.toString(pid)).resolve("status")).split("\n")) {
       if (line.startsWith("VmHWM:")) {
         String[] parts = line.substring("VmHWM:".length()).trim().split("\\s+");
         return Long.parseLong(parts[0]) * 1024;
@@ -47,7 +58,7 @@ final class ProcStats {
 
   /** Whether this machine has a process with this id that this user may read. */
   static boolean readable(long pid) {
-    return Files.isReadable(Path.of("/proc", Long.toString(pid), "stat"));
+    return Files.isReadable(PROC.resolve(Long.toString(pid)).resolve("stat"));
   }
 
   /**
@@ -63,7 +74,7 @@ final class ProcStats {
     private final Map<String, Long> ticksByThread = new HashMap<>();
 
     CompilerThreads(long pid) {
-      this(Path.of("/proc"), pid);
+      this(PROC, pid);
     }
 
     /** Reading {@code proc} in place of {@code /proc}; a seam for tests. */

@@ -47,14 +47,14 @@ class ProcStatsTest {
     long pid = ProcessHandle.current().pid();
     long compiler = new ProcStats.CompilerThreads(pid).millis();
     // By the time a test runs, this JVM has compiled the test framework's hot code.
-    assertThat(compiler).isPositive().isLessThanOrEqualTo(ProcStats.cpuMillis(pid));
+    assertThat(compiler).isPositive().isLessThanOrEqualTo(ProcStats.cpuMillis(ProcStats.PROC, pid));
   }
 
   @Test
   void thisProcessCpuTimeFromTheJvmAgreesWithProc() {
-    long fromProc = ProcStats.cpuMillis(ProcessHandle.current().pid());
+    long fromProc = ProcStats.cpuMillis(ProcStats.PROC, ProcessHandle.current().pid());
     long fromJvm = ProcStats.thisProcessCpuMillis();
-    long fromProcAfter = ProcStats.cpuMillis(ProcessHandle.current().pid());
+    long fromProcAfter = ProcStats.cpuMillis(ProcStats.PROC, ProcessHandle.current().pid());
     // /proc counts in ticks of 10 ms; the JVM's figure lies between the two readings, give or take a tick.
     assertThat(fromJvm).isBetween(fromProc - 10, fromProcAfter + 10);
   }
