@@ -162,7 +162,8 @@ class BenchSmokeTest {
         .containsPattern("client CPU +\\d+\\.\\d{3} ms/workflow")
         .containsPattern("client JIT +compiler busy \\d+ % of the run")
         .containsPattern("server +CPU \\d+\\.\\d{3} ms/workflow \\(\\d+\\.\\d{3} without the JIT compilers\\), "
-            + "JIT compiler busy \\d+ %, peak RSS \\d+ MB \\(pid " + pid + "\\)");
+            + "JIT compiler busy \\d+ %, peak RSS \\d+ MB \\(pid " + pid + "\\)")
+        .containsPattern("machine +a fixed loop took \\d+\\.\\d ms of CPU before the run, \\d+\\.\\d after");
     JsonNode watched = new ObjectMapper().readTree(json.toFile()).get("server");
     assertThat(watched.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
     assertThat(watched.get("cpuMsPerUnit").asDouble()).as("ten workflows served in this process cost CPU").isPositive();

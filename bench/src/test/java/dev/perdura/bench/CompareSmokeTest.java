@@ -41,7 +41,7 @@ class CompareSmokeTest {
     assertThat(status).as("exit status; output:%n%s%n%s", report, progress).isZero();
     assertThat(report).containsPattern("throughput ratio perdura/test-server: \\d+\\.\\d\\d")
         .contains("warm-up 0 then until the JIT compilers were below 1000 %")
-        .containsPattern("perdura +\\[\\d+\\.\\d wf/s, \\d+\\.\\d{3} CPU ms/wf, \\d+\\.\\d{3} w/o JIT, JIT \\d+ %\\]");
+        .containsPattern("perdura +\\[\\d+\\.\\d wf/s, \\d+\\.\\d{3} CPU ms/wf, \\d+\\.\\d{3} w/o JIT, JIT \\d+ %, loop \\d+/\\d+ ms\\]");
     // Any JVM is below 1000 %: each server is warmed by two rounds, watching its compiler and the bench's.
     assertThat(Pattern.compile("warm-up round 2: JIT compiler busy client \\d+ %, server \\d+ % of it")
         .matcher(progress.toString(StandardCharsets.UTF_8)).results()).hasSize(2);
@@ -59,6 +59,8 @@ class CompareSmokeTest {
       assertThat(server.get("peakRssMb").asDouble()).isPositive();
       assertThat(server.get("runs").get(0).get("server").get("cpuMsPerUnit").asDouble())
           .isEqualTo(server.get("cpuMsPerWorkflow").get(0).asDouble());
+      assertThat(server.get("runs").get(0).get("loopCpuMsBefore").asDouble()).isPositive();
+      assertThat(server.get("runs").get(0).get("loopCpuMsAfter").asDouble()).isPositive();
       assertThat(server.get("runs").get(0).get("server").get("cpuMsPerUnitWithoutCompiler").asDouble())
           .isEqualTo(server.get("cpuMsPerWorkflowWithoutCompiler").get(0).asDouble())
           .isEqualTo(server.get("medianCpuMsPerWorkflowWithoutCompiler").asDouble())

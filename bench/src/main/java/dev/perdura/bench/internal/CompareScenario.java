@@ -78,14 +78,14 @@ public final class CompareScenario {
             s.medianWorkflowsPerSecond(), s.medianP50Ms(), s.medianP99Ms(), s.medianCpuMsPerWorkflow(),
             s.medianCpuMsPerWorkflowWithoutCompiler(), s.peakRssMb(), s.medianBenchCpuMsPerWorkflow());
       }
-      out.println("(medians over rounds; per round:)");
+      out.println("(medians over rounds; per round, with a fixed loop's CPU time before/after it: more is a busier host)");
       for (ServerFigures s : servers) {
         StringBuilder line = new StringBuilder(String.format("  %-12s", s.server()));
         for (int i = 0; i < s.runs().size(); i++) {
           ThroughputScenario.Result run = s.runs().get(i);
-          line.append(String.format("  [%.1f wf/s, %.3f CPU ms/wf, %.3f w/o JIT, JIT %.0f %%]",
+          line.append(String.format("  [%.1f wf/s, %.3f CPU ms/wf, %.3f w/o JIT, JIT %.0f %%, loop %.0f/%.0f ms]",
               run.workflowsPerSecond(), s.cpuMsPerWorkflow().get(i), s.cpuMsPerWorkflowWithoutCompiler().get(i),
-              run.server().compilerBusyPercent()));
+              run.server().compilerBusyPercent(), run.loopCpuMsBefore(), run.loopCpuMsAfter()));
         }
         out.println(line);
       }

@@ -26,10 +26,15 @@ public final class ThroughputScenario {
    *     NaN when the JVM does not tell
    * @param clientJitPercent this process's JIT compiler time over the run's wall time, in percent
    * @param server what the server used in the run, when it was given to watch (null otherwise)
+   * @param loopCpuMsBefore the CPU time of a fixed loop ({@link MachineCheck}) just before the run, in
+   *     milliseconds: the same work every time, so more of it means a busier host, and CPU figures
+   *     inflated with it
+   * @param loopCpuMsAfter the same just after the run
    */
   public record Result(int workflows, int concurrency, BenchClient.Step step, double seconds,
       double workflowsPerSecond, Stats latency, double clientCpuMsPerWorkflow, double clientJitPercent,
-      @JsonInclude(JsonInclude.Include.NON_NULL) WatchedServer.Usage server) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) WatchedServer.Usage server, double loopCpuMsBefore,
+      double loopCpuMsAfter) {
     /** Prints the figures as a small table. */
     public void print(PrintStream out, String title) {
       out.println(title);
@@ -43,6 +48,8 @@ public final class ThroughputScenario {
       if (server != null) {
         out.printf("  server        %s%n", server.describe("workflow"));
       }
+      out.printf("  machine       a fixed loop took %.1f ms of CPU before the run, %.1f after (more: a busier host)%n",
+          loopCpuMsBefore, loopCpuMsAfter);
     }
   }
 
@@ -74,6 +81,7 @@ public final class ThroughputScenario {
     AtomicInteger done = new AtomicInteger();
     AtomicReference<RuntimeException> failure = new AtomicReference<>();
     long[] latencies = new long[workflows];
+    double loopBefore = MachineCheck.loopCpuMillis();
     JitWarmup.Window jit = JitWarmup.ofThisProcess().window();
     Optional<WatchedServer.Mark> serverMark = server.map(WatchedServer::mark);
     long cpuBefore = ProcStats.thisProcessCpuMillis();
@@ -103,12 +111,13 @@ public final class ThroughputScenario {
     long cpuAfter = ProcStats.thisProcessCpuMillis();
     double cpuPerWorkflow = cpuBefore < 0 || cpuAfter < 0 ? Double.NaN : (cpuAfter - cpuBefore) / (double) workflows;
     WatchedServer.Usage serverUsage = server.map(s -> s.since(serverMark.orElseThrow(), workflows)).orElse(null);
+    double loopAfter = MachineCheck.loopCpuMillis();
     if (failure.get() != null) {
       throw new IllegalStateException("a workflow failed after " + done.get() + " of " + workflows + " finished",
           failure.get());
     }
     double seconds = (end - start) / 1e9;
     return new Result(workflows, concurrency, step, seconds, workflows / seconds, Stats.ofNanos(latencies),
-        cpuPerWorkflow, jitPercent, serverUsage);
+        cpuPerWorkflow, jitPercent, serverUsage, loopBefore, loopAfter);
   }
 }
