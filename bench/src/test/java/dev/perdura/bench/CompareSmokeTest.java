@@ -10,10 +10,13 @@ import dev.perdura.bench.internal.JitWarmup;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -83,8 +86,10 @@ class CompareSmokeTest {
     // Any JVM is below 1000 %: two warm-up rounds per server, then one measured round.
     CompareScenario.Options options = new CompareScenario.Options(5, 5, 1, 0, new JitWarmup.Bound(1000, 60),
         List.of(), List.of());
+    List<Long> stoppedWhenConnecting = new CopyOnWriteArrayList<>();
     CompareScenario.run(options, target -> {
       clientsByServer.computeIfAbsent(target, t -> new AtomicInteger()).incrementAndGet();
+      stoppedWhenConnecting.add(ProcessHandle.current().children().filter(c -> stopped(c.pid())).count());
       BenchClient client = ClientKind.TEMPORAL_SDK.connect(target, "default");
       return new BenchClient() {
         @Override
@@ -117,7 +122,19 @@ class CompareSmokeTest {
     }, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
 
     assertThat(clientsByServer).hasSize(2);
+    // Whichever server a client is for, the other one is paused meanwhile.
+    assertThat(stoppedWhenConnecting).hasSize(6).containsOnly(1L);
     assertThat(clientsByServer.values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(3));
     assertThat(closed.get()).isEqualTo(6);
+  }
+
+  /** Whether the process is stopped by a signal (state T in {@code /proc/PID/stat}). */
+  private static boolean stopped(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) == 'T';
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

@@ -142,7 +142,10 @@ public final class CompareScenario {
         progress.printf("perdura on %s (pid %d), test-server on %s (pid %d), files in %s%n", perdura.target(),
             perdura.pid(), testServer.target(), testServer.pid(), dir);
         for (ServerProcess server : servers) {
-          warmUp(server, clients, options, progress);
+          alone(server, servers, () -> {
+            warmUp(server, clients, options, progress);
+            return null;
+          });
         }
         List<List<ThroughputScenario.Result>> runs = List.of(new ArrayList<>(), new ArrayList<>());
         List<List<Double>> benchCpu = List.of(new ArrayList<>(), new ArrayList<>());
@@ -150,12 +153,13 @@ public final class CompareScenario {
         for (int round = 1; round <= options.rounds(); round++) {
           for (int s = 0; s < servers.size(); s++) {
             ServerProcess server = servers.get(s);
-            ThroughputScenario.Result result;
-            try (BenchClient client = clients.apply(server.target())) {
-              result = ThroughputScenario.run(client, server.kind().label() + " round " + round + "/" + options.rounds(),
-                  options.workflows(), options.concurrency(), BenchClient.Step.ACTIVITY,
-                  Optional.of(server.watched()), progress);
-            }
+            String label = server.kind().label() + " round " + round + "/" + options.rounds();
+            ThroughputScenario.Result result = alone(server, servers, () -> {
+              try (BenchClient client = clients.apply(server.target())) {
+                return ThroughputScenario.run(client, label, options.workflows(), options.concurrency(),
+                    BenchClient.Step.ACTIVITY, Optional.of(server.watched()), progress);
+              }
+            });
             runs.get(s).add(result);
             benchCpu.get(s).add(result.clientCpuMsPerWorkflow());
             progress.printf("round %d %s: %.1f workflows/s, p50 %.1f ms, p99 %.1f ms, %.3f CPU ms/workflow "
@@ -176,6 +180,33 @@ public final class CompareScenario {
       }
     } finally {
       deleteTree(dir);
+    }
+  }
+
+  /** Work done on one server; it may be interrupted. */
+  private interface OnServer<T> {
+    T run() throws InterruptedException;
+  }
+
+  /**
+   * Runs {@code work} against {@code server} with the other servers paused, so that each is
+   * measured with the machine to itself (as far as this process can make it so).
+   */
+  private static <T> T alone(ServerProcess server, List<ServerProcess> servers, OnServer<T> work)
+      throws InterruptedException {
+    List<ServerProcess> paused = new ArrayList<>();
+    try {
+      for (ServerProcess other : servers) {
+        if (other != server) {
+          other.pause();
+          paused.add(other);
+        }
+      }
+      return work.run();
+    } finally {
+      for (ServerProcess other : paused) {
+        other.resume();
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -195,10 +196,51 @@ public final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** Stops the process this object started (SIGTERM, then SIGKILL after 20 s). */
+  /**
+   * Freezes the process (SIGSTOP) until {@link #resume()}. While one server of a comparison is
+   * measured, the other's own background work would take the cores from it: the test server kept
+   * a fifth of a core busy between its rounds, holding every workflow it had run.
+   */
+  public void pause() throws InterruptedException {
+    signal("STOP");
+  }
+
+  /** Lets a paused process run again (SIGCONT); nothing for one that runs. */
+  public void resume() throws InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws InterruptedException {
+    checkAlive();
+    Process kill;
+    try {
+      kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill -" + name + " for " + kind.label(), e);
+    }
+    if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+      kill.destroyForcibly();
+      throw new IllegalStateException("kill -" + name + " " + pid() + " did not finish in 10 s");
+    }
+    if (kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + pid() + " failed with " + kill.exitValue() + ": "
+          + new String(readAll(kill), StandardCharsets.UTF_8).strip());
+    }
+  }
+
+  private static byte[] readAll(Process process) {
+    try {
+      return process.getInputStream().readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Stops the process this object started (SIGTERM, then SIGKILL after 20 s), resuming it first if paused. */
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {
+      resume(); // a stopped process would hold the SIGTERM until continued
       process.destroy();
       if (!process.waitFor(20, TimeUnit.SECONDS)) {
         process.destroyForcibly();
