@@ -199,7 +199,7 @@ public final class ServerProcess implements AutoCloseable {
   /**
    * Freezes the process (SIGSTOP) until {@link #resume()}. While one server of a comparison is
    * measured, the other's own background work would take the cores from it: the test server kept
-   * a fifth of a core busy between its rounds, holding every workflow it had run.
+   * about a sixth of a core busy between its rounds, holding every workflow it had run.
    */
   public void pause() throws InterruptedException {
     signal("STOP");
