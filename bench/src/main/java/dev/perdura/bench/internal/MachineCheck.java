@@ -15,7 +15,7 @@ import java.util.Arrays;
  * can be told from one where a server did more work.
  */
 final class MachineCheck {
-  /** Iterations of one timing: some tens of milliseconds on a current core. */
+  /** Iterations of one timing: about 80 ms of CPU on the machine of docs/performance.md. */
   static final int ITERATIONS = 50_000_000;
 
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
