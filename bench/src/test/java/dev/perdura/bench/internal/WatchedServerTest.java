@@ -19,22 +19,29 @@ class WatchedServerTest {
         + " 0 0 20 0 40 0 123 456 789\n");
   }
 
-  private void process(long utime, long stime, long compilerUtime, long peakKb) throws IOException {
-    stat(proc.resolve("42/stat"), 42, "java", utime, stime);
-    stat(proc.resolve("42/task/43/stat"), 43, "C2 CompilerThre", compilerUtime, 0);
-    stat(proc.resolve("42/task/44/stat"), 44, "history-shard-0", utime - compilerUtime, stime);
-    Files.writeString(proc.resolve("42/status"), "Name:\tjava\nVmPeak:\t 900000 kB\nVmHWM:\t " + peakKb + " kB\n");
+  /** Process 42's readings at one moment: its CPU ticks, its C2 thread's, and its peak RSS. */
+  private record Reading(long utime, long stime, long compilerUtime, long peakKb) {}
+
+  private void write(Reading r) throws IOException {
+    stat(proc.resolve("42/stat"), 42, "java", r.utime(), r.stime());
+    stat(proc.resolve("42/task/43/stat"), 43, "C2 CompilerThre", r.compilerUtime(), 0);
+    stat(proc.resolve("42/task/44/stat"), 44, "history-shard-0", r.utime() - r.compilerUtime(), r.stime());
+    Files.writeString(proc.resolve("42/status"), "Name:\tjava\nVmPeak:\t 900000 kB\nVmHWM:\t " + r.peakKb() + " kB\n");
+  }
+
+  /** What process 42 used from one reading to the next, per unit of {@code units}. */
+  private WatchedServer.Usage used(Reading before, Reading after, int units) throws IOException {
+    write(before);
+    WatchedServer server = new WatchedServer(proc, 42);
+    WatchedServer.Mark mark = server.mark();
+    write(after);
+    return server.since(mark, units);
   }
 
   @Test
   void theCpuTimeIsGivenWholeAndWithoutTheCompilerThreads() throws IOException {
-    process(1000, 200, 300, 150_000);
-    WatchedServer server = new WatchedServer(proc, 42);
-    WatchedServer.Mark mark = server.mark();
-
     // Over ten workflows: 1.5 s more of the process's CPU time, 0.4 s of it the compiler's.
-    process(1120, 230, 340, 204_800);
-    WatchedServer.Usage usage = server.since(mark, 10);
+    WatchedServer.Usage usage = used(new Reading(1000, 200, 300, 150_000), new Reading(1120, 230, 340, 204_800), 10);
 
     assertThat(usage.pid()).isEqualTo(42);
     assertThat(usage.cpuMsPerUnit()).isEqualTo(150.0);
@@ -46,12 +53,8 @@ class WatchedServerTest {
 
   @Test
   void withoutTheCompilerTheCpuTimeIsNeverBelowZero() throws IOException {
-    process(1000, 0, 300, 1024);
-    WatchedServer server = new WatchedServer(proc, 42);
-    WatchedServer.Mark mark = server.mark();
-
     // Ticks of 10 ms read a moment apart: the compiler's reading can run ahead of the process's.
-    process(1001, 0, 303, 1024);
-    assertThat(server.since(mark, 1).cpuMsPerUnitWithoutCompiler()).isZero();
+    WatchedServer.Usage usage = used(new Reading(1000, 0, 300, 1024), new Reading(1001, 0, 303, 1024), 1);
+    assertThat(usage.cpuMsPerUnitWithoutCompiler()).isZero();
   }
 }
