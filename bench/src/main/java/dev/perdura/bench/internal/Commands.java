@@ -164,7 +164,7 @@ public final class Commands {
       List<ThroughputScenario.Result> results = new ArrayList<>();
       try (BenchClient client = common.client.connect(target.address, common.namespace)) {
         if (warmup > 0) {
-          ThroughputScenario.run(client, "warm-up", warmup, concurrency, step, cli.progress());
+          ThroughputScenario.warmUp(client, "warm-up", warmup, concurrency, step, cli.progress());
         }
         warmth.bound().warmUp(() -> ThroughputScenario.warmUpRound(client, workflows, concurrency, step, cli.progress()),
             server, cli.progress());

@@ -226,7 +226,7 @@ public final class CompareScenario {
       PrintStream progress) throws InterruptedException {
     if (options.warmup() > 0) {
       try (BenchClient client = clients.apply(server.target())) {
-        ThroughputScenario.run(client, server.kind().label() + " warm-up", options.warmup(), options.concurrency(),
+        ThroughputScenario.warmUp(client, server.kind().label() + " warm-up", options.warmup(), options.concurrency(),
             BenchClient.Step.ACTIVITY, progress);
       }
     }

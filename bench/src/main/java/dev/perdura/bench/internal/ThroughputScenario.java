@@ -57,22 +57,31 @@ public final class ThroughputScenario {
   static void warmUpRound(BenchClient client, int workflows, int concurrency, BenchClient.Step step,
       PrintStream progress) {
     try {
-      run(client, "warm-up", workflows, concurrency, step, progress);
+      warmUp(client, "warm-up", workflows, concurrency, step, progress);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while warming up", e);
     }
   }
 
-  /** Runs the scenario; progress lines go to {@code progress}, labelled {@code label}. */
-  public static Result run(BenchClient client, String label, int workflows, int concurrency, BenchClient.Step step,
+  /**
+   * Runs the scenario unmeasured, to warm the client and the server up (the machine's loop is not
+   * timed); progress lines go to {@code progress}, labelled {@code label}.
+   */
+  public static void warmUp(BenchClient client, String label, int workflows, int concurrency, BenchClient.Step step,
       PrintStream progress) throws InterruptedException {
-    return run(client, label, workflows, concurrency, step, Optional.empty(), progress);
+    drive(client, label, workflows, concurrency, step, Optional.empty(), progress, false);
   }
 
-  /** Runs the scenario and reads what {@code server} used meanwhile. */
+  /** Runs the scenario and reads what {@code server} used meanwhile; progress lines go to {@code progress}. */
   public static Result run(BenchClient client, String label, int workflows, int concurrency, BenchClient.Step step,
       Optional<WatchedServer> server, PrintStream progress) throws InterruptedException {
+    return drive(client, label, workflows, concurrency, step, server, progress, true);
+  }
+
+  private static Result drive(BenchClient client, String label, int workflows, int concurrency,
+      BenchClient.Step step, Optional<WatchedServer> server, PrintStream progress, boolean timeTheMachine)
+      throws InterruptedException {
     if (workflows < 1 || concurrency < 1) {
       throw new IllegalArgumentException("workflows and concurrency must be at least 1");
     }
@@ -81,7 +90,7 @@ public final class ThroughputScenario {
     AtomicInteger done = new AtomicInteger();
     AtomicReference<RuntimeException> failure = new AtomicReference<>();
     long[] latencies = new long[workflows];
-    double loopBefore = MachineCheck.loopCpuMillis();
+    double loopBefore = timeTheMachine ? MachineCheck.loopCpuMillis() : Double.NaN;
     JitWarmup.Window jit = JitWarmup.ofThisProcess().window();
     Optional<WatchedServer.Mark> serverMark = server.map(WatchedServer::mark);
     long cpuBefore = ProcStats.thisProcessCpuMillis();
@@ -111,7 +120,7 @@ public final class ThroughputScenario {
     long cpuAfter = ProcStats.thisProcessCpuMillis();
     double cpuPerWorkflow = cpuBefore < 0 || cpuAfter < 0 ? Double.NaN : (cpuAfter - cpuBefore) / (double) workflows;
     WatchedServer.Usage serverUsage = server.map(s -> s.since(serverMark.orElseThrow(), workflows)).orElse(null);
-    double loopAfter = MachineCheck.loopCpuMillis();
+    double loopAfter = timeTheMachine ? MachineCheck.loopCpuMillis() : Double.NaN;
     if (failure.get() != null) {
       throw new IllegalStateException("a workflow failed after " + done.get() + " of " + workflows + " finished",
           failure.get());
